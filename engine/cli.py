@@ -1,0 +1,197 @@
+"""The ``chipclear`` command line. Heavy modules load inside commands, so --help is fast."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from engine.errors import ChipclearError, ExitCode, UserInputError
+
+app = typer.Typer(
+    name="chipclear",
+    help="Procurement-compliance decisions for AI accelerators bought by Chinese buyers: "
+         "US export licensing and the Chinese regulator's questions, as dated, cited rules.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    markdown = "markdown"
+
+
+class Lang(StrEnum):
+    en = "en"
+    zh = "zh"
+
+
+RulesOpt = Annotated[
+    Path | None, typer.Option("--rules", help="Rule-pack directory (default: the shipped pack).")
+]
+
+
+def fail(message: str, code: ExitCode = ExitCode.INVALID_INPUT) -> NoReturn:
+    typer.echo(message, err=True)
+    raise typer.Exit(int(code))
+
+
+def load_rules(rules: Path | None):  # type: ignore[no-untyped-def]
+    from engine.pack import default_rules_dir, load_pack
+
+    try:
+        return load_pack(rules or default_rules_dir())
+    except UserInputError as exc:
+        fail(exc.line())
+
+
+def _date(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option}: '{value}' is not a date (use YYYY-MM-DD)")
+
+
+@app.command()
+def evaluate(
+    paths: Annotated[list[Path], typer.Argument(help="Case files or folders of case files.")],
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    as_of: Annotated[str | None, typer.Option(help="Evaluate every case at this date.")] = None,
+    rules: RulesOpt = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write here.")] = None,
+    lang: Annotated[Lang, typer.Option(help="Language of table and Markdown.")] = Lang.en,
+    ledger: Annotated[
+        Path | None, typer.Option(help="Append every decision to this SQLite ledger.")
+    ] = None,
+) -> None:
+    """Evaluate purchase cases. Exit 0 all go, 1 some no_go or needs_information, 2 invalid
+    input, 4 engine failure on some case."""
+    from engine import batch, render
+    from engine.evaluate import Evaluator
+
+    override = _date(as_of, "--as-of")
+    for path in paths:
+        if not path.exists():
+            fail(f"{path}: file not found (check the path)")
+    pack = load_rules(rules)
+    evaluator = Evaluator(pack)
+    today = dt.date.today()
+    tally = batch.Tally()
+    errors: list[str] = []
+    decisions = []
+    stream = output.open("w", encoding="utf-8") if output else sys.stdout
+    book = None
+    if ledger is not None:
+        from engine.ledger import Ledger
+
+        book = Ledger.open(ledger)
+    try:
+        progress = _progress()
+        for outcome in batch.run(evaluator, paths, today, override):
+            tally.add(outcome)
+            if progress:
+                progress()
+            if outcome.error:
+                errors.append(outcome.error)
+                typer.echo(outcome.error, err=True)
+            elif outcome.decision is not None:
+                if book is not None and outcome.entry.case is not None:
+                    book.append(outcome.entry.case, outcome.decision, pack)
+                if fmt is Format.jsonl:
+                    stream.write(render.to_jsonl_line(outcome.decision))
+                else:
+                    decisions.append(outcome.decision)
+        if fmt is not Format.jsonl:
+            color = stream is sys.stdout and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+            render.write_all(decisions, fmt.value, stream, errors, lang.value, color)
+    finally:
+        if output:
+            stream.close()
+        if book is not None:
+            book.close()
+    raise typer.Exit(int(tally.exit_code()))
+
+
+def _progress():  # type: ignore[no-untyped-def]
+    """A dot per 100 cases on a terminal's stderr; nothing when piped."""
+    if not sys.stderr.isatty():
+        return None
+    count = 0
+
+    def tick() -> None:
+        nonlocal count
+        count += 1
+        if count % 100 == 0:
+            sys.stderr.write(f"\r{count} cases")
+            sys.stderr.flush()
+
+    return tick
+
+
+@app.command()
+def chips(
+    query: Annotated[str | None, typer.Argument(help="Filter by id, name or alias.")] = None,
+    rules: RulesOpt = None,
+) -> None:
+    """List the chip catalog with computed TPP and performance density."""
+    pack = load_rules(rules)
+    found = pack.catalog.search(query) if query else list(pack.catalog.chips.values())
+    for chip in found:
+        f = pack.catalog.facts(chip.id)
+        tpp = "—" if f.tpp is None else f"{f.tpp:,.0f}"
+        pd = "—" if f.performance_density is None else f"{f.performance_density:.2f}"
+        flag = " (uncertain: " + ", ".join(f.uncertain_figures) + ")" if f.uncertain_figures \
+            else ""
+        typer.echo(f"{chip.id:28} {chip.name:32} TPP {tpp:>8}  PD {pd:>6}  "
+                   f"{chip.status.value}{flag}")
+    if not found:
+        fail(f"no chip matches '{query}'")
+
+
+@app.command()
+def interview(
+    case_file: Annotated[Path | None, typer.Argument(help="Case file to resume or create.")] = None,
+    rules: RulesOpt = None,
+    lang: Annotated[Lang | None, typer.Option(help="Start in this language.")] = None,
+) -> None:
+    """Walk through a purchase case in a terminal UI, asking only what matters."""
+    pack = load_rules(rules)
+    from tui.app import run_interview  # Textual loads only for the interview
+
+    raise typer.Exit(run_interview(pack, case_file, lang.value if lang else None))
+
+
+def _add_subcommands() -> None:
+    """Audit, rules and ledger commands live in their own module (loaded lazily inside)."""
+    from engine.cli_audit import audit_app, ledger_app, rules_app
+
+    app.add_typer(audit_app, name="audit")
+    app.add_typer(rules_app, name="rules")
+    app.add_typer(ledger_app, name="ledger")
+
+
+def main() -> None:
+    """Console entry point: user errors become one line and exit 2, never a traceback."""
+    _add_subcommands()
+    try:
+        app()
+    except ChipclearError as exc:
+        typer.echo(str(exc), err=True)
+        sys.exit(int(ExitCode.INVALID_INPUT))
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""Citations: every rule, parameter and catalog figure names where it comes from.
+
+A source's confidence tells the user whether a finding rests on published law
+(``official``), on press reports of unpublished guidance (``reported``), or on
+conflicting or estimated material (``uncertain``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Confidence(StrEnum):
+    official = "official"
+    reported = "reported"
+    uncertain = "uncertain"
+
+
+SourceId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=80)]
+
+
+class Source(BaseModel):
+    """One cited document: name, date, URL and how far it can be relied on."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: SourceId
+    name: str = Field(min_length=3)
+    date: dt.date
+    url: str = Field(pattern=r"^https?://")
+    confidence: Confidence
+    note: str | None = None
+
+
+class SourceFile(BaseModel):
+    """A ``sources.yaml`` file: the citations one module of the pack uses."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sources: list[Source]

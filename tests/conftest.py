@@ -1,0 +1,42 @@
+"""Shared fixtures: the shipped pack, a tiny pack for engine tests, and no network."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from engine.evaluate import Evaluator
+from engine.pack import RulePack, load_pack
+
+ROOT = Path(__file__).resolve().parent.parent
+MINIPACK = Path(__file__).resolve().parent / "fixtures" / "minipack"
+
+
+@pytest.fixture(scope="session")
+def pack() -> RulePack:
+    return load_pack(ROOT / "rules")
+
+
+@pytest.fixture(scope="session")
+def evaluator(pack: RulePack) -> Evaluator:
+    return Evaluator(pack)
+
+
+@pytest.fixture(scope="session")
+def minipack() -> RulePack:
+    return load_pack(MINIPACK)
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """chipclear never phones home: any attempt to open a network connection fails a test."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"network access attempted: {args!r}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    yield
