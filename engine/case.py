@@ -12,9 +12,18 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-Precision = StrEnum(
-    "Precision", {p: p for p in ("fp64", "fp32", "tf32", "fp16", "bf16", "fp8", "int8", "fp4")}
-)
+class Precision(StrEnum):
+    """Numeric formats whose dense throughput datasheets give."""
+
+    fp64 = "fp64"
+    fp32 = "fp32"
+    tf32 = "tf32"
+    fp16 = "fp16"
+    bf16 = "bf16"
+    fp8 = "fp8"
+    int8 = "int8"
+    fp4 = "fp4"
+
 
 #: Bit length per precision, used for TPP = dense TOPS x bit length.
 BIT_LENGTH: dict[str, int] = {

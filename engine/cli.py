@@ -5,13 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from engine.errors import ChipclearError, ExitCode, UserInputError
+
+if TYPE_CHECKING:
+    from engine.pack import RulePack
 
 app = typer.Typer(
     name="chipclear",
@@ -45,7 +49,7 @@ def fail(message: str, code: ExitCode = ExitCode.INVALID_INPUT) -> NoReturn:
     raise typer.Exit(int(code))
 
 
-def load_rules(rules: Path | None):  # type: ignore[no-untyped-def]
+def load_rules(rules: Path | None) -> RulePack:
     from engine.pack import default_rules_dir, load_pack
 
     try:
@@ -123,7 +127,7 @@ def evaluate(
     raise typer.Exit(int(tally.exit_code()))
 
 
-def _progress():  # type: ignore[no-untyped-def]
+def _progress() -> Callable[[], None] | None:
     """A dot per 100 cases on a terminal's stderr; nothing when piped."""
     if not sys.stderr.isatty():
         return None

@@ -243,10 +243,10 @@ class Evaluator:
         shares: list[float] = []
         for i, chip in enumerate(prep.chips):
             here = rules_at(i)
-            us = [pack.rules_by_id[r].rule.then.us_status for r in here]
-            cn = [pack.rules_by_id[r].rule.then.cn_status for r in here]
-            us_status = _worst([s for s in us if s] or [UsStatus.not_controlled], US_ORDER)
-            cn_status = _worst([s for s in cn if s] or [CnStatus.no_objection], CN_ORDER)
+            us_set = [pack.rules_by_id[r].rule.then.us_status for r in here]
+            cn_set = [pack.rules_by_id[r].rule.then.cn_status for r in here]
+            us_status = _worst([s for s in us_set if s] or [UsStatus.not_controlled], US_ORDER)
+            cn_status = _worst([s for s in cn_set if s] or [CnStatus.no_objection], CN_ORDER)
             share_rules = [compiled.revenue_share[r] for r in here if r in compiled.revenue_share]
             share = max(share_rules) if share_rules else None
             usd = None
@@ -267,10 +267,9 @@ class Evaluator:
                 figure_sources=list(chip.figure_sources),
             ))
         case_rules = rules_at(CASE_IDX)
-        us_all = [it.us_status for it in items] + [
-            s for r in case_rules if (s := pack.rules_by_id[r].rule.then.us_status)]
-        cn_all = [it.cn_status for it in items] + [
-            s for r in case_rules if (s := pack.rules_by_id[r].rule.then.cn_status)]
+        case_thens = [pack.rules_by_id[r].rule.then for r in case_rules]
+        us_all = [it.us_status for it in items] + [t.us_status for t in case_thens if t.us_status]
+        cn_all = [it.cn_status for it in items] + [t.cn_status for t in case_thens if t.cn_status]
         us_outcome = UsOutcome(
             status=_worst(us_all or [UsStatus.not_controlled], US_ORDER),
             revenue_share_pct=max(shares) if shares else None,

@@ -387,9 +387,9 @@ def load_pack(root: Path) -> RulePack:
         if not changed:
             break
     for rule, module, cond, where, _, _, _ in pending:
-        for test in C.derived_tests(cond):
-            if test.key not in derived_scopes:
-                raise RulePackError(where, f"{rule.id}: no rule derives '{test.key}'")
+        for dtest in C.derived_tests(cond):
+            if dtest.key not in derived_scopes:
+                raise RulePackError(where, f"{rule.id}: no rule derives '{dtest.key}'")
         compiled.append(CompiledRule(rule, module, cond, scopes[rule.id], where))
 
     catalog_data = _read(root, manifest.catalog, files)

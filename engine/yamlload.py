@@ -18,11 +18,9 @@ import yaml
 
 from engine.errors import Location, UserInputError
 
-_BaseLoader: type[yaml.SafeLoader]
-try:  # libyaml's parser is several times faster; the constructor stays ours.
-    _BaseLoader = yaml.CSafeLoader  # type: ignore[misc]
-except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _BaseLoader = yaml.SafeLoader
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's parser when PyYAML was built with it (several times faster); the
+constructor stays ours either way."""
 
 Mark = tuple[int, int]
 
@@ -60,7 +58,7 @@ def _mark(node: yaml.Node) -> Mark:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-class StrictLoader(_BaseLoader):  # type: ignore[valid-type,misc]
+class StrictLoader(_BaseLoader):  # type: ignore[misc]
     """YAML 1.2-style core schema with marks and duplicate-key refusal."""
 
 
