@@ -78,6 +78,9 @@ def evaluate(
     ledger: Annotated[
         Path | None, typer.Option(help="Append every decision to this SQLite ledger.")
     ] = None,
+    jobs: Annotated[int, typer.Option(
+        min=0, help="Worker processes (0: evaluate in this process). A worker that crashes "
+                    "costs only its case.")] = 0,
 ) -> None:
     """Evaluate purchase cases. Exit 0 all go, 1 some no_go or needs_information, 2 invalid
     input, 4 engine failure on some case."""
@@ -102,7 +105,14 @@ def evaluate(
         book = Ledger.open(ledger)
     try:
         progress = _progress()
-        for outcome in batch.run(evaluator, paths, today, override):
+        if jobs:
+            from engine.caseio import read_all
+            from engine.parallel import WorkerPool
+
+            outcomes = WorkerPool(jobs, pack.root, today, override).run(read_all(paths))
+        else:
+            outcomes = batch.run(evaluator, paths, today, override)
+        for outcome in outcomes:
             tally.add(outcome)
             if progress:
                 progress()

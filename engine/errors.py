@@ -46,6 +46,9 @@ class UserInputError(ChipclearError):
         self.hint = hint
         super().__init__(self.line())
 
+    def __reduce__(self) -> tuple[type[UserInputError], tuple[Location, str, str | None]]:
+        return (type(self), (self.location, self.message, self.hint))
+
     def line(self) -> str:
         text = f"{self.location}: {self.message}"
         if self.hint:

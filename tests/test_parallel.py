@@ -1,0 +1,83 @@
+"""Batches in worker processes: same bytes as in-process, input order, crash isolation."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from tests.conftest import MINIPACK, ROOT
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "engine.cli", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **(env or {})})
+
+
+def corpus(n: int) -> list[dict[str, object]]:
+    rng = random.Random(3)
+    out: list[dict[str, object]] = []
+    for i in range(n):
+        out.append({
+            "id": f"c{i:03d}", "as_of": rng.choice(["2023-01-10", "2026-02-15"]),
+            "buyer": {"name": rng.choice(["Example GmbH", "Zhipu AI"]),
+                      "country": rng.choice(["CN", "DE"]), "headquarters": "DE"},
+            "order": {"items": [{"chip": rng.choice(["H200", "huawei-ascend-910c"])}]},
+            "evidence": {"necessity_justification": rng.choice(["", "needed"])},
+        })
+    return out
+
+
+def write_cases(path: Path, cases: list[dict[str, object]]) -> Path:
+    path.write_text(yaml.safe_dump({"cases": cases}), encoding="utf-8")
+    return path
+
+
+def by_id(stdout: str) -> dict[str, str]:
+    return {json.loads(line)["case_id"]: line for line in stdout.splitlines()}
+
+
+def test_jobs_give_the_same_bytes_in_input_order(tmp_path: Path) -> None:
+    cases = corpus(40)
+    path = write_cases(tmp_path / "c.yaml", cases)
+    serial = run("evaluate", str(path), "--rules", str(MINIPACK), "--format", "jsonl")
+    four = run("evaluate", str(path), "--rules", str(MINIPACK), "--format", "jsonl",
+               "--jobs", "4")
+    assert serial.stdout == four.stdout
+    assert [json.loads(x)["case_id"] for x in four.stdout.splitlines()] == [
+        c["id"] for c in cases]
+    shuffled = list(cases)
+    random.Random(9).shuffle(shuffled)
+    other = run("evaluate", str(write_cases(tmp_path / "s.yaml", shuffled)), "--rules",
+                str(MINIPACK), "--format", "jsonl", "--jobs", "2")
+    assert by_id(other.stdout) == by_id(serial.stdout)
+
+
+def test_a_crashing_worker_costs_one_case(tmp_path: Path) -> None:
+    cases = corpus(12)
+    path = write_cases(tmp_path / "c.yaml", cases)
+    ledger = tmp_path / "ledger.sqlite"
+    result = run("evaluate", str(path), "--rules", str(MINIPACK), "--format", "jsonl",
+                 "--jobs", "2", *(["--ledger", str(ledger)] if _has_ledger() else []),
+                 env={"CHIPCLEAR_TEST_ABORT_CASE": "c005"})
+    assert result.returncode == 4, result.stderr
+    ids = [json.loads(line)["case_id"] for line in result.stdout.splitlines()]
+    assert ids == [c["id"] for c in cases if c["id"] != "c005"]
+    assert "case 'c005': engine failure: worker process died" in result.stderr
+    assert "Traceback" not in result.stderr
+    if _has_ledger():
+        import sqlite3
+
+        with sqlite3.connect(ledger) as db:
+            rows = db.execute("select case_id from decisions order by seq").fetchall()
+        assert [r[0] for r in rows] == ids
+
+
+def _has_ledger() -> bool:
+    return (ROOT / "engine" / "ledger.py").exists()
