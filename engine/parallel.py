@@ -9,6 +9,7 @@ bounded however long the batch is.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import multiprocessing as mp
 import os
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import Any
 
 from engine.batch import Outcome, evaluate_entry
 from engine.caseio import CaseEntry
@@ -65,7 +67,7 @@ class WorkerPool:
 
     def __init__(self, jobs: int, rules: Path, today: dt.date, as_of: dt.date | None) -> None:
         method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-        self._ctx = mp.get_context(method)
+        self._ctx: Any = mp.get_context(method)
         self._args = (rules, today, as_of)
         self._slots = [self._start() for _ in range(jobs)]
 
@@ -133,10 +135,8 @@ class WorkerPool:
     def close(self) -> None:
         for slot in self._slots:
             if slot.process.is_alive():
-                try:
+                with contextlib.suppress(OSError):
                     slot.conn.send(None)
-                except OSError:
-                    pass
             slot.process.join(timeout=5)
             if slot.process.is_alive():
                 slot.process.kill()
