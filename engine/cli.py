@@ -174,6 +174,18 @@ def chips(
 
 
 @app.command()
+def schema(
+    directory: Annotated[Path, typer.Argument(help="Where to write the JSON Schemas.")] = Path(
+        "rules/schema"),
+) -> None:
+    """Write JSON Schemas of case files and rule-pack files (for yaml-language-server)."""
+    from engine.schema import write_all
+
+    for path in write_all(directory):
+        typer.echo(str(path))
+
+
+@app.command()
 def interview(
     case_file: Annotated[Path | None, typer.Argument(help="Case file to resume or create.")] = None,
     rules: RulesOpt = None,
