@@ -7,6 +7,7 @@ reported with its ``file:line:col`` and the rest are still evaluated.
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from engine.case import Case
 from engine.errors import Location, UserInputError
 from engine.yamlload import load_file, locate
 
-CASE_SUFFIXES = (".yaml", ".yml", ".json")
+CASE_SUFFIXES = (".yaml", ".yml", ".json", ".jsonl")
 
 
 @dataclass
@@ -104,14 +105,25 @@ def _entry(file: str, index: int | None, raw: Any) -> CaseEntry:
     return entry
 
 
-def read_file(path: Path) -> Iterator[CaseEntry]:
-    """Cases in one file; a file that does not parse yields one failed entry."""
-    name = str(path)
-    try:
-        data = load_file(path)
-    except UserInputError as exc:
-        yield CaseEntry(name, None, None, error=exc)
-        return
+#: YAML is parsed whole and in Python; past this size a file is refused with a hint
+#: rather than left to run for minutes. JSON lines stream at any size.
+MAX_YAML_BYTES = 20 * 1024 * 1024
+
+
+class _Duplicate(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _Duplicate(key)
+        out[key] = value
+    return out
+
+
+def _split(name: str, data: Any) -> Iterator[CaseEntry]:
     if isinstance(data, dict) and "cases" in data:
         if set(data) - {"cases"}:
             extra = sorted(set(data) - {"cases"})[0]
@@ -132,6 +144,100 @@ def read_file(path: Path) -> Iterator[CaseEntry]:
             Location(name), "empty file", "write a case with id, buyer and order"))
     else:
         yield _entry(name, None, data)
+
+
+def _read_json(path: Path) -> Iterator[CaseEntry]:
+    """JSON parses fast in C; positions come from a second, YAML, parse only on error."""
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+        data = json.loads(text, object_pairs_hook=_no_duplicates)
+    except (json.JSONDecodeError, _Duplicate, UnicodeDecodeError):
+        yield from _read_yaml(path)  # the YAML loader words the error with its position
+        return
+    except RecursionError:
+        yield CaseEntry(name, None, None, error=UserInputError(
+            Location(name), "the document is nested too deeply", "flatten the structure"))
+        return
+    except OSError as exc:
+        yield CaseEntry(name, None, None, error=UserInputError(
+            Location(name), f"cannot read file: {exc.strerror}"))
+        return
+    entries = list(_split(name, data))
+    if any(e.error for e in entries) and len(text) <= MAX_YAML_BYTES:
+        yield from _read_yaml(path)  # re-validate with positions
+        return
+    yield from entries
+
+
+def _read_jsonl(path: Path) -> Iterator[CaseEntry]:
+    """One case per line, streamed: memory stays flat however many cases there are."""
+    name = str(path)
+    try:
+        stream = path.open("rb")
+    except OSError as exc:
+        yield CaseEntry(name, None, None, error=UserInputError(
+            Location(name), f"cannot read file: {exc.strerror}"))
+        return
+    with stream:
+        for lineno, data in enumerate(stream, 1):
+            try:
+                line = data.decode("utf-8-sig" if lineno == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                yield CaseEntry(name, None, None, error=UserInputError(
+                    Location(name, lineno, exc.start + 1), "not UTF-8 text",
+                    "save the file as UTF-8"))
+                continue
+            if not line.strip():
+                continue
+            try:
+                raw = json.loads(line, object_pairs_hook=_no_duplicates)
+            except json.JSONDecodeError as exc:
+                yield CaseEntry(name, None, None, error=UserInputError(
+                    Location(name, lineno, exc.colno), f"malformed JSON: {exc.msg}"))
+                continue
+            except _Duplicate as exc:
+                yield CaseEntry(name, None, None, error=UserInputError(
+                    Location(name, lineno, 1), f"duplicate key '{exc}'"))
+                continue
+            except RecursionError:
+                yield CaseEntry(name, None, None, error=UserInputError(
+                    Location(name, lineno, 1), "the document is nested too deeply"))
+                continue
+            entry = _entry(name, None, raw)
+            if entry.error is not None:
+                entry.error = UserInputError(Location(name, lineno, 1), entry.error.message,
+                                             entry.error.hint)
+            yield entry
+
+
+def _read_yaml(path: Path) -> Iterator[CaseEntry]:
+    name = str(path)
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0
+    if size > MAX_YAML_BYTES:
+        yield CaseEntry(name, None, None, error=UserInputError(
+            Location(name), f"file is {size / 1048576:.0f} MB; YAML case files over "
+            f"{MAX_YAML_BYTES // 1048576} MB are refused",
+            "split it, or write one JSON case per line in a .jsonl file, which streams"))
+        return
+    try:
+        data = load_file(path)
+    except UserInputError as exc:
+        yield CaseEntry(name, None, None, error=exc)
+        return
+    yield from _split(name, data)
+
+
+def read_file(path: Path) -> Iterator[CaseEntry]:
+    """Cases in one file; a file that does not parse yields one failed entry."""
+    if path.suffix == ".jsonl":
+        return _read_jsonl(path)
+    if path.suffix == ".json":
+        return _read_json(path)
+    return _read_yaml(path)
 
 
 def expand(paths: Iterable[Path]) -> Iterator[Path]:

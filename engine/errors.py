@@ -53,7 +53,7 @@ class UserInputError(ChipclearError):
         text = f"{self.location}: {self.message}"
         if self.hint:
             text += f" ({self.hint})"
-        return text
+        return " ".join(text.split())  # always exactly one line
 
 
 class RulePackError(UserInputError):

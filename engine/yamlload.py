@@ -140,6 +140,13 @@ def loads(text: str, filename: str) -> Any:
         )
         problem = exc.problem or exc.context or "malformed YAML"
         raise UserInputError(where, f"malformed YAML: {problem}", "fix the syntax there") from None
+    except yaml.reader.ReaderError as exc:
+        before = text[: exc.position]
+        line, col = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        raise UserInputError(
+            Location(filename, line, col),
+            f"character {exc.character!r} is not allowed in YAML", "remove it or save as text",
+        ) from None
     except yaml.YAMLError as exc:
         raise UserInputError(Location(filename), f"malformed YAML: {exc}") from None
     except RecursionError:

@@ -1,0 +1,143 @@
+"""Property tests: whatever a case file holds, the answer is a decision or one clear line.
+
+The invariant is never a traceback: every input yields either a decision or a user
+error naming the file (and, where there is one, line and column). The default run
+is small; ``pytest -m slow`` runs the long version (set CHIPCLEAR_FUZZ_EXAMPLES).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine import batch
+from engine.evaluate import Evaluator
+from engine.pack import RulePack
+
+TODAY = dt.date(2026, 11, 22)
+SLOW_EXAMPLES = int(os.environ.get("CHIPCLEAR_FUZZ_EXAMPLES", "10000"))
+
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=30),
+    st.sampled_from(["NO", "on", "0123", "2026-02-30", "H200", "CN", "government", "nan",
+                     "1e999", "-1", "英伟达H200", "\u202e", ""]),
+)
+keys = st.sampled_from(["id", "as_of", "buyer", "order", "use", "evidence", "items", "chip",
+                        "quantity", "country", "kind", "spec", "custom", "cases", "x", "名称"])
+values = st.recursive(
+    scalars,
+    lambda children: st.one_of(st.lists(children, max_size=4),
+                               st.dictionaries(keys, children, max_size=5)),
+    max_leaves=25,
+)
+
+BASE: dict[str, Any] = {
+    "id": "fz", "as_of": "2026-02-15",
+    "buyer": {"name": "Example GmbH", "country": "CN"},
+    "order": {"items": [{"chip": "H200", "quantity": 4, "unit_price_usd": 30000}]},
+}
+paths = st.sampled_from([
+    ("id",), ("as_of",), ("buyer",), ("buyer", "country"), ("buyer", "kind"),
+    ("buyer", "name"), ("order", "items"), ("order", "items", 0, "chip"),
+    ("order", "items", 0, "quantity"), ("order", "items", 0, "unit_price_usd"),
+    ("order", "items", 0, "spec"), ("order", "items", 0, "custom"), ("use",),
+    ("evidence", "necessity_justification"), ("evidence", "import_approval"), ("extra",),
+])
+
+
+def mutate(base: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[str, Any]:
+    doc = json.loads(json.dumps(base))
+    node: Any = doc
+    for part in path[:-1]:
+        node = node.setdefault(part, {}) if isinstance(node, dict) else node[part]
+    node[path[-1]] = value
+    return doc
+
+
+def check_file(evaluator: Evaluator, path: Path) -> None:
+    for outcome in batch.run(evaluator, [path], TODAY):
+        if outcome.decision is None:
+            assert outcome.error is not None
+            assert outcome.error.startswith(str(path)), outcome.error
+            assert "\n" not in outcome.error
+            assert "Traceback" not in outcome.error
+            assert not outcome.engine_failure, outcome.error
+
+
+def dump(doc: Any) -> str:
+    def clean(v: Any) -> Any:
+        if isinstance(v, float) and not math.isfinite(v):
+            return str(v)
+        if isinstance(v, dict):
+            return {k: clean(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [clean(x) for x in v]
+        return v
+    return yaml.safe_dump(clean(doc), allow_unicode=True)
+
+
+def fuzz_settings(n: int) -> settings:
+    return settings(max_examples=n, deadline=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                           HealthCheck.too_slow])
+
+
+def _structured(minipack: RulePack, tmp_path: Path, n: int) -> None:
+    evaluator = Evaluator(minipack)
+
+    @fuzz_settings(n)
+    @given(path=paths, value=values)
+    def run(path: tuple[Any, ...], value: Any) -> None:
+        target = tmp_path / "case.yaml"
+        target.write_text(dump(mutate(BASE, path, value)), encoding="utf-8")
+        check_file(evaluator, target)
+        as_json = tmp_path / "case.json"
+        as_json.write_text(json.dumps(mutate(BASE, path, value), default=str), encoding="utf-8")
+        check_file(evaluator, as_json)
+
+    run()
+
+
+def _raw(minipack: RulePack, tmp_path: Path, n: int) -> None:
+    evaluator = Evaluator(minipack)
+
+    @fuzz_settings(n)
+    @given(blob=st.one_of(st.binary(max_size=200), st.text(max_size=200).map(str.encode),
+                          st.sampled_from([b"", b"---\n", b"[" * 5000, b"a: &x [*x]\n",
+                                           b"a: 1\na: 2\n", b"{\"a\":1,\"a\":2}",
+                                           b"cases: 3\n", b"- 1\n- 2\n", b"!!python/object:os.system x"])),
+           suffix=st.sampled_from([".yaml", ".json", ".jsonl"]))
+    def run(blob: bytes, suffix: str) -> None:
+        target = tmp_path / f"raw{suffix}"
+        target.write_bytes(blob)
+        check_file(evaluator, target)
+
+    run()
+
+
+def test_structured_mutations_never_crash(minipack: RulePack, tmp_path: Path) -> None:
+    _structured(minipack, tmp_path, 150)
+
+
+def test_raw_bytes_never_crash(minipack: RulePack, tmp_path: Path) -> None:
+    _raw(minipack, tmp_path, 150)
+
+
+@pytest.mark.slow
+def test_structured_mutations_long(minipack: RulePack, tmp_path: Path) -> None:
+    _structured(minipack, tmp_path, SLOW_EXAMPLES)
+
+
+@pytest.mark.slow
+def test_raw_bytes_long(minipack: RulePack, tmp_path: Path) -> None:
+    _raw(minipack, tmp_path, SLOW_EXAMPLES)
