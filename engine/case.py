@@ -12,6 +12,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+
 class Precision(StrEnum):
     """Numeric formats whose dense throughput datasheets give."""
 

@@ -98,7 +98,8 @@ def _variants(core: str) -> set[str]:
 def _contains(haystack: str, needle: str) -> bool:
     if not needle.isascii():
         return len(needle) >= 2 and needle in haystack
-    return len(needle) >= 4 and re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", haystack) is not None
+    pattern = rf"(?<!\w){re.escape(needle)}(?!\w)"
+    return len(needle) >= 4 and re.search(pattern, haystack) is not None
 
 
 def parse_list(data: Any, filename: str) -> ScreeningList:

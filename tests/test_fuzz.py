@@ -115,7 +115,8 @@ def _raw(minipack: RulePack, tmp_path: Path, n: int) -> None:
     @given(blob=st.one_of(st.binary(max_size=200), st.text(max_size=200).map(str.encode),
                           st.sampled_from([b"", b"---\n", b"[" * 5000, b"a: &x [*x]\n",
                                            b"a: 1\na: 2\n", b"{\"a\":1,\"a\":2}",
-                                           b"cases: 3\n", b"- 1\n- 2\n", b"!!python/object:os.system x"])),
+                                           b"cases: 3\n", b"- 1\n- 2\n",
+                                           b"!!python/object:os.system x"])),
            suffix=st.sampled_from([".yaml", ".json", ".jsonl"]))
     def run(blob: bytes, suffix: str) -> None:
         target = tmp_path / f"raw{suffix}"
