@@ -185,19 +185,6 @@ def schema(
         typer.echo(str(path))
 
 
-@app.command()
-def interview(
-    case_file: Annotated[Path | None, typer.Argument(help="Case file to resume or create.")] = None,
-    rules: RulesOpt = None,
-    lang: Annotated[Lang | None, typer.Option(help="Start in this language.")] = None,
-) -> None:
-    """Walk through a purchase case in a terminal UI, asking only what matters."""
-    pack = load_rules(rules)
-    from tui.app import run_interview  # Textual loads only for the interview
-
-    raise typer.Exit(run_interview(pack, case_file, lang.value if lang else None))
-
-
 def _add_subcommands() -> None:
     """Audit, rules and ledger commands live in their own module (loaded lazily inside)."""
     from engine.cli_audit import audit_app, ledger_app, rules_app
