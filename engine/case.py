@@ -86,6 +86,9 @@ class ChipSpec(_Strict):
     die_area_mm2: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
     memory_gb: NonNegative | None = None
     memory_bandwidth_gbs: NonNegative | None = None
+    io_bandwidth_gbs: NonNegative | None = Field(
+        None, description="Aggregate interconnect bandwidth (the October 2022 3A090 test)."
+    )
 
 
 class OrderItem(_Strict):

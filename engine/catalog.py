@@ -195,7 +195,7 @@ def facts_for_spec(spec: ChipSpec) -> ChipFacts:
         performance_density=_density(tpp, spec.die_area_mm2),
         memory_gb=spec.memory_gb,
         memory_bandwidth_gbs=spec.memory_bandwidth_gbs,
-        io_bandwidth_gbs=None,
+        io_bandwidth_gbs=spec.io_bandwidth_gbs,
         fp8=(spec.dense_tflops[Precision("fp8")] > 0) if Precision("fp8") in spec.dense_tflops
         else None,
         custom=True,

@@ -111,7 +111,7 @@ _COMPUTED: tuple[FactSpec, ...] = (
     _item("chip.performance_density", Kind.number, _SPEC + "die_area_mm2"),
     _item("chip.memory_gb", Kind.number, _SPEC + "memory_gb"),
     _item("chip.memory_bandwidth_gbs", Kind.number, _SPEC + "memory_bandwidth_gbs"),
-    _item("chip.io_bandwidth_gbs", Kind.number),
+    _item("chip.io_bandwidth_gbs", Kind.number, _SPEC + "io_bandwidth_gbs"),
     _item("chip.fp8", Kind.boolean, _SPEC + "dense_tflops"),
     _item("item.domestic_alternative_meets_all", Kind.boolean),
     FactSpec("screen.entity_list", Kind.boolean, Scope.case, case_path="buyer.name", computed=True),
