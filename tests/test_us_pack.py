@@ -1,0 +1,236 @@
+"""The US export-licensing module (rules/us): citations, coverage by golden cases, date flips."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.case import Case
+from engine.decision import Decision
+from engine.evaluate import Evaluator
+from engine.golden import GoldenResult, fired_rules, run_golden
+from engine.pack import RulePack, Severity, UsStatus
+from engine.yamlload import load_file
+
+ROOT = Path(__file__).resolve().parent.parent
+US_DIR = ROOT / "rules" / "us"
+
+
+def _us_rules(pack: RulePack) -> list[Any]:
+    return [cr.rule for cr in pack.rules if cr.module == "us"]
+
+
+@pytest.fixture(scope="module")
+def golden_results(evaluator: Evaluator) -> list[GoldenResult]:
+    return run_golden(evaluator)
+
+
+# --- citations -------------------------------------------------------------------------
+
+
+def test_us_module_has_rules(pack: RulePack) -> None:
+    assert len(_us_rules(pack)) >= 30
+
+
+def test_every_us_rule_cites_known_sources(pack: RulePack) -> None:
+    for rule in _us_rules(pack):
+        assert rule.sources, rule.id
+        for sid in rule.sources:
+            assert sid in pack.sources, f"{rule.id} cites unknown source {sid}"
+
+
+def test_us_source_ids_are_prefixed_and_complete() -> None:
+    data = load_file(US_DIR / "sources.yaml")
+    ids = [s["id"] for s in data["sources"]]
+    assert len(ids) == len(set(ids))
+    for src in data["sources"]:
+        assert src["id"].startswith("us-"), src["id"]
+        assert src["url"].startswith(("http://", "https://")), src["id"]
+        assert src["confidence"] in ("official", "reported", "uncertain"), src["id"]
+
+
+def test_every_us_parameter_value_is_sourced(pack: RulePack) -> None:
+    us_params = [p for p in pack.parameters.values() if p.id.startswith("us.")]
+    assert us_params
+    for param in us_params:
+        for value in param.values:
+            assert value.sources, f"{param.id} from {value.from_} has no source"
+            for sid in value.sources:
+                assert sid in pack.sources, f"{param.id} cites unknown source {sid}"
+
+
+def test_statuses_match_severity(pack: RulePack) -> None:
+    """Denials block; a licence requirement or exception is a condition."""
+    for rule in _us_rules(pack):
+        status = rule.then.us_status
+        if status in (UsStatus.presumption_of_denial, UsStatus.prohibited):
+            assert rule.severity is Severity.block, rule.id
+        if status in (UsStatus.licence_required, UsStatus.licence_exception):
+            assert rule.severity is Severity.condition, rule.id
+        if rule.severity is Severity.condition:
+            assert rule.then.condition is not None or status is not None, rule.id
+
+
+def test_reported_only_revenue_share_says_so(pack: RulePack) -> None:
+    rule = pack.rules_by_id["US-ISINF-H20-LIC-2025"].rule
+    assert rule.summary is not None
+    assert "reported" in rule.summary.en.lower()
+    assert "no regulation" in rule.summary.en.lower() or "no legal text" in rule.summary.en.lower()
+
+
+# --- golden cases ----------------------------------------------------------------------
+
+
+def test_us_golden_cases_pass(golden_results: list[GoldenResult]) -> None:
+    ours = [r for r in golden_results if "/rules/us/golden/" in str(r.location).replace("\\", "/")]
+    assert len(ours) >= 30
+    failures = [f"{r.name} ({r.location}): {'; '.join(r.problems)}" for r in ours if r.problems]
+    assert not failures, "\n".join(failures)
+
+
+def test_every_us_rule_fires_in_some_golden_case(
+    pack: RulePack, golden_results: list[GoldenResult]
+) -> None:
+    fired: set[str] = set()
+    for result in golden_results:
+        if result.decision is not None:
+            fired |= fired_rules(result.decision)
+    never = sorted(r.id for r in _us_rules(pack) if r.id not in fired)
+    assert not never, f"US rules no golden case exercises: {never}"
+
+
+# --- date flips ------------------------------------------------------------------------
+
+CERTS_OK = {
+    "us_supply_sufficient": True,
+    "china_volume_within_cap": True,
+    "third_party_testing_in_us": True,
+    "kyc_and_remote_access_screening": True,
+    "no_prohibited_end_use": True,
+}
+
+
+def _case(chip: str | dict[str, Any], as_of: str, **buyer: Any) -> Case:
+    item: dict[str, Any] = {"quantity": 10, "unit_price_usd": 10000}
+    if isinstance(chip, str):
+        item["chip"] = chip
+    else:
+        item.update(custom=True, spec=chip)
+    data: dict[str, Any] = {
+        "id": f"flip-{as_of}",
+        "as_of": as_of,
+        "buyer": {
+            "name": "Hangzhou Example Cloud Technology Co., Ltd.",
+            "country": "CN",
+            "headquarters": "CN",
+            "kind": "internet_platform",
+            "us_approved_customer": True,
+            **buyer,
+        },
+        "order": {"ship_from": "US", "items": [item]},
+        "use": {"purpose": "training", "end_use": "commercial"},
+        "evidence": {"exporter_certifications": CERTS_OK},
+    }
+    return Case.model_validate(data)
+
+
+def _run(evaluator: Evaluator, case: Case) -> Decision:
+    return evaluator.evaluate(case)
+
+
+def test_h200_flips_from_denial_to_case_by_case(evaluator: Evaluator) -> None:
+    before = _run(evaluator, _case("nvidia-h200-sxm", "2026-01-14"))
+    after = _run(evaluator, _case("nvidia-h200-sxm", "2026-01-15"))
+    assert before.items[0].us_status is UsStatus.presumption_of_denial
+    assert "US-LIC-CN-2023" in fired_rules(before)
+    assert after.items[0].us_status is UsStatus.licence_required
+    assert after.items[0].revenue_share_pct == 25
+    assert after.items[0].revenue_share_usd == 25000
+    assert "US-LIC-CN-2023" not in fired_rules(after)
+
+
+def test_h200_from_taiwan_stays_denied_after_january_2026(evaluator: Evaluator) -> None:
+    case = _case("nvidia-h200-sxm", "2026-03-01")
+    case = case.model_copy(update={"order": case.order.model_copy(update={"ship_from": "TW"})})
+    decision = _run(evaluator, case)
+    assert decision.items[0].us_status is UsStatus.presumption_of_denial
+    assert "US-LIC-CN-PD-2026" in fired_rules(decision)
+
+
+@pytest.mark.parametrize(
+    ("as_of", "status", "share"),
+    [
+        ("2025-04-08", UsStatus.not_controlled, None),
+        ("2025-04-09", UsStatus.presumption_of_denial, None),
+        ("2025-08-10", UsStatus.presumption_of_denial, None),
+        ("2025-08-11", UsStatus.licence_required, 15),
+        ("2026-03-01", UsStatus.licence_required, 15),
+    ],
+)
+def test_h20_history(
+    evaluator: Evaluator, as_of: str, status: UsStatus, share: float | None
+) -> None:
+    decision = _run(evaluator, _case("nvidia-h20", as_of))
+    assert decision.items[0].us_status is status
+    assert decision.items[0].revenue_share_pct == share
+
+
+@pytest.mark.parametrize("as_of", ["2025-11-01", "2026-02-15", "2026-12-01"])
+def test_b200_is_always_denied_to_china(evaluator: Evaluator, as_of: str) -> None:
+    decision = _run(evaluator, _case("nvidia-b200", as_of))
+    assert decision.items[0].us_status is UsStatus.presumption_of_denial
+    assert decision.us.revenue_share_usd is None
+
+
+@pytest.mark.parametrize(
+    ("spec", "eccn"),
+    [
+        ({"dense_tflops": {"bf16": 300}, "die_area_mm2": 2000}, "3A090.a"),  # TPP 4800 exactly
+        ({"dense_tflops": {"bf16": 299}, "die_area_mm2": 1000}, "3A090.b"),  # 4784, PD 4.78
+        ({"dense_tflops": {"bf16": 100}, "die_area_mm2": 270}, "3A090.a"),  # 1600, PD 5.93
+        ({"dense_tflops": {"bf16": 100}, "die_area_mm2": 500}, "3A090.b"),  # 1600, PD 3.2
+        ({"dense_tflops": {"bf16": 100}, "die_area_mm2": 501}, None),  # 1600, PD 3.19
+        ({"dense_tflops": {"bf16": 99}, "die_area_mm2": 100}, None),  # 1584: below every floor
+    ],
+)
+def test_custom_spec_thresholds(
+    evaluator: Evaluator, spec: dict[str, Any], eccn: str | None
+) -> None:
+    full = {"name": "boundary part", "vendor_country": "US", "datacenter": True, **spec}
+    decision = _run(evaluator, _case(full, "2025-06-01"))
+    assert decision.items[0].eccn == eccn
+
+
+def test_a100_class_part_is_3a090a_after_november_2023(evaluator: Evaluator) -> None:
+    """An A100-class figure set (TPP 4992, PD 6.04) is 3A090.a whatever its interconnect."""
+    spec = {
+        "name": "cut-interconnect part",
+        "vendor_country": "US",
+        "datacenter": True,
+        "dense_tflops": {"bf16": 312},
+        "die_area_mm2": 826,
+    }
+    late = _run(evaluator, _case(spec, "2024-01-10"))
+    assert late.items[0].eccn == "3A090.a"
+    assert late.items[0].us_status is UsStatus.presumption_of_denial
+
+
+def test_rule_windows_are_exclusive_at_valid_to(pack: RulePack) -> None:
+    rule = pack.rules_by_id["US-LIC-CN-2023"].rule
+    assert rule.active(dt.date(2026, 1, 14))
+    assert not rule.active(dt.date(2026, 1, 15))
+    assert pack.rules_by_id["US-LIC-CN-CBC-2026"].rule.active(dt.date(2026, 1, 15))
+    suspended = pack.rules_by_id["US-AFF-50-SUSP-2025"].rule
+    assert suspended.active(dt.date(2026, 11, 9))
+    assert not suspended.active(dt.date(2026, 11, 10))
+
+
+def test_parameters_are_dated(pack: RulePack) -> None:
+    assert pack.parameters["us.cbc_tpp_max"].at(dt.date(2026, 1, 14)) is None
+    value = pack.parameters["us.cbc_tpp_max"].at(dt.date(2026, 1, 15))
+    assert value is not None and value.value == 21000
+    share = pack.parameters["us.h20_revenue_share_pct"].at(dt.date(2025, 9, 1))
+    assert share is not None and share.value == 15
