@@ -1,0 +1,342 @@
+"""The terminal interview, driven by keys as a user would (Textual's pilot).
+
+Scenario tests use the shipped pack; screen-text snapshots use the small fixture pack
+so rule edits do not churn them. Snapshots live in ``tests/snapshots/`` and are only
+(re)written with ``CHIPCLEAR_UPDATE_SNAPSHOTS=1``; a missing snapshot fails.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, OptionList, Static
+
+from engine.caseio import read_file
+from engine.decision import Verdict
+from engine.interview import UNKNOWN, Interview
+from engine.pack import RulePack, load_pack
+from tests.conftest import ROOT
+from tui.app import InterviewApp
+from tui.i18n import default_lang
+from tui.screens import ExplainScreen, ReviewScreen
+from tui.widgets import QuestionForm
+
+IPACK = Path(__file__).resolve().parent / "fixtures" / "interviewpack"
+SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
+EXAMPLES = ROOT / "examples" / "cases"
+
+
+def example_answers(name: str) -> tuple[str, dict[str, Any]]:
+    entry = next(iter(read_file(EXAMPLES / name)))
+    assert entry.case is not None
+    data = entry.case.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+    out: dict[str, Any] = {}
+
+    def walk(value: Any, prefix: str) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, f"{prefix}.{k}" if prefix else k)
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, f"{prefix}[{i}]")
+        else:
+            out[prefix] = value
+
+    walk(data, "")
+    out["order.items"] = data["order"]["items"]
+    return data["as_of"], out
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def answer_current(pilot: Pilot[Any], value: Any) -> str | None:
+    """Answer the question on screen with keys; return its fact (None when done)."""
+    app = pilot.app
+    assert isinstance(app, InterviewApp)
+    forms = app.main.query(QuestionForm)
+    if not forms:
+        return None
+    form = forms.first()
+    view = form.view
+    assert view is not None
+    if value == UNKNOWN:
+        await pilot.press("f7")
+    elif view.input.value == "items":
+        for line in value:
+            search = form.query_one("#chip-search", Input)
+            search.focus()
+            search.value = str(line["chip"])
+            await pilot.pause()
+            await pilot.press("enter")
+            for key in ("quantity", "unit_price_usd"):
+                widget = form.query_one("#qty" if key == "quantity" else "#price", Input)
+                widget.value = str(line.get(key, ""))
+            form.query_one("#price", Input).focus()
+            await pilot.press("enter")  # on the price field: adds the line
+            await pilot.pause()
+        form.query_one("#chip-search", Input).focus()
+        await pilot.press("enter")  # empty chip field: done
+    elif view.input.value in ("choice", "yesno"):
+        options = form.query_one("#q-options", OptionList)
+        wanted = value if view.input.value == "choice" else ("yes" if value else "no")
+        ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
+        options.focus()
+        options.highlighted = 0
+        for _ in range(ids.index(wanted)):
+            await pilot.press("down")
+        await pilot.press("enter")
+    else:
+        box = form.query_one("#q-input", Input)
+        box.focus()
+        box.value = str(value)
+        await pilot.press("enter")
+    await settle(pilot)
+    return view.fact
+
+
+async def drive(pilot: Pilot[Any], answers: dict[str, Any], limit: int = 60) -> list[str]:
+    asked: list[str] = []
+    await settle(pilot)
+    for _ in range(limit):
+        app = pilot.app
+        assert isinstance(app, InterviewApp)
+        forms = app.main.query(QuestionForm)
+        if not forms:
+            return asked
+        view = forms.first().view
+        assert view is not None
+        got = await answer_current(pilot, answers.get(view.fact, UNKNOWN))
+        assert got == view.fact
+        asked.append(view.fact)
+        still = app.main.query(QuestionForm)
+        if still and still.first().view is not None and still.first().view.fact == view.fact:
+            error = str(still.first().query_one("#q-error", Static).render())
+            raise AssertionError(f"{view.fact}: answer not accepted: {error}")
+    raise AssertionError(f"interview did not finish: {asked}")
+
+
+def make_app(pack: RulePack, path: Path, as_of: str, lang: str = "en") -> InterviewApp:
+    return InterviewApp(Interview(pack, {"id": path.stem, "as_of": as_of}, path), lang)
+
+
+# ---------------------------------------------------------------------------------------
+# Scenarios on the shipped pack
+# ---------------------------------------------------------------------------------------
+
+async def test_h200_platform_2026_goes_with_conditions(pack: RulePack, tmp_path: Path) -> None:
+    as_of, answers = example_answers("h200-platform-2026.yaml")
+    app = make_app(pack, tmp_path / "h200.yaml", as_of)
+    async with app.run_test(size=(100, 40)) as pilot:
+        asked = await drive(pilot, answers)
+        d = app.interview.decision
+        assert d.verdict is Verdict.go_with_conditions, (asked, d.missing)
+        assert d.us.revenue_share_pct is not None and d.us.revenue_share_usd
+        assert d.conditions and d.domestic_alternatives
+        assert app.main.query_one("#done")
+        panel = str(app.main.query_one("#verdict").render())
+        assert "GO WITH CONDITIONS" in panel
+
+
+async def test_b200_is_no_go_without_irrelevant_questions(pack: RulePack,
+                                                          tmp_path: Path) -> None:
+    as_of, answers = example_answers("b200-cloud.yaml")
+    app = make_app(pack, tmp_path / "b200.yaml", as_of)
+    async with app.run_test(size=(100, 40)) as pilot:
+        asked = await drive(pilot, answers)
+        d = app.interview.decision
+        assert d.verdict is Verdict.no_go
+        assert asked[0] == "order.items"
+        assert not [f for f in asked if f.startswith(("evidence.", "deployment.", "use."))], asked
+        assert len(asked) <= 4, asked
+        assert any(f.severity.value == "block" for f in d.findings)
+
+
+async def test_government_cloud_buying_ascend_goes(pack: RulePack, tmp_path: Path) -> None:
+    as_of, answers = example_answers("ascend-government-cloud.yaml")
+    app = make_app(pack, tmp_path / "gov.yaml", as_of)
+    async with app.run_test(size=(100, 40)) as pilot:
+        asked = await drive(pilot, answers)
+        d = app.interview.decision
+        assert d.verdict is Verdict.go, (asked, d.missing)
+        assert d.us.status.value == "not_controlled"
+        assert not d.domestic_alternatives
+
+
+async def test_dont_know_answers_end_in_needs_information(pack: RulePack,
+                                                          tmp_path: Path) -> None:
+    as_of, answers = example_answers("h20-incomplete-2025.yaml")
+    app = make_app(pack, tmp_path / "h20.yaml", as_of)
+    async with app.run_test(size=(100, 40)) as pilot:
+        asked = await drive(pilot, answers)
+        d = app.interview.decision
+        assert d.verdict is Verdict.needs_information, asked
+        assert d.missing
+        assert "?" in str(app.main.query_one("#verdict").render())
+        assert app.interview.unknown  # the "don't know" answers are kept
+
+
+async def test_killed_interview_resumes_to_the_same_verdict(pack: RulePack,
+                                                            tmp_path: Path) -> None:
+    as_of, answers = example_answers("h200-platform-2026.yaml")
+    path = tmp_path / "resume.yaml"
+    app = make_app(pack, path, as_of)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        for _ in range(4):
+            form = app.main.query_one(QuestionForm)
+            assert form.view is not None
+            await answer_current(pilot, answers.get(form.view.fact, UNKNOWN))
+    del app  # the terminal is gone; only the autosaved file remains
+    resumed = InterviewApp(Interview.open(pack, path), "en")
+    async with resumed.run_test(size=(100, 40)) as pilot:
+        await drive(pilot, answers)
+    assert resumed.interview.decision.verdict is Verdict.go_with_conditions
+
+
+# ---------------------------------------------------------------------------------------
+# Screens on the fixture pack
+# ---------------------------------------------------------------------------------------
+
+async def test_invalid_answer_shows_inline_and_keeps_the_input(tmp_path: Path) -> None:
+    ipack = load_pack(IPACK)
+    app = make_app(ipack, tmp_path / "c.yaml", "2026-02-15")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await answer_current(pilot, [{"chip": "H200", "quantity": 8}])
+        await answer_current(pilot, "Atlantis")
+        form = app.main.query_one(QuestionForm)
+        assert form.view is not None and form.view.fact == "buyer.country"
+        assert "two-letter" in str(form.query_one("#q-error").render())
+        assert form.query_one("#q-input", Input).value == "Atlantis"
+
+
+async def test_review_change_explain_export_and_language(tmp_path: Path) -> None:
+    ipack = load_pack(IPACK)
+    app = make_app(ipack, tmp_path / "c.yaml", "2026-02-15")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await drive(pilot, {"order.items": [{"chip": "B200", "quantity": 8}],
+                            "buyer.country": "CN"})
+        assert app.interview.decision.verdict is Verdict.no_go
+        # Explain the block finding from the findings list.
+        await pilot.press("f4")
+        findings = app.main.query_one("#findings", OptionList)
+        ids = [findings.get_option_at_index(i).id for i in range(findings.option_count)]
+        findings.highlighted = ids.index("US-BLACKWELL")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ExplainScreen)
+        body = str(app.screen.query_one("#explain-text").render())
+        assert "US-CLS-A" in body and "Blackwell被排除" in body and "fr-2023" not in body
+        await pilot.press("escape")
+        # Review: change the country; everything re-evaluates.
+        await pilot.press("f3")
+        await settle(pilot)
+        assert isinstance(app.screen, ReviewScreen)
+        answers = app.screen.query_one("#answers", OptionList)
+        ids = [answers.get_option_at_index(i).id for i in range(answers.option_count)]
+        answers.highlighted = ids.index("buyer.country")
+        await pilot.press("enter")
+        await settle(pilot)
+        box = app.screen.query_one("#q-input", Input)
+        box.value = "DE"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ReviewScreen)
+        assert app.interview.data["buyer"]["country"] == "DE"
+        assert app.interview.decision.verdict is not Verdict.no_go
+        await pilot.press("escape")
+        # Exports and language.
+        await pilot.press("f5")
+        await pilot.press("f6")
+        assert (tmp_path / "c.memo.en.md").is_file()
+        assert (tmp_path / "c.decision.json").is_file()
+        await pilot.press("f2")
+        await settle(pilot)
+        assert app.lang == "zh"
+        assert "结论" in str(app.main.query_one("#verdict").render())
+
+
+def test_default_language_follows_the_locale() -> None:
+    assert default_lang({"LANG": "zh_CN.UTF-8"}) == "zh"
+    assert default_lang({"LC_ALL": "en_US.UTF-8", "LANG": "zh_CN.UTF-8"}) == "en"
+    assert default_lang({}) == "en"
+
+
+def test_every_binding_has_an_id_and_a_palette_command() -> None:
+    from textual.binding import Binding
+
+    from tui import i18n
+
+    for binding in InterviewApp.BINDINGS:
+        assert isinstance(binding, Binding) and binding.id
+        assert binding.id in i18n.ACTIONS and binding.id in i18n.ACTION_HELP
+
+
+# ---------------------------------------------------------------------------------------
+# Screen-text snapshots at 80x24
+# ---------------------------------------------------------------------------------------
+
+def screen_text(app: InterviewApp) -> str:
+    strips = app.screen._compositor.render_strips()
+    return "\n".join(strip.text.rstrip() for strip in strips) + "\n"
+
+
+def check_snapshot(name: str, text: str) -> None:
+    path = SNAPSHOTS / f"{name}.txt"
+    if os.environ.get("CHIPCLEAR_UPDATE_SNAPSHOTS") == "1":
+        SNAPSHOTS.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert path.is_file(), f"no snapshot {path.name}; run with CHIPCLEAR_UPDATE_SNAPSHOTS=1"
+    assert text == path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_snapshot_first_question(lang: str, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    ipack = load_pack(IPACK)
+    app = make_app(ipack, Path("case.yaml"), "2026-02-15", lang)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        check_snapshot(f"first-question-{lang}", screen_text(app))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_snapshot_decision(lang: str, tmp_path: Path,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    ipack = load_pack(IPACK)
+    app = make_app(ipack, Path("case.yaml"), "2026-02-15", lang)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await drive(pilot, {
+            "order.items": [{"chip": "H200", "quantity": 1000, "unit_price_usd": 32000}],
+            "buyer.country": "CN", "order.ship_from": "US", "buyer.us_approved_customer": True,
+            "buyer.kind": "internet_platform", "evidence.necessity_justification": "FP8",
+            "use.workload.min_memory_gb": 141})
+        check_snapshot(f"decision-{lang}", screen_text(app))
+
+
+def test_run_interview_creates_the_case_file_and_reports(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]
+                                                        ) -> None:
+    from tui import app as tui_app
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(tui_app.InterviewApp, "run", lambda self: None)
+    ipack = load_pack(IPACK)
+    assert tui_app.run_interview(ipack, None, "en") == 1  # needs_information
+    created = list(tmp_path.glob("chipclear-case-*.yaml"))
+    assert len(created) == 1 and "saved to" in capsys.readouterr().out
+    bad = tmp_path / "batch.yaml"
+    bad.write_text("cases:\n  - id: a\n  - id: b\n", encoding="utf-8")
+    assert tui_app.run_interview(ipack, bad, "en") == 2
