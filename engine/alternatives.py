@@ -3,13 +3,14 @@
 Chinese regulators ask buyers of foreign accelerators why domestic cards will not do
 (seed 000: "有什么是H20能满足但国产算力卡满足不了的？"). Given the buyer's stated
 workload, each domestic chip in the catalog is checked requirement by requirement.
-Unknown chip figures give "unknown", never a guessed pass or fail.
+Unknown chip figures give "unknown", never a guessed pass or fail; so does a figure the
+catalog marks uncertain when one of the conflicting values it records would flip the result.
 """
 
 from __future__ import annotations
 
 from engine.case import Workload
-from engine.catalog import Catalog, ChipFacts
+from engine.catalog import Catalog, ChipFacts, Figure, Figures
 from engine.decision import AlternativeCheck, DomesticAlternative
 
 #: Production states in which a chip counts as a real alternative today.
@@ -23,20 +24,30 @@ def _check(
 
 
 def _at_least(
-    name: str, unit: str, need: float | None, have: float | None
+    name: str, unit: str, need: float | None, have: float | None, figure: Figure | None = None
 ) -> AlternativeCheck | None:
     if need is None:
         return None
     if have is None:
         return _check(name, f">= {need:g} {unit}", None, None)
-    return _check(name, f">= {need:g} {unit}", f"{have:g} {unit}", have >= need)
+    offered = f"{have:g} {unit}"
+    meets: bool | None = have >= need
+    others = [a.value for a in figure.alternatives] if figure is not None else []
+    if others:
+        offered += " (other sources: " + ", ".join(f"{v:g} {unit}" for v in others) + ")"
+        if any((v >= need) != meets for v in others):
+            meets = None  # the sources disagree on this very requirement: say unknown
+    return _check(name, f">= {need:g} {unit}", offered, meets)
 
 
-def _checks(workload: Workload, chip: ChipFacts) -> list[AlternativeCheck]:
+def _checks(
+    workload: Workload, chip: ChipFacts, figures: Figures | None = None
+) -> list[AlternativeCheck]:
     checks = [
-        _at_least("memory", "GB", workload.min_memory_gb, chip.memory_gb),
+        _at_least("memory", "GB", workload.min_memory_gb, chip.memory_gb,
+                  figures.memory_gb if figures else None),
         _at_least("memory_bandwidth", "GB/s", workload.min_memory_bandwidth_gbs,
-                  chip.memory_bandwidth_gbs),
+                  chip.memory_bandwidth_gbs, figures.memory_bandwidth_gbs if figures else None),
     ]
     if workload.needs_fp8:
         offered = None if chip.fp8 is None else ("yes" if chip.fp8 else "no")
@@ -66,7 +77,7 @@ def compare(workload: Workload, catalog: Catalog) -> list[DomesticAlternative]:
         if chip.vendor_country != "CN" or not chip.datacenter:
             continue
         facts = catalog.facts(chip.id)
-        checks = _checks(workload, facts)
+        checks = _checks(workload, facts, chip.figures)
         verdicts = [c.meets for c in checks]
         if any(v is False for v in verdicts):
             meets: bool | None = False

@@ -87,6 +87,14 @@ def normalise_alias(text: str) -> str:
     return re.sub(r"[\s_\-./]+", "", folded)
 
 
+_LOOKALIKE = str.maketrans({"o": "0", "l": "1", "i": "1"})
+
+
+def _lookalike(key: str) -> str:
+    """Fold letters that look like digits, for typo matching only."""
+    return key.translate(_LOOKALIKE)
+
+
 @dataclass(frozen=True)
 class ChipFacts:
     """What the engine knows about one item's chip, computed from figures."""
@@ -225,13 +233,17 @@ class Catalog:
         return self.chips[chip_id] if chip_id else None
 
     def suggest(self, text: str) -> list[str]:
-        """Close catalog names for an unknown chip, for 'did you mean' hints."""
-        names = {normalise_alias(c.name): c.name for c in self.chips.values()}
-        names.update({normalise_alias(c.id): c.id for c in self.chips.values()})
+        """Close catalog names for an unknown chip, for 'did you mean' hints.
+
+        Letters that users type for look-alike digits (``H2OO``, ``MI3O8``) are folded
+        on both sides first, so such typos still find the chip.
+        """
+        names: dict[str, str] = {}
         for chip in self.chips.values():
-            for alias in chip.aliases:
-                names.setdefault(normalise_alias(alias), alias)
-        hits = difflib.get_close_matches(normalise_alias(text), list(names), n=3, cutoff=0.6)
+            for label in (chip.name, chip.id, *chip.aliases):
+                names.setdefault(_lookalike(normalise_alias(label)), label)
+        hits = difflib.get_close_matches(_lookalike(normalise_alias(text)), list(names),
+                                         n=3, cutoff=0.6)
         return [names[h] for h in hits]
 
     def facts(self, chip_id: str) -> ChipFacts:

@@ -44,7 +44,8 @@ class Expect(_Strict):
     conditions: list[str] = Field(default_factory=list, description="Rules in the checklist.")
     missing: list[str] = Field(default_factory=list, description="Facts that must be missing.")
     items: list[ItemExpect] = Field(default_factory=list)
-    weak_justification: bool | None = None
+    weak_justification: bool | None = Field(
+        None, description="Whether a rule deriving weak_justification: true must fire.")
 
 
 class Golden(_Strict):
@@ -83,7 +84,14 @@ def fired_rules(decision: Decision) -> set[str]:
     return {f.rule for f in decision.findings} | {c.rule for c in decision.conditions}
 
 
-def check(decision: Decision, expect: Expect) -> list[str]:
+def weak_justification(decision: Decision, pack: RulePack) -> bool:
+    """Whether a fired rule flagged the necessity justification as weak."""
+    fired = fired_rules(decision)
+    return any(cr.rule.then.derive.get("weak_justification") is True
+               for cr in pack.rules if cr.rule.id in fired)
+
+
+def check(decision: Decision, expect: Expect, pack: RulePack) -> list[str]:
     """Every way the decision differs from what the golden case expects."""
     problems: list[str] = []
 
@@ -106,6 +114,8 @@ def check(decision: Decision, expect: Expect) -> list[str]:
     for rule in expect.conditions:
         if rule not in listed:
             problems.append(f"condition from {rule} missing from the checklist")
+    if expect.weak_justification is not None:
+        same("weak_justification", weak_justification(decision, pack), expect.weak_justification)
     missing = {m.fact for m in decision.missing}
     for fact in expect.missing:
         if fact not in missing:
@@ -126,6 +136,6 @@ def run_golden(evaluator: Evaluator, today: dt.date | None = None) -> list[Golde
     for path in golden_files(evaluator.pack):
         for golden, where in load_golden(path):
             decision = evaluator.evaluate(golden.case, today)
-            results.append(GoldenResult(golden.name, where, tuple(check(decision, golden.expect)),
-                                        decision))
+            problems = tuple(check(decision, golden.expect, evaluator.pack))
+            results.append(GoldenResult(golden.name, where, problems, decision))
     return results

@@ -141,6 +141,9 @@ class ModuleHeader(_Strict):
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$")]
     title: Text
     jurisdiction: Jurisdiction
+    applies_when: Any = Field(
+        None, description="A condition every rule of the module also needs, e.g. that the "
+                          "buyer is in the regulator's territory; rules show it in their chain.")
 
 
 class RuleFile(_Strict):
@@ -317,6 +320,7 @@ def load_pack(root: Path) -> RulePack:
 
     parameters: dict[str, Parameter] = {}
     rule_entries: list[tuple[Rule, str, Any, int, Path]] = []
+    module_scope: dict[str, C.Condition] = {}
     for module in manifest.modules:
         param_rel = f"{module}/parameters.yaml"
         if (root / param_rel).is_file():
@@ -333,6 +337,13 @@ def load_pack(root: Path) -> RulePack:
         rules_rel = f"{module}/rules.yaml"
         data = _read(root, rules_rel, files)
         rfile: RuleFile = _validate(RuleFile, data, root / rules_rel)
+        if rfile.module.applies_when is not None:
+            try:
+                module_scope[module] = C.parse(rfile.module.applies_when)
+            except C.ConditionError as exc:
+                mark = locate(data, ["module", "applies_when", *exc.path])
+                raise RulePackError(Location(str(root / rules_rel), *(mark or (None, None))),
+                                    f"module {module}: applies_when: {exc}") from None
         for i, rule in enumerate(rfile.rules):
             check_sources(rule.sources, data, ["rules", i, "sources"], root / rules_rel)
             rule_entries.append((rule, module, data, i, root / rules_rel))
@@ -352,6 +363,8 @@ def load_pack(root: Path) -> RulePack:
             mark = locate(data, ["rules", i, "when", *exc.path])
             raise RulePackError(Location(str(path), *(mark or (None, None))),
                                 f"{rule.id}: {exc}") from None
+        if module in module_scope:
+            cond = C.All((module_scope[module], cond))
         for test in C.fact_tests(cond):
             problem = _check_test(test, parameters)
             if problem:

@@ -69,11 +69,16 @@ SCHEMAS: dict[str, type[BaseModel]] = {
 
 
 def _patch_when(node: Any) -> None:
-    """Point every ``when`` property (typed Any in the model) at the condition grammar."""
+    """Point every condition property (typed Any in the model) at the condition grammar."""
     if isinstance(node, dict):
         props = node.get("properties")
-        if isinstance(props, dict) and "when" in props:
-            props["when"] = {"$ref": "#/$defs/Condition"}
+        if isinstance(props, dict):
+            if "when" in props:
+                props["when"] = {"$ref": "#/$defs/Condition"}
+            if "applies_when" in props:
+                description = props["applies_when"].get("description")
+                props["applies_when"] = {"anyOf": [{"$ref": "#/$defs/Condition"}, {"type": "null"}],
+                                         "description": description}
         for value in node.values():
             _patch_when(value)
     elif isinstance(node, list):

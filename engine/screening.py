@@ -1,20 +1,24 @@
 """Screening names against lists (Entity List, approved customers).
 
 Lists are data under ``rules/lists/`` and are matched here, in Python, never as one
-rule per name: durable-rules hangs or overflows with hundreds of alpha nodes. Names
-are folded (case, width, punctuation, legal forms such as "Co., Ltd." or "有限公司")
-before they are compared, so the variants a buyer writes still hit.
+rule per name: durable-rules hangs or overflows with hundreds of alpha nodes. Buyers
+write the same company many ways ("Co., Ltd." or "有限公司", "(Beijing)", full-width
+letters), so both sides are folded to a distinctive core before they are compared, and
+short or generic fragments are never enough for a hit: a false hit blocks a lawful
+purchase, a missed one lets a listed party through, so each test below is deliberate.
 """
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import difflib
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -22,21 +26,32 @@ from engine.errors import Location, RulePackError
 from engine.sources import SourceId
 from engine.yamlload import locate
 
+EntryId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Jurisdiction(StrEnum):
+    US = "US"
+    CN = "CN"
+
+
 class ListHeader(_Strict):
-    id: str
-    title: str
-    jurisdiction: str
+    """Which list this is and who keeps it; the sources say where the list comes from."""
+
+    id: EntryId
+    title: str = Field(min_length=1)
+    jurisdiction: Jurisdiction
     sources: list[SourceId] = Field(default_factory=list)
 
 
 class ListEntry(_Strict):
-    id: str
-    name: str
+    """One listed party; it is in force from ``since`` (and before ``until`` when set)."""
+
+    id: EntryId
+    name: str = Field(min_length=1)
     name_zh: str | None = None
     aliases: list[str] = Field(default_factory=list)
     since: dt.date
@@ -47,12 +62,16 @@ class ListEntry(_Strict):
 
 
 class ScreeningList(_Strict):
+    """A ``rules/lists/*.yaml`` file: a header and dated entries."""
+
     list: ListHeader
-    entries: list[ListEntry] = Field(default_factory=list)
+    entries: builtins.list[ListEntry] = Field(default_factory=builtins.list)
 
 
 @dataclass(frozen=True)
 class ListMatch:
+    """A hit: which entry, which of the case's names hit it and on which listed name."""
+
     list_id: str
     entry_id: str
     entry_name: str
@@ -63,62 +82,164 @@ class ListMatch:
     sources: tuple[str, ...]
 
 
-_LEGAL_FORMS = (
-    "股份有限公司", "有限责任公司", "有限公司", "集团", "公司",
-    "co ltd", "company limited", "co", "ltd", "limited", "inc", "incorporated",
-    "corporation", "corp", "group", "llc", "plc", "gmbh", "sdn bhd", "holdings",
+# Legal forms are stripped from the end, longest first, as often as they occur
+# ("Inspur Group Co., Ltd." -> "inspur"). ASCII forms must be whole words.
+_LEGAL_FORMS_ZH = (
+    "股份有限公司", "有限责任公司", "有限責任公司", "集团有限公司", "集團有限公司",
+    "有限公司", "集团", "集團", "公司",
 )
-_PLACES = ("beijing", "shanghai", "shenzhen", "hangzhou", "北京", "上海", "深圳", "杭州")
+_LEGAL_FORMS_EN = tuple(sorted((
+    "co ltd", "co limited", "company limited", "company ltd", "co", "company", "ltd",
+    "limited", "inc", "incorporated", "corporation", "corp", "group", "holdings",
+    "holding", "llc", "plc", "gmbh", "pte ltd", "pte", "sdn bhd", "ag", "sa", "bv",
+), key=len, reverse=True))
+# A leading place name is optional when the rest matches ("北京智谱华章科技" = "智谱华章科技").
+_PLACES = (
+    "beijing", "shanghai", "shenzhen", "hangzhou", "tianjin", "guangzhou", "chengdu",
+    "wuxi", "jinan", "zhengzhou", "changsha", "nanjing", "suzhou", "hefei", "wuhan",
+    "chongqing", "qingdao", "xian", "hong kong",
+    "北京", "上海", "深圳", "杭州", "天津", "广州", "成都", "无锡", "济南", "郑州", "长沙",
+    "南京", "苏州", "合肥", "武汉", "重庆", "青岛", "西安", "香港",
+)
+# Words too common to tell companies apart; left out only for the fuzzy comparison, so
+# "National Supercomputing Center Wuxi" cannot fuzzily hit "... Wuhan".
+_GENERIC = frozenset((
+    "the", "of", "and", "china", "chinese", "national", "technology", "technologies", "tech",
+    "information", "industry", "industries", "electronic", "electronics", "science",
+    "sciences", "center", "centre", "supercomputing", "supercomputer", "computing",
+    "computer", "research", "institute", "international", "intelligent", "software",
+    "systems", "system", "semiconductor", "microelectronics", "integrated", "circuit",
+    "design", "development", "trading", "investment", "ai",
+))
+_GENERIC_ZH = ("科技", "技术", "信息", "产业", "电子", "国家", "中心", "研究院", "研究所", "中国")
+
+_MIN_ASCII_CONTAINED = 4
+_MIN_CJK_CONTAINED = 2
+_MIN_FUZZY = 6
+_FUZZY_RATIO = 0.92
 
 
 def normalise_name(text: str) -> str:
-    """Fold a company name to its distinctive core."""
+    """Fold a company name to its core: width, case, punctuation and legal forms removed.
+
+    Words stay separated by single spaces so containment can respect word boundaries.
+    """
     folded = unicodedata.normalize("NFKC", text).casefold()
-    folded = re.sub(r"[（(][^)）]*[)）]", " ", folded)
-    folded = re.sub(r"[^\w\s]", " ", folded)
+    folded = re.sub(r"\([^)]*\)", " ", folded)  # "(Beijing)"; NFKC made "（北京）" ASCII too
+    folded = folded.replace("'", "").replace("’", "")
+    folded = re.sub(r"[^\w]+|_", " ", folded)
     folded = re.sub(r"\s+", " ", folded).strip()
+    folded = re.sub(r"^the ", "", folded)
     changed = True
-    while changed:
+    while changed and folded:
         changed = False
-        for form in _LEGAL_FORMS:
-            if folded.endswith(" " + form) or (folded.endswith(form) and not form.isascii()):
-                folded = folded[: -len(form)].strip()
-                changed = True
+        for zh in _LEGAL_FORMS_ZH:
+            if folded.endswith(zh) and len(folded) > len(zh):
+                folded, changed = folded[: -len(zh)].rstrip(), True
+        for en in _LEGAL_FORMS_EN:
+            if folded.endswith(" " + en):
+                folded, changed = folded[: -len(en) - 1].rstrip(), True
     return folded
 
 
-def _variants(core: str) -> set[str]:
-    out = {core}
+def _compact(core: str) -> str:
+    return core.replace(" ", "")
+
+
+def _without_place(core: str) -> str | None:
+    """The core without a leading place name, or None when there is none to drop."""
     for place in _PLACES:
-        if core.startswith(place) and len(core) > len(place) + 1:
-            out.add(core[len(place):].strip())
-    return out
+        if place.isascii():
+            if core.startswith(place + " ") and len(core) > len(place) + 1:
+                return core[len(place) + 1:]
+        elif core.startswith(place) and len(core) > len(place) + 1:
+            return core[len(place):].lstrip()
+    return None
+
+
+def _distinctive(core: str) -> str:
+    core = _without_place(core) or core
+    words = [w for w in core.split(" ") if w not in _GENERIC]
+    text = "".join(words)
+    for zh in _GENERIC_ZH:
+        text = text.replace(zh, "")
+    return text
 
 
 def _contains(haystack: str, needle: str) -> bool:
-    if not needle.isascii():
-        return len(needle) >= 2 and needle in haystack
-    pattern = rf"(?<!\w){re.escape(needle)}(?!\w)"
-    return len(needle) >= 4 and re.search(pattern, haystack) is not None
+    """A whole listed name inside the case's name, never a fragment of a word."""
+    if needle.isascii():
+        if len(_compact(needle)) < _MIN_ASCII_CONTAINED:
+            return False
+        pattern = rf"(?<![a-z0-9]){re.escape(needle)}(?![a-z0-9])"
+        return re.search(pattern, haystack) is not None
+    needle = _compact(needle)
+    return len(needle) >= _MIN_CJK_CONTAINED and needle in _compact(haystack)
 
 
-def parse_list(data: Any, filename: str) -> ScreeningList:
+def _tier(given: str, listed: str) -> int | None:
+    """How a folded case name hits a folded listed name: 0 exact, 1 contained, 2 fuzzy."""
+    g, t = _compact(given), _compact(listed)
+    g_bare, t_bare = _without_place(given), _without_place(listed)
+    if g == t or (g_bare is not None and _compact(g_bare) == t) or (
+        t_bare is not None and g == _compact(t_bare)
+    ):
+        return 0
+    if _contains(given, listed):
+        return 1
+    gd, td = _distinctive(given), _distinctive(listed)
+    if len(gd) >= _MIN_FUZZY and len(td) >= _MIN_FUZZY and (
+        difflib.SequenceMatcher(None, gd, td).ratio() >= _FUZZY_RATIO
+    ):
+        return 2
+    return None
+
+
+def in_force(entry: ListEntry, as_of: dt.date) -> bool:
+    return entry.since <= as_of and (entry.until is None or as_of < entry.until)
+
+
+def parse_list(data: object, filename: str) -> ScreeningList:
+    """Validate a list file; errors point at the offending line like every pack error."""
     try:
-        return ScreeningList.model_validate(data)
+        parsed = ScreeningList.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        mark = locate(data, err["loc"])
+        loc = [p for p in err["loc"] if isinstance(p, (str, int))]
+        mark = locate(data, loc)
         where = Location(filename, *mark) if mark else Location(filename)
-        loc = ".".join(str(p) for p in err["loc"])
-        raise RulePackError(where, f"{loc}: {err['msg']}") from None
+        path = ".".join(str(p) for p in loc) or "(top level)"
+        raise RulePackError(
+            where, f"{path}: {err['msg']}",
+            "a list file is {list: {id, title, jurisdiction: US|CN}, entries: [{id, name, "
+            "since, sources, ...}]}",
+        ) from None
+    seen: set[str] = set()
+    for i, entry in enumerate(parsed.entries):
+        if entry.id in seen:
+            mark = locate(data, ["entries", i])
+            raise RulePackError(
+                Location(filename, *mark) if mark else Location(filename),
+                f"entry id '{entry.id}' appears twice", "give each entry its own id",
+            )
+        seen.add(entry.id)
+        if entry.until is not None and entry.until <= entry.since:
+            mark = locate(data, ["entries", i, "until"])
+            raise RulePackError(
+                Location(filename, *mark) if mark else Location(filename),
+                f"entry '{entry.id}': until {entry.until} is not after since {entry.since}",
+            )
+    return parsed
 
 
 def screen(names: Iterable[str | None], screening_list: ScreeningList,
            as_of: dt.date) -> ListMatch | None:
-    """The first list entry in force on ``as_of`` that one of the names hits."""
-    cores = [(n, normalise_name(n)) for n in names if n and n.strip()]
+    """The best hit among entries in force on ``as_of``: exact before contained before fuzzy."""
+    given = [(n, normalise_name(n)) for n in names if n and n.strip()]
+    given = [(n, core) for n, core in given if core]
+    best: tuple[int, ListMatch] | None = None
     for entry in screening_list.entries:
-        if entry.since > as_of or (entry.until is not None and as_of >= entry.until):
+        if not in_force(entry, as_of):
             continue
         for listed in (entry.name, entry.name_zh, *entry.aliases):
             if not listed:
@@ -126,14 +247,13 @@ def screen(names: Iterable[str | None], screening_list: ScreeningList,
             target = normalise_name(listed)
             if not target:
                 continue
-            for given, core in cores:
-                hit = (
-                    bool(_variants(core) & _variants(target))
-                    or _contains(core, target)
-                    or (len(core) >= 6 and len(target) >= 6
-                        and difflib.SequenceMatcher(None, core, target).ratio() >= 0.92)
-                )
-                if hit:
-                    return ListMatch(screening_list.list.id, entry.id, entry.name, given, listed,
-                                     entry.since, entry.reference, tuple(entry.sources))
-    return None
+            for text, core in given:
+                tier = _tier(core, target)
+                if tier is None or (best is not None and best[0] <= tier):
+                    continue
+                best = (tier, ListMatch(
+                    screening_list.list.id, entry.id, entry.name, text, listed,
+                    entry.since, entry.reference, tuple(entry.sources)))
+                if tier == 0:
+                    return best[1]
+    return best[1] if best else None

@@ -51,11 +51,13 @@ def test_rule_not_yet_in_force_does_not_fire(minipack: RulePack) -> None:
     assert d.us.status.value == "not_controlled"
 
 
+GERMAN_BUYER = {"name": "Example GmbH", "country": "DE", "headquarters": "DE"}
+
+
 def test_unknown_fact_is_missing_not_false(minipack: RulePack) -> None:
     # Buyer outside China and not CN-headquartered: US side clear. Justification unknown:
     # both CN rules are undecided, so the decision asks for it instead of assuming.
-    d = Evaluator(minipack).evaluate(case(buyer={"name": "Example GmbH", "country": "DE", "headquarters": "DE"},
-                                          order=H200))
+    d = Evaluator(minipack).evaluate(case(buyer=GERMAN_BUYER, order=H200))
     assert d.verdict is Verdict.needs_information
     assert [m.fact for m in d.missing] == ["evidence.necessity_justification"]
     assert d.missing[0].rules == ["CN-JUST", "CN-NOJUST"]
@@ -63,11 +65,11 @@ def test_unknown_fact_is_missing_not_false(minipack: RulePack) -> None:
 
 def test_given_fact_decides(minipack: RulePack) -> None:
     ev = Evaluator(minipack)
-    with_text = ev.evaluate(case(buyer={"name": "Example GmbH", "country": "DE", "headquarters": "DE"}, order=H200,
+    with_text = ev.evaluate(case(buyer=GERMAN_BUYER, order=H200,
                                  evidence={"necessity_justification": "FP8 training at scale"}))
     assert with_text.verdict is Verdict.go_with_conditions
     assert [c.rule for c in with_text.conditions] == ["CN-JUST"]
-    empty = ev.evaluate(case(buyer={"name": "Example GmbH", "country": "DE", "headquarters": "DE"}, order=H200,
+    empty = ev.evaluate(case(buyer=GERMAN_BUYER, order=H200,
                              evidence={"necessity_justification": ""}))
     assert empty.verdict is Verdict.no_go
     assert empty.cn.status.value == "prohibited"
