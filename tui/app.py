@@ -9,7 +9,6 @@ with an id: shown in the footer, listed in the command palette, and remappable w
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
 from collections.abc import Iterable
@@ -212,8 +211,7 @@ def run_interview(pack: RulePack, case_file: Path | None, lang: str | None,
                   ledger: Path | None = None) -> int:
     """Start or resume an interview; exit 0 for go / go with conditions, 1 otherwise.
 
-    ``ledger`` (for a future ``--ledger`` option) appends the final decision when
-    ``engine.ledger`` is available; the interview works without it.
+    ``ledger`` appends the decision the interview ends with to that ledger file.
     """
     path = case_file or default_case_path()
     try:
@@ -225,14 +223,18 @@ def run_interview(pack: RulePack, case_file: Path | None, lang: str | None,
     app = InterviewApp(interview, lang)
     app.run()
     decision = interview.decision
-    if ledger is not None and importlib.util.find_spec("engine.ledger") is not None:
+    if ledger is not None:
         from engine.ledger import Ledger
 
-        book = Ledger.open(ledger)
         try:
-            book.append(interview.case, decision, pack)
-        finally:
-            book.close()
+            book = Ledger.open(ledger)
+            try:
+                book.append(interview.case, decision, pack)
+            finally:
+                book.close()
+        except ChipclearError as exc:
+            print(f"{exc} (the case is saved to {path})", file=sys.stderr)
+            return int(ExitCode.INVALID_INPUT)
     print(f"{decision.case_id}: {decision.verdict.value} (case saved to {path})")
     ok = decision.verdict in (Verdict.go, Verdict.go_with_conditions)
     return int(ExitCode.OK if ok else ExitCode.ATTENTION)

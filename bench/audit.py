@@ -1,0 +1,79 @@
+"""How long ``chipclear audit diff`` takes over a large corpus.
+
+Generates N cases (``bench/corpus.py``), copies the pack, raises one threshold in the
+copy, and times the whole audit in one process: load both packs, read and validate
+the corpus, decide every case under both packs, diff the packs, render the report.
+
+    python bench/audit.py [N] [--rules DIR] [--param ID]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.corpus import cases
+from engine.audit import PackSpec, audit_diff, render_report
+from engine.pack import default_rules_dir, load_pack
+
+
+def raise_threshold(root: Path, wanted: str | None) -> tuple[str, Any, Any]:
+    """Raise one numeric parameter's latest value by half, in the copy at ``root``."""
+    pack = load_pack(root)
+    for module in pack.manifest.modules:
+        path = root / module / "parameters.yaml"
+        if not path.is_file():
+            continue
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for param in data["parameters"]:
+            last = param["values"][-1]
+            numeric = isinstance(last["value"], int | float) and not isinstance(last["value"], bool)
+            if numeric and (wanted is None or param["id"] == wanted):
+                old = last["value"]
+                last["value"] = old * 1.5
+                path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
+                                encoding="utf-8")
+                return param["id"], old, last["value"]
+    raise SystemExit(f"no numeric parameter {wanted or ''} to change")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("n", nargs="?", type=int, default=10_000)
+    parser.add_argument("--rules", type=Path, default=default_rules_dir())
+    parser.add_argument("--param", default="us.tpp_3a090a")
+    parser.add_argument("--jobs", type=int, default=0, help="worker processes (0: none)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        head = Path(tmp) / "head"
+        shutil.copytree(args.rules, head)
+        wanted = args.param if args.param in load_pack(head).parameters else None
+        name, old, new = raise_threshold(head, wanted)
+        corpus = Path(tmp) / "corpus.jsonl"  # large corpora stream as JSON lines
+        corpus.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n"
+                                  for c in cases(args.n)), encoding="utf-8")
+        start = time.perf_counter()
+        report = audit_diff(PackSpec(str(args.rules), args.rules), PackSpec("head", head),
+                            [corpus], dt.date(2026, 11, 22), args.jobs)
+        render_report(report, "table")
+        took = time.perf_counter() - start
+    print(f"cases: {report.cases} ({len(report.errors)} not decidable)")
+    print(f"change: {name} {old} -> {new}; decisions changed: {len(report.impacts)}")
+    print(f"totals: {report.totals}")
+    print(f"audit diff over {report.cases:,} cases, jobs={args.jobs}: {took:.2f} s "
+          f"({report.cases / took:,.0f} cases/s, each decided under both packs)")
+
+
+if __name__ == "__main__":
+    main()
