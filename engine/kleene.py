@@ -126,7 +126,7 @@ def because(
         op = _SYMBOL[_NEGATED[cond.op]] if negate else _SYMBOL[cond.op]
         vals = want if isinstance(want, tuple) else (want,)
         refs = [v.name for v in vals if isinstance(v, C.ParamRef)]
-        param_note = f", parameter {', '.join(refs)})" if refs else ""
+        param_note = f", parameter {', '.join(refs)}" if refs else ""
         if op == "=" and not refs:
             return [f"{cond.path} = {have}"]
         return [f"{cond.path} = {have} ({op} {shown}{param_note})"]

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable
 from typing import Any, TextIO
 
-from engine.decision import SCHEMA_ID, Decision
+from engine.decision import SCHEMA_ID, AlternativeCheck, Decision
 
 Lang = str  # "en" or "zh"
 
@@ -59,6 +59,15 @@ def _num(value: float | None, digits: int = 0) -> str:
 
 def _usd(value: float | None) -> str:
     return "—" if value is None else f"${value:,.2f}"
+
+
+def _check_text(check: AlternativeCheck) -> str:
+    """One requirement of the domestic comparison: unknown figures are said, not marked."""
+    head = f"{check.requirement} {check.needed}"
+    if check.offered is None:
+        return f"{head}: figure unknown"
+    mark = {True: "✓", False: "✗", None: "? (sources disagree)"}[check.meets]
+    return f"{head}: {check.offered} {mark}"
 
 
 def markdown(decision: Decision, lang: Lang = "en") -> str:
@@ -124,10 +133,7 @@ def markdown(decision: Decision, lang: Lang = "en") -> str:
                 f"> {REGULATOR_QUESTION['en']}", "",
                 "| chip | status | meets all | checks |", "|---|---|---|---|"]
         for a in d.domestic_alternatives:
-            checks = "; ".join(
-                f"{c.requirement} {c.needed}: {c.offered or '?'} "
-                f"{'✓' if c.meets else ('✗' if c.meets is False else '?')}" for c in a.checks
-            ) or "no requirement stated"
+            checks = "; ".join(_check_text(c) for c in a.checks) or "no requirement stated"
             meets = {True: "yes", False: "no", None: "unknown"}[a.meets_all]
             out.append(f"| {a.chip_name} | {a.status} | {meets} | {checks} |")
         out.append("")
@@ -141,10 +147,10 @@ def table(decisions: list[Decision], stream: TextIO, lang: Lang = "en", color: b
     from rich.table import Table
 
     console = Console(file=stream, no_color=not color, highlight=False, soft_wrap=False,
-                      width=None if color else 120)
+                      width=None if color else 160)
     summary = Table(title="chipclear decisions")
     for col in ("case", "as of", "verdict", "US", "CN", "share USD", "block", "cond", "missing"):
-        summary.add_column(col)
+        summary.add_column(col, overflow="fold")
     for d in decisions:
         sev = [f.severity.value for f in d.findings]
         summary.add_row(d.case_id, str(d.as_of), d.verdict.value, d.us.status.value,
