@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import random
 from typing import Any
 
 import pytest
 
 from engine.case import Case
 from engine.decision import Verdict
-from engine.evaluate import Evaluator, UnknownChip, prepare
+from engine.evaluate import Evaluator, UnknownChip
 from engine.pack import RulePack
 from engine.render import to_json
 from engine.runtime import Runtime
-from tests import reference
+from tests.differential import differential
 
 
 def case(**parts: Any) -> Case:
@@ -114,26 +113,6 @@ def test_compiled_packs_are_shared_between_equivalent_dates(minipack: RulePack) 
     ev = Evaluator(minipack)
     assert ev.compiled(dt.date(2026, 2, 1)).name == ev.compiled(dt.date(2026, 3, 1)).name
     assert ev.compiled(dt.date(2023, 1, 1)).name != ev.compiled(dt.date(2026, 3, 1)).name
-
-
-def _fired_by_engine(ev: Evaluator, c: Case, seed: int | None) -> set[tuple[str, int]]:
-    as_of = c.as_of or dt.date.today()
-    prep = prepare(c, ev.pack, as_of)
-    compiled = ev.compiled(as_of)
-    facts = prep.engine_facts()
-    if seed is not None:
-        random.Random(seed).shuffle(facts)
-    firings = ev.runtime.run(compiled, facts)
-    return {(compiled.actions[f.action].rule_id, f.idx) for f in firings}
-
-
-def differential(ev: Evaluator, cases: list[Case]) -> None:
-    """Engine firings equal the reference evaluator's, whatever order facts arrive in."""
-    for c in cases:
-        as_of = c.as_of or dt.date.today()
-        expected = reference.fired(ev.pack, ev.compiled(as_of), prepare(c, ev.pack, as_of))
-        for seed in (None, 1, 2, 3, 4, 5):
-            assert _fired_by_engine(ev, c, seed) == expected, (c.id, seed)
 
 
 def test_minipack_matches_reference_under_shuffles(minipack: RulePack) -> None:
