@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from engine.audit import Corpus, CorpusCase, default_corpus, impact, read_cases
-from engine.case import Case
+from engine.case import Case, ImportApproval
 from engine.pack import load_pack
 from engine.packdiff import diff_packs
 from engine.timeline import change_points, timeline
@@ -328,6 +328,29 @@ def test_shipped_h200_case_flips_on_the_known_dates() -> None:
         "2025-12-08", "2026-01-08", "2026-01-14", "2026-01-15"]
     for flip in tl.flips:
         assert flip.responsible(), flip.date
+
+
+def test_h200_without_import_approval_flips_on_the_issue_dates() -> None:
+    """The seeded H200 purchase without a Chinese import approval: the announcement (info),
+    the reported pause, customs' "not permitted" (CN prohibited), the US case-by-case rule
+    and the first approvals (apply from then on), each with the rule responsible."""
+    pack = load_pack(ROOT / "rules")
+    [entry] = read_file_cases(ROOT / "examples" / "cases" / "h200-platform-2026.yaml")
+    assert entry.evidence is not None
+    seeded = entry.model_copy(update={"evidence": entry.evidence.model_copy(
+        update={"import_approval": ImportApproval.none})})
+    tl = timeline(pack, seeded, dt.date(2025, 12, 1), dt.date(2026, 6, 30))
+    flips = {f.date.isoformat(): f for f in tl.flips}
+    assert list(flips) == ["2025-12-08", "2026-01-08", "2026-01-14", "2026-01-15", "2026-01-28"]
+    assert "US-ANN-H200-2025" in flips["2025-12-08"].responsible()
+    assert flips["2025-12-08"].after.verdict == flips["2025-12-08"].before.verdict  # info only
+    assert "CN-IMP-H200-NOTPERMITTED-2026" in flips["2026-01-14"].responsible()
+    assert flips["2026-01-14"].after.cn_status == "prohibited"
+    assert "US-LIC-CN-CBC-2026" in flips["2026-01-15"].responsible()
+    assert flips["2026-01-15"].after.us_status == "licence_required"
+    assert "CN-IMP-H200-APPLY-2026" in flips["2026-01-28"].responsible()
+    assert flips["2026-01-28"].after.cn_status == "approval_required"
+    assert flips["2026-01-28"].after.verdict == "go_with_conditions"
 
 
 def read_file_cases(path: Path) -> list[Case]:
