@@ -9,6 +9,8 @@ catalog marks uncertain when one of the conflicting values it records would flip
 
 from __future__ import annotations
 
+import functools
+
 from engine.case import Workload
 from engine.catalog import Catalog, ChipFacts, Figure, Figures
 from engine.decision import AlternativeCheck, DomesticAlternative
@@ -72,6 +74,12 @@ def stated(workload: Workload) -> bool:
 
 def compare(workload: Workload, catalog: Catalog) -> list[DomesticAlternative]:
     """Each domestic datacenter chip against the stated workload, best candidates first."""
+    return list(_compare(workload, catalog))
+
+
+@functools.lru_cache(maxsize=4096)
+def _compare(workload: Workload, catalog: Catalog) -> tuple[DomesticAlternative, ...]:
+    """Cached: batches repeat a handful of workloads, and both inputs are immutable."""
     rows: list[DomesticAlternative] = []
     for chip in catalog.chips.values():
         if chip.vendor_country != "CN" or not chip.datacenter:
@@ -91,7 +99,7 @@ def compare(workload: Workload, catalog: Catalog) -> list[DomesticAlternative]:
         ))
     rank = {True: 0, None: 1, False: 2}
     rows.sort(key=lambda r: (rank[r.meets_all], r.status not in AVAILABLE, r.chip))
-    return rows
+    return tuple(rows)
 
 
 def meets_all(rows: list[DomesticAlternative]) -> bool | None:

@@ -61,13 +61,31 @@ def test_fact(test: C.FactTest, facts: Mapping[str, Any], params: Mapping[str, A
         return Truth(None, frozenset((test.path,)))
     if test.op == "nonempty":
         return Truth(isinstance(have, str) and have != "")
+    want = _literal(test, params)
     if test.op in ("in", "not_in"):
-        assert isinstance(test.value, tuple)
-        values = [_engine_value(test.path, resolve(v, params)) for v in test.value]
-        inside = have in values
-        return Truth(inside if test.op == "in" else not inside)
-    want = _engine_value(test.path, resolve(test.value, params))
-    return Truth(_compare(test.op, have, want))
+        inside = have in want
+        return TRUE if inside == (test.op == "in") else FALSE
+    return TRUE if _compare(test.op, have, want) else FALSE
+
+
+_LITERALS: dict[tuple[int, int], tuple[C.FactTest, Mapping[str, Any], Any]] = {}
+
+
+def _literal(test: C.FactTest, params: Mapping[str, Any]) -> Any:
+    """A test's value in engine form, parameters resolved.
+
+    Cached by object identity (checked on every hit, so a recycled id cannot alias):
+    tests and a compiled pack's parameters never change once built.
+    """
+    hit = _LITERALS.get((id(test), id(params)))
+    if hit is not None and hit[0] is test and hit[1] is params:
+        return hit[2]
+    vals = test.value if isinstance(test.value, tuple) else (test.value,)
+    engine = tuple(_engine_value(test.path, resolve(v, params)) for v in vals)
+    value = engine if isinstance(test.value, tuple) else engine[0]
+    if len(_LITERALS) < 100_000:
+        _LITERALS[(id(test), id(params))] = (test, params, value)
+    return value
 
 
 def evaluate(
@@ -80,14 +98,17 @@ def evaluate(
     if isinstance(cond, C.Not):
         inner = evaluate(cond.item, facts, params, derived)
         return inner if inner.value is None else Truth(not inner.value)
-    results = [evaluate(c, facts, params, derived) for c in cond.items]
     decisive = isinstance(cond, C.AnyOf)  # any: one true decides; all: one false decides
-    if any(r.value is decisive for r in results):
-        return Truth(decisive)
-    unknown = [r for r in results if r.value is None]
+    unknown: list[frozenset[str]] = []
+    for item in cond.items:
+        result = evaluate(item, facts, params, derived)
+        if result.value is decisive:
+            return TRUE if decisive else FALSE
+        if result.value is None:
+            unknown.append(result.unknown)
     if unknown:
-        return Truth(None, frozenset().union(*(r.unknown for r in unknown)))
-    return Truth(not decisive)
+        return Truth(None, frozenset().union(*unknown))
+    return FALSE if decisive else TRUE
 
 
 def _show(path: str, value: Any) -> str:

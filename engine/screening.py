@@ -18,6 +18,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -66,6 +67,11 @@ class ScreeningList(_Strict):
 
     list: ListHeader
     entries: builtins.list[ListEntry] = Field(default_factory=builtins.list)
+
+    @cached_property
+    def index(self) -> _Index:
+        """Every entry's names folded once and indexed, so a case costs lookups, not a scan."""
+        return _Index.build(self.entries)
 
 
 @dataclass(frozen=True)
@@ -177,22 +183,105 @@ def _contains(haystack: str, needle: str) -> bool:
     return len(needle) >= _MIN_CJK_CONTAINED and needle in _compact(haystack)
 
 
-def _tier(given: str, listed: str) -> int | None:
-    """How a folded case name hits a folded listed name: 0 exact, 1 contained, 2 fuzzy."""
-    g, t = _compact(given), _compact(listed)
-    g_bare, t_bare = _without_place(given), _without_place(listed)
-    if g == t or (g_bare is not None and _compact(g_bare) == t) or (
-        t_bare is not None and g == _compact(t_bare)
-    ):
-        return 0
-    if _contains(given, listed):
-        return 1
-    gd, td = _distinctive(given), _distinctive(listed)
-    if len(gd) >= _MIN_FUZZY and len(td) >= _MIN_FUZZY and (
-        difflib.SequenceMatcher(None, gd, td).ratio() >= _FUZZY_RATIO
-    ):
-        return 2
-    return None
+@dataclass(frozen=True)
+class _Target:
+    """One name folded every way the tiers compare it."""
+
+    text: str
+    core: str
+    compact: str
+    bare: str | None  # compact, without a leading place name
+    distinctive: str
+
+    @classmethod
+    def of(cls, text: str) -> _Target:
+        core = normalise_name(text)
+        bare = _without_place(core)
+        return cls(text, core, _compact(core), None if bare is None else _compact(bare),
+                   _distinctive(core))
+
+
+def _fuzzy(given: str, listed: str) -> bool:
+    """Near-identical distinctive words; lengths are compared first, as the ratio needs it."""
+    if len(given) < _MIN_FUZZY or len(listed) < _MIN_FUZZY:
+        return False
+    if 2 * min(len(given), len(listed)) < _FUZZY_RATIO * (len(given) + len(listed)):
+        return False
+    matcher = difflib.SequenceMatcher(None, given, listed)
+    return matcher.quick_ratio() >= _FUZZY_RATIO and matcher.ratio() >= _FUZZY_RATIO
+
+
+def _boundaries(core: str) -> Iterable[int]:
+    """Where an ASCII listed name may start inside a case name: not inside a word."""
+    for i, ch in enumerate(core):
+        after_word = i > 0 and core[i - 1].isascii() and core[i - 1].isalnum()
+        if not after_word and ch.isascii() and ch.isalnum():
+            yield i
+
+
+@dataclass
+class _Index:
+    """Listed names by the keys each tier can hit: exact forms, name prefixes, all fuzzy.
+
+    A hit is ranked (tier, entry, name, case name): the same order a plain scan of the
+    list would report, exact before contained before fuzzy, earlier entries first.
+    """
+
+    targets: builtins.list[tuple[int, int, ListEntry, _Target]]
+    exact: dict[str, builtins.list[int]]  # by compact form
+    exact_bare: dict[str, builtins.list[int]]  # by compact form without a leading place
+    ascii_prefix: dict[str, builtins.list[int]]
+    cjk_prefix: dict[str, builtins.list[int]]
+    fuzzy: builtins.list[int]
+
+    @classmethod
+    def build(cls, entries: Iterable[ListEntry]) -> _Index:
+        index = cls([], {}, {}, {}, {}, [])
+        for e, entry in enumerate(entries):
+            names = [n for n in (entry.name, entry.name_zh, *entry.aliases) if n]
+            for t, text in enumerate(names):
+                target = _Target.of(text)
+                if not target.core:
+                    continue
+                pos = len(index.targets)
+                index.targets.append((e, t, entry, target))
+                index.exact.setdefault(target.compact, []).append(pos)
+                if target.bare:
+                    index.exact_bare.setdefault(target.bare, []).append(pos)
+                if target.core.isascii():
+                    if len(target.compact) >= _MIN_ASCII_CONTAINED:
+                        index.ascii_prefix.setdefault(target.core[:3], []).append(pos)
+                elif len(target.compact) >= _MIN_CJK_CONTAINED:
+                    index.cjk_prefix.setdefault(target.compact[:2], []).append(pos)
+                if len(target.distinctive) >= _MIN_FUZZY:
+                    index.fuzzy.append(pos)
+        return index
+
+    def hits(self, given: _Target) -> Iterable[tuple[int, int]]:
+        """(tier, target position) for every listed name this case name hits."""
+        # Equal, or equal once a leading place name is dropped from either side.
+        exact = set(self.exact.get(given.compact, ()))
+        exact.update(self.exact_bare.get(given.compact, ()))
+        if given.bare:
+            exact.update(self.exact.get(given.bare, ()))
+        for pos in exact:
+            yield 0, pos
+        contained: set[int] = set()
+        for i in _boundaries(given.core):
+            for pos in self.ascii_prefix.get(given.core[i:i + 3], ()):
+                if pos not in exact and _contains(given.core, self.targets[pos][3].core):
+                    contained.add(pos)
+        compact = given.compact
+        for i in range(len(compact) - 1):
+            for pos in self.cjk_prefix.get(compact[i:i + 2], ()):
+                if pos not in exact and _contains(given.core, self.targets[pos][3].core):
+                    contained.add(pos)
+        for pos in contained:
+            yield 1, pos
+        for pos in self.fuzzy:
+            if pos not in exact and pos not in contained and _fuzzy(
+                    given.distinctive, self.targets[pos][3].distinctive):
+                yield 2, pos
 
 
 def in_force(entry: ListEntry, as_of: dt.date) -> bool:
@@ -235,25 +324,20 @@ def parse_list(data: object, filename: str) -> ScreeningList:
 def screen(names: Iterable[str | None], screening_list: ScreeningList,
            as_of: dt.date) -> ListMatch | None:
     """The best hit among entries in force on ``as_of``: exact before contained before fuzzy."""
-    given = [(n, normalise_name(n)) for n in names if n and n.strip()]
-    given = [(n, core) for n, core in given if core]
-    best: tuple[int, ListMatch] | None = None
-    for entry in screening_list.entries:
-        if not in_force(entry, as_of):
+    given = [_Target.of(n) for n in names if n and n.strip()]
+    index = screening_list.index
+    best: tuple[int, int, int, int] | None = None
+    for g, name in enumerate(given):
+        if not name.core:
             continue
-        for listed in (entry.name, entry.name_zh, *entry.aliases):
-            if not listed:
-                continue
-            target = normalise_name(listed)
-            if not target:
-                continue
-            for text, core in given:
-                tier = _tier(core, target)
-                if tier is None or (best is not None and best[0] <= tier):
-                    continue
-                best = (tier, ListMatch(
-                    screening_list.list.id, entry.id, entry.name, text, listed,
-                    entry.since, entry.reference, tuple(entry.sources)))
-                if tier == 0:
-                    return best[1]
-    return best[1] if best else None
+        for tier, pos in index.hits(name):
+            e, t, entry, _ = index.targets[pos]
+            rank = (tier, e, t, g)
+            if (best is None or rank < best) and in_force(entry, as_of):
+                best = rank
+    if best is None:
+        return None
+    tier, e, t, g = best
+    entry, target = next((en, tg) for ei, ti, en, tg in index.targets if (ei, ti) == (e, t))
+    return ListMatch(screening_list.list.id, entry.id, entry.name, given[g].text, target.text,
+                     entry.since, entry.reference, tuple(entry.sources))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 from pathlib import Path
 
 import pytest
@@ -173,3 +174,57 @@ def test_bad_list_is_a_rule_pack_error_with_a_position(text: str, fragment: str)
 ])
 def test_normalise_name(raw: str, core: str) -> None:
     assert normalise_name(raw) == core
+
+
+def _scan(names: list[str], lst: ScreeningList, as_of: dt.date) -> tuple[str, str] | None:
+    """The plain reading of the matching rules: every entry, every name, best tier first."""
+    from engine.screening import _contains, _fuzzy, _Target, in_force
+
+    given = [t for t in (_Target.of(n) for n in names if n.strip()) if t.core]
+    best: tuple[int, str, str] | None = None
+    for entry in lst.entries:
+        if not in_force(entry, as_of):
+            continue
+        for text in (entry.name, entry.name_zh, *entry.aliases):
+            target = _Target.of(text) if text else None
+            if target is None or not target.core:
+                continue
+            for g in given:
+                if g.compact == target.compact or g.bare == target.compact or (
+                        target.bare is not None and g.compact == target.bare):
+                    tier = 0
+                elif _contains(g.core, target.core):
+                    tier = 1
+                elif _fuzzy(g.distinctive, target.distinctive):
+                    tier = 2
+                else:
+                    continue
+                if best is None or tier < best[0]:
+                    best = (tier, entry.id, text)
+    return None if best is None else (best[1], best[2])
+
+
+def test_indexed_screening_equals_a_plain_scan(entity_list: ScreeningList) -> None:
+    """The index is an optimisation only: on names built from the list's own names, with
+    places, legal forms, typos and unrelated words, it finds what a full scan finds."""
+    rng = random.Random(7)
+    listed = [n for e in entity_list.entries for n in (e.name, e.name_zh, *e.aliases) if n]
+    decorations = ["Beijing ", "北京", "Shanghai ", "", "The "]
+    suffixes = [" Co., Ltd.", "有限公司", " Group", "", " (Shenzhen) Limited", " Holdings"]
+    others = ["Example Cloud", "示例科技", "Tsinghua University", "Wuxi Example Co"]
+    checked = hits = 0
+    for _ in range(600):
+        base = rng.choice(listed + others)
+        name = rng.choice(decorations) + base + rng.choice(suffixes)
+        if rng.random() < 0.3 and len(name) > 6:  # a typo
+            i = rng.randrange(len(name))
+            name = name[:i] + rng.choice("aeiou0") + name[i + 1:]
+        if rng.random() < 0.2:
+            name = rng.choice(others) + " " + name
+        as_of = dt.date(rng.choice([2019, 2023, 2025, 2026]), 6, 1)
+        got = screen([name], entity_list, as_of)
+        want = _scan([name], entity_list, as_of)
+        assert (None if got is None else (got.entry_id, got.matched_on)) == want, name
+        checked += 1
+        hits += want is not None
+    assert checked == 600 and 100 < hits < 600  # the corpus exercises hits and misses
