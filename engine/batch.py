@@ -11,16 +11,41 @@ from engine.caseio import CaseEntry, read_all
 from engine.decision import Decision, Verdict
 from engine.errors import EngineFailure, ExitCode, UserInputError
 from engine.evaluate import Evaluator, UnknownChip
+from engine.render import to_jsonl_line
 
 
 @dataclass
 class Outcome:
-    """One case's result: a decision, or the one-line error that replaced it."""
+    """One case's result: a decision, or the one-line error that replaced it.
+
+    A worker process sends its decision as the JSON line it rendered (``line``, with the
+    ``verdict``); parsing that back costs more than deciding, so it happens only when
+    something asks for the Decision.
+    """
 
     entry: CaseEntry
     decision: Decision | None = None
     error: str | None = None
     engine_failure: bool = False
+    line: str | None = None
+    verdict: Verdict | None = None
+
+    def decided(self) -> Decision | None:
+        """The decision, parsed from the worker's line on first use."""
+        if self.decision is None and self.line is not None:
+            self.decision = Decision.model_validate_json(self.line)
+        return self.decision
+
+    def jsonl(self) -> str:
+        """The decision as one JSON line (the worker's rendering when there is one)."""
+        if self.line is not None:
+            return self.line
+        decision = self.decided()
+        assert decision is not None, "jsonl() of an outcome without a decision"
+        return to_jsonl_line(decision)
+
+    def final_verdict(self) -> Verdict | None:
+        return self.decision.verdict if self.decision is not None else self.verdict
 
 
 def evaluate_entry(evaluator: Evaluator, entry: CaseEntry, today: dt.date,
@@ -52,8 +77,9 @@ class Tally:
     failed: int = 0
 
     def add(self, outcome: Outcome) -> None:
-        if outcome.decision is not None:
-            if outcome.decision.verdict in (Verdict.no_go, Verdict.needs_information):
+        verdict = outcome.final_verdict()
+        if verdict is not None:
+            if verdict in (Verdict.no_go, Verdict.needs_information):
                 self.attention += 1
             else:
                 self.go += 1

@@ -119,13 +119,17 @@ def evaluate(
             if outcome.error:
                 errors.append(outcome.error)
                 typer.echo(outcome.error, err=True)
-            elif outcome.decision is not None:
+            elif outcome.final_verdict() is not None:
                 if book is not None and outcome.entry.case is not None:
-                    book.append(outcome.entry.case, outcome.decision, pack)
+                    decision = outcome.decided()
+                    assert decision is not None
+                    book.append(outcome.entry.case, decision, pack)
                 if fmt is Format.jsonl:
-                    stream.write(render.to_jsonl_line(outcome.decision))
+                    stream.write(outcome.jsonl())
                 else:
-                    decisions.append(outcome.decision)
+                    decision = outcome.decided()
+                    assert decision is not None
+                    decisions.append(decision)
         if fmt is not Format.jsonl:
             color = stream is sys.stdout and sys.stdout.isatty() and "NO_COLOR" not in os.environ
             render.write_all(decisions, fmt.value, stream, errors, lang.value, color)

@@ -1,10 +1,11 @@
 """Evaluating a batch in worker processes, so a crash costs one case, not the run.
 
-durable-rules is a C extension with known segfaults. With ``--jobs N`` each case goes
-to one of N worker processes; if a worker dies, the case it held is reported as an
-engine failure with its id, a fresh worker takes its place, and the batch goes on.
-Results come back in input order through a small reorder buffer, so memory stays
-bounded however long the batch is.
+durable-rules is a C extension with known segfaults. With ``--jobs N`` cases go to N
+worker processes, a few at a time each so no worker waits on the parent; a worker
+decides its cases in the order sent, so if it dies, the oldest case it held is the one
+it died on: that case is reported as an engine failure with its id, the others it held
+go to a fresh worker, and the batch goes on. Results come back in input order through a
+reorder buffer. Decisions travel as the JSON lines the workers rendered.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import contextlib
 import datetime as dt
 import multiprocessing as mp
 import os
+from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -22,16 +24,22 @@ from typing import Any
 
 from engine.batch import Outcome, evaluate_entry
 from engine.caseio import CaseEntry
-from engine.decision import Decision
+from engine.decision import Verdict
 
-#: Test-only hook: a worker aborts (as a segfault would) when it meets this case id.
+#: Test-only hook: a worker aborts (as a segfault would) when it meets one of these
+#: comma-separated case ids.
 ABORT_ENV = "CHIPCLEAR_TEST_ABORT_CASE"
+
+
+#: Cases a worker holds at once: enough to hide the round trip to the parent.
+DEPTH = 4
 
 
 @dataclass
 class _Result:
     index: int
     decision_json: str | None
+    verdict: str | None
     error: str | None
     engine_failure: bool
 
@@ -42,24 +50,26 @@ def _worker(conn: Connection, rules: Path, today: dt.date, as_of: dt.date | None
     from engine.render import to_jsonl_line
 
     evaluator = Evaluator(load_pack(rules))
-    abort_on = os.environ.get(ABORT_ENV)
+    abort_on = set(filter(None, os.environ.get(ABORT_ENV, "").split(",")))
     while True:
         job = conn.recv()
         if job is None:
             return
         index, entry = job
-        if abort_on and entry.case is not None and entry.case.id == abort_on:
+        if entry.case is not None and entry.case.id in abort_on:
             os.abort()
         outcome = evaluate_entry(evaluator, entry, today, as_of)
-        line = to_jsonl_line(outcome.decision) if outcome.decision is not None else None
-        conn.send(_Result(index, line, outcome.error, outcome.engine_failure))
+        decision = outcome.decision
+        line = to_jsonl_line(decision) if decision is not None else None
+        verdict = decision.verdict.value if decision is not None else None
+        conn.send(_Result(index, line, verdict, outcome.error, outcome.engine_failure))
 
 
 @dataclass
 class _Slot:
     process: BaseProcess
     conn: Connection
-    job: tuple[int, CaseEntry] | None = None
+    jobs: deque[tuple[int, CaseEntry]] = field(default_factory=deque)
 
 
 class WorkerPool:
@@ -81,24 +91,35 @@ class WorkerPool:
     def run(self, entries: Iterable[CaseEntry]) -> Iterator[Outcome]:
         """Outcomes in input order."""
         pending = iter(enumerate(entries))
-        held: dict[int, CaseEntry] = {}
+        retry: deque[tuple[int, CaseEntry]] = deque()  # held by a worker that died
         done: dict[int, Outcome] = {}
         next_out = 0
         exhausted = False
+
+        def next_job() -> tuple[int, CaseEntry] | None:
+            nonlocal exhausted
+            while retry or not exhausted:
+                job = retry.popleft() if retry else next(pending, None)
+                if job is None:
+                    exhausted = True
+                elif job[1].case is None:  # invalid input: nothing for a worker to do
+                    done[job[0]] = Outcome(job[1], error=job[1].error.line()
+                                           if job[1].error else "invalid case")
+                else:
+                    return job
+            return None
+
         while True:
-            for slot in self._slots:
-                while slot.job is None and not exhausted:
-                    job = next(pending, None)
+            for i, slot in enumerate(self._slots):
+                if not slot.jobs and not slot.process.is_alive():  # died between cases
+                    slot = self._slots[i] = self._start()
+                while len(slot.jobs) < DEPTH:
+                    job = next_job()
                     if job is None:
-                        exhausted = True
-                    elif job[1].case is None:  # invalid input: nothing for a worker to do
-                        done[job[0]] = Outcome(job[1], error=job[1].error.line()
-                                               if job[1].error else "invalid case")
-                    else:
-                        slot.job = job
-                        held[job[0]] = job[1]
-                        slot.conn.send(job)
-            busy = [s for s in self._slots if s.job is not None]
+                        break
+                    slot.jobs.append(job)
+                    slot.conn.send(job)
+            busy = [s for s in self._slots if s.jobs]
             if not busy:
                 while next_out in done:
                     yield done.pop(next_out)
@@ -106,31 +127,38 @@ class WorkerPool:
                 break
             ready = wait([s.conn for s in busy] + [s.process.sentinel for s in busy])
             for i, slot in enumerate(self._slots):
-                if slot.job is None or (slot.conn not in ready and
-                                        slot.process.sentinel not in ready):
+                if not slot.jobs or (slot.conn not in ready and
+                                     slot.process.sentinel not in ready):
                     continue
-                index, entry = slot.job
-                try:
-                    result: _Result = slot.conn.recv()
-                except (EOFError, OSError):
-                    slot.process.join()
-                    code = slot.process.exitcode
-                    case_id = entry.case.id if entry.case else "?"
-                    done[index] = Outcome(entry, error=(
-                        f"{entry.location()}: case '{case_id}': engine failure: worker process "
-                        f"died (exit code {code}); the other cases were still evaluated"),
-                        engine_failure=True)
-                    self._slots[i] = self._start()
-                else:
-                    decision = (Decision.model_validate_json(result.decision_json)
-                                if result.decision_json is not None else None)
-                    done[index] = Outcome(entry, decision, result.error, result.engine_failure)
-                    slot.job = None
-                del held[index]
+                self._collect(i, slot, done, retry)
             while next_out in done:
                 yield done.pop(next_out)
                 next_out += 1
         self.close()
+
+    def _collect(self, i: int, slot: _Slot, done: dict[int, Outcome],
+                 retry: deque[tuple[int, CaseEntry]]) -> None:
+        """Take every result the worker has ready; replace it if it died."""
+        try:
+            while slot.jobs and slot.conn.poll():
+                result: _Result = slot.conn.recv()
+                index, entry = slot.jobs.popleft()
+                assert index == result.index, "worker answered out of order"
+                done[index] = Outcome(
+                    entry, error=result.error, engine_failure=result.engine_failure,
+                    line=result.decision_json,
+                    verdict=Verdict(result.verdict) if result.verdict else None)
+        except (EOFError, OSError):
+            slot.process.join()
+            code = slot.process.exitcode
+            index, entry = slot.jobs.popleft()  # the case it was deciding when it died
+            case_id = entry.case.id if entry.case else "?"
+            done[index] = Outcome(entry, error=(
+                f"{entry.location()}: case '{case_id}': engine failure: worker process "
+                f"died (exit code {code}); the other cases were still evaluated"),
+                engine_failure=True)
+            retry.extendleft(reversed(slot.jobs))
+            self._slots[i] = self._start()
 
     def close(self) -> None:
         for slot in self._slots:

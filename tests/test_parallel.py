@@ -78,3 +78,18 @@ def test_a_crashing_worker_costs_one_case(tmp_path: Path) -> None:
     assert [r[0] for r in rows] == ids
     check = run("ledger", "verify", str(ledger))
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_neighbouring_crashes_are_each_blamed_on_their_own_case(tmp_path: Path) -> None:
+    """Workers hold several cases at once: the cases queued behind a crash are decided
+    by the replacement worker, and each crash is pinned on the case that caused it."""
+    cases = corpus(20)
+    path = write_cases(tmp_path / "c.yaml", cases)
+    result = run("evaluate", str(path), "--rules", str(MINIPACK), "--format", "jsonl",
+                 "--jobs", "2", env={"CHIPCLEAR_TEST_ABORT_CASE": "c004,c005,c013"})
+    assert result.returncode == 4, result.stderr
+    ids = [json.loads(line)["case_id"] for line in result.stdout.splitlines()]
+    assert ids == [c["id"] for c in cases if c["id"] not in ("c004", "c005", "c013")]
+    for bad in ("c004", "c005", "c013"):
+        assert f"case '{bad}': engine failure: worker process died" in result.stderr
+    assert result.stderr.count("engine failure") == 3
