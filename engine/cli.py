@@ -82,8 +82,12 @@ def evaluate(
         min=0, help="Worker processes (0: evaluate in this process). A worker that crashes "
                     "costs only its case.")] = 0,
 ) -> None:
-    """Evaluate purchase cases. Exit 0 all go, 1 some no_go or needs_information, 2 invalid
-    input, 4 engine failure on some case."""
+    """Decide purchase cases (files or folders of YAML, JSON or JSON lines).
+
+    Exit 0 when every case is go or go_with_conditions, 1 when some case is no_go or
+    needs_information, 2 on invalid input (the other cases are still decided), 4 when
+    the engine failed on some case.
+    """
     from engine import batch, render
     from engine.evaluate import Evaluator
 
@@ -104,6 +108,10 @@ def evaluate(
 
         book = Ledger.open(ledger)
     try:
+        # JSON, JSON lines and Markdown stream; only the table needs every decision first.
+        json_stream = render.JsonStream(stream) if fmt is Format.json else None
+        if fmt is Format.markdown:
+            stream.write("# chipclear decisions\n\n")
         progress = _progress()
         if jobs:
             from engine.caseio import read_all
@@ -129,8 +137,15 @@ def evaluate(
                 else:
                     decision = outcome.decided()
                     assert decision is not None
-                    decisions.append(decision)
-        if fmt is not Format.jsonl:
+                    if json_stream is not None:
+                        json_stream.add(decision)
+                    elif fmt is Format.markdown:
+                        stream.write(render.markdown(decision, lang.value))
+                    else:
+                        decisions.append(decision)
+        if json_stream is not None:
+            json_stream.close(errors)
+        elif fmt is Format.table:
             color = stream is sys.stdout and sys.stdout.isatty() and "NO_COLOR" not in os.environ
             render.write_all(decisions, fmt.value, stream, errors, lang.value, color)
     finally:

@@ -192,11 +192,15 @@ def rules_test(rules: RulesOpt = None) -> None:
 def rules_lint(
     rules: RulesOpt = None,
     strict: Annotated[bool, typer.Option(help="Exit 1 on warnings too.")] = False,
+    overlaps: Annotated[bool, typer.Option(
+        "--overlaps", help="List the status overlaps (notes) one by one.")] = False,
 ) -> None:
     """Find problems in a rule pack, all at once.
 
-    Rules without sources, unknown facts, contradictory statuses on overlapping dates,
-    inverted windows, parameters with no value when a rule starts. Exit 1 on errors.
+    Errors: rules without sources, unknown facts, inverted windows, parameters with no
+    value when a rule starts. Warnings: derived facts nobody derives. Notes: rules that
+    can set different statuses on the same purchase and dates (the worst one wins);
+    counted, and listed with --overlaps. Exit 1 on errors (with --strict, on warnings).
     """
     from engine.pack import default_rules_dir
     from engine.packlint import lint
@@ -205,12 +209,19 @@ def rules_lint(
         issues = lint(rules or default_rules_dir())
     except UserInputError as exc:
         raise _user_error(exc) from None
+    count = {level: sum(1 for i in issues if i.level == level)
+             for level in ("error", "warning", "note")}
     for issue in issues:
-        typer.echo(issue.line())
-    errors = sum(1 for i in issues if i.error)
-    typer.echo(f"{errors} error{'s' * (errors != 1)}, {len(issues) - errors} "
-               f"warning{'s' * (len(issues) - errors != 1)}")
-    raise typer.Exit(int(ExitCode.ATTENTION if errors or (strict and issues) else ExitCode.OK))
+        if issue.level != "note" or overlaps:
+            typer.echo(issue.line())
+    summary = (f"{count['error']} error{'s' * (count['error'] != 1)}, "
+               f"{count['warning']} warning{'s' * (count['warning'] != 1)}")
+    if count["note"]:
+        summary += (f", {count['note']} status overlap{'s' * (count['note'] != 1)} resolved "
+                    "by worst-status precedence" + ("" if overlaps else " (--overlaps lists them)"))
+    typer.echo(summary)
+    failed = count["error"] or (strict and count["warning"])
+    raise typer.Exit(int(ExitCode.ATTENTION if failed else ExitCode.OK))
 
 
 @rules_app.command("coverage")

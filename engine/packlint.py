@@ -6,7 +6,9 @@ statuses on the same purchase, a rule that tests a derived fact nobody derives w
 it is in force, a threshold with no value on the day a rule starts.
 
 Errors: ``no-sources``, ``window``, ``condition``, ``unknown-fact``, ``param-gap``,
-``load``. Warnings: ``contradiction``, ``underived``.
+``load``. Warnings: ``underived``. Notes: ``contradiction``: the decision always takes
+the worst status, so two overlapping statuses never leave a case undecided; they are
+listed for a reviewer to confirm the stricter rule is meant to win, not as defects.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from engine.pack import CompiledRule, RulePack, load_pack
 from engine.yamlload import load_file, locate
 
 ERRORS = ("no-sources", "window", "condition", "unknown-fact", "param-gap", "load")
+NOTES = ("contradiction",)
 FAR = dt.date.max
 
 
@@ -37,9 +40,13 @@ class Issue:
     def error(self) -> bool:
         return self.code in ERRORS
 
+    @property
+    def level(self) -> str:
+        """error, warning, or note: something resolved by a stated policy, for review."""
+        return "error" if self.error else "note" if self.code in NOTES else "warning"
+
     def line(self) -> str:
-        level = "error" if self.error else "warning"
-        return f"{self.location}: {level} {self.code}: {self.message}"
+        return f"{self.location}: {self.level} {self.code}: {self.message}"
 
 
 def _date(value: Any) -> dt.date | None:

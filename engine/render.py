@@ -47,6 +47,30 @@ def to_json(decisions: Iterable[Decision], errors: list[str]) -> str:
     return json.dumps(body, ensure_ascii=False, indent=2) + "\n"
 
 
+class JsonStream:
+    """Writes the same bytes as :func:`to_json`, one decision at a time.
+
+    A batch of thousands of decisions then never sits in memory; the errors, known only
+    at the end, close the document.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.count = 0
+        head = json.dumps({"schema": SCHEMA_ID}, ensure_ascii=False, indent=2)
+        stream.write(head[:-2] + ',\n  "decisions": [')
+
+    def add(self, decision: Decision) -> None:
+        text = json.dumps(decision_dict(decision), ensure_ascii=False, indent=2)
+        self.stream.write(("," if self.count else "") + "\n    "
+                          + text.replace("\n", "\n    "))
+        self.count += 1
+
+    def close(self, errors: list[str]) -> None:
+        tail = json.dumps({"errors": errors}, ensure_ascii=False, indent=2)
+        self.stream.write(("\n  ]" if self.count else "]") + ",\n" + tail[2:] + "\n")
+
+
 def to_jsonl_line(decision: Decision) -> str:
     return json.dumps(decision_dict(decision), ensure_ascii=False, separators=(",", ":")) + "\n"
 
