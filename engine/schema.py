@@ -86,8 +86,26 @@ def _patch_when(node: Any) -> None:
             _patch_when(value)
 
 
+def _one_or_many(case: dict[str, Any]) -> dict[str, Any]:
+    """A case file holds one case, or many under ``cases:``."""
+    defs = case.pop("$defs", {})
+    defs["Case"] = case
+    return {
+        "title": "chipclear case file",
+        "description": "One purchase case, or several under `cases:`.",
+        "$defs": defs,
+        "anyOf": [
+            {"$ref": "#/$defs/Case"},
+            {"type": "object", "required": ["cases"], "additionalProperties": False,
+             "properties": {"cases": {"type": "array", "items": {"$ref": "#/$defs/Case"}}}},
+        ],
+    }
+
+
 def schema_for(model: type[BaseModel]) -> dict[str, Any]:
     schema = model.model_json_schema(by_alias=True)
+    if model is Case:
+        schema = _one_or_many(schema)
     if model is RuleFile:
         _patch_when(schema)
         schema.setdefault("$defs", {})["Condition"] = CONDITION

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
 
 from engine.schema import SCHEMAS, render, schema_for
+from engine.yamlload import load_file
 from tests.conftest import ROOT
 
 
@@ -22,3 +27,39 @@ def test_rule_schema_describes_conditions() -> None:
     fact_branch = schema["$defs"]["Condition"]["oneOf"][-1]
     assert {"fact", "eq", "gte", "in", "nonempty"} <= set(fact_branch["properties"])
     assert fact_branch["additionalProperties"] is False
+
+
+def _modeline_files() -> list[tuple[Path, Path]]:
+    """Every shipped YAML file that names its schema, with the schema it names."""
+    out = []
+    for path in sorted([*(ROOT / "rules").rglob("*.yaml"), *(ROOT / "examples").rglob("*.yaml")]):
+        first = path.read_text(encoding="utf-8").splitlines()[0]
+        if first.startswith("# yaml-language-server: $schema="):
+            out.append((path, (path.parent / first.split("=", 1)[1]).resolve()))
+    return out
+
+
+def test_every_shipped_yaml_file_names_its_schema() -> None:
+    named = {path for path, _ in _modeline_files()}
+    shipped = {p for p in [*(ROOT / "rules").rglob("*.yaml"), *(ROOT / "examples").rglob("*.yaml")]
+               if "fixtures" not in p.parts}
+    assert shipped - named == set()
+
+
+@pytest.mark.parametrize(("path", "schema"), _modeline_files(),
+                         ids=lambda v: str(v.relative_to(ROOT)) if isinstance(v, Path) else v)
+def test_shipped_files_validate_against_the_schema_they_name(path: Path, schema: Path) -> None:
+    """What an editor checks with the modeline is what chipclear accepts."""
+    validator = Draft202012Validator(json.loads(schema.read_text(encoding="utf-8")))
+    errors = sorted(validator.iter_errors(load_file(path)), key=lambda e: list(e.path))
+    assert not errors, [f"{list(e.path)}: {e.message}" for e in errors[:5]]
+
+
+def test_the_case_schema_rejects_what_the_model_rejects() -> None:
+    validator = Draft202012Validator(schema_for(SCHEMAS["case.schema.json"]))
+    good = {"id": "x", "order": {"items": [{"chip": "H200"}]}}
+    assert validator.is_valid(good)
+    assert validator.is_valid({"cases": [good, good]})
+    assert not validator.is_valid({**good, "colour": "red"})
+    assert not validator.is_valid({"cases": [good], "extra": 1})
+    assert not validator.is_valid({"id": "x", "buyer": {"kind": "alien"}})
