@@ -105,6 +105,22 @@ class DomesticAlternative(_Model):
     uncertain_figures: list[str] = Field(default_factory=list)
 
 
+class ListHit(_Model):
+    """Which list entry a buyer name matched, so the reviewer can check the match."""
+
+    fact: str = Field(description="The screening fact it set, e.g. screen.entity_list.")
+    list_id: str
+    entry_id: str
+    entry_name: str
+    matched_name: str = Field(description="The buyer's name as given in the case.")
+    matched_on: str = Field(description="The listed name or alias it matched.")
+    how: str = Field(description="exact, contained (the listed name inside the buyer's) or "
+                                 "similar (a near spelling): how closely to check the match.")
+    since: dt.date
+    reference: str | None = None
+    sources: list[SourceRef]
+
+
 class Decision(_Model):
     case_id: str
     as_of: dt.date
@@ -121,3 +137,5 @@ class Decision(_Model):
         default_factory=list, description="Findings whose sources are press reports or uncertain."
     )
     uncertain_figures: list[str] = Field(default_factory=list)
+    list_matches: list[ListHit] = Field(
+        default_factory=list, description="Screening-list entries the buyer's names matched.")

@@ -28,6 +28,7 @@ from engine.decision import (
     DomesticAlternative,
     Finding,
     ItemOutcome,
+    ListHit,
     Missing,
     RulePackRef,
     SourceRef,
@@ -46,7 +47,7 @@ from engine.pack import (
     UsStatus,
 )
 from engine.runtime import Runtime
-from engine.screening import screen
+from engine.screening import ListMatch, screen
 from engine.sources import Confidence
 
 CASE_IDX = -1
@@ -74,6 +75,7 @@ class Prepared:
     chips: list[ChipFacts]
     item_facts: list[dict[str, Any]]
     alternatives: list[DomesticAlternative] = field(default_factory=list)
+    matches: dict[str, ListMatch] = field(default_factory=dict)  # screening fact -> hit
 
     def facts_for(self, idx: int) -> dict[str, Any]:
         return self.case_facts if idx == CASE_IDX else self.item_facts[idx]
@@ -107,11 +109,14 @@ def prepare(case: Case, pack: RulePack, as_of: dt.date) -> Prepared:
     """Flatten the case, resolve chips, screen names and compare domestic alternatives."""
     case_facts = flatten_case(case)
     names = [case.buyer.name, case.buyer.name_zh]
+    matches: dict[str, ListMatch] = {}
     if any(names):
-        case_facts["screen.entity_list"] = screen(names, pack.entity_list, as_of) is not None
-        case_facts["screen.approved_customer_list"] = (
-            screen(names, pack.approved_customers, as_of) is not None
-        )
+        for fact, screening_list in (("screen.entity_list", pack.entity_list),
+                                     ("screen.approved_customer_list", pack.approved_customers)):
+            hit = screen(names, screening_list, as_of)
+            case_facts[fact] = hit is not None
+            if hit is not None:
+                matches[fact] = hit
     chips: list[ChipFacts] = []
     for i, item in enumerate(case.order.items or []):
         if item.custom:
@@ -148,7 +153,7 @@ def prepare(case: Case, pack: RulePack, as_of: dt.date) -> Prepared:
         if chip.vendor_country != "CN" and meets is not None:
             facts["item.domestic_alternative_meets_all"] = meets
         item_facts.append(facts)
-    return Prepared(case, as_of, case_facts, chips, item_facts, rows)
+    return Prepared(case, as_of, case_facts, chips, item_facts, rows, matches)
 
 
 def _worst(statuses: list[Any], order: list[Any]) -> Any:
@@ -322,6 +327,11 @@ class Evaluator:
             conditions=conditions, missing=missing, domestic_alternatives=prep.alternatives,
             reported_only=[f.rule for f in findings if f.confidence is not Confidence.official],
             uncertain_figures=uncertain,
+            list_matches=[ListHit(
+                fact=fact, list_id=m.list_id, entry_id=m.entry_id, entry_name=m.entry_name,
+                matched_name=m.matched_name, matched_on=m.matched_on, how=m.how, since=m.since,
+                reference=m.reference, sources=[_source_ref(pack, s) for s in m.sources],
+            ) for fact, m in sorted(prep.matches.items())],
         )
 
     def _missing(self, compiled: CompiledPack, undecided: dict[str, dict[int, frozenset[str]]],

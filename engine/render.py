@@ -24,11 +24,13 @@ _LABELS = {
            "missing": "Missing information", "alts": "Domestic alternatives",
            "question": "Regulator's question", "share": "revenue share",
            "reported": "rests on press reports or uncertain sources",
-           "uncertain": "uses uncertain figures"},
+           "uncertain": "uses uncertain figures", "matches": "List matches",
+           "matched": "matched", "on": "on", "since": "listed since"},
     "zh": {"verdict": "结论", "us": "美国", "cn": "中国", "items": "采购项",
            "findings": "发现", "conditions": "需完成的条件", "missing": "缺少的信息",
            "alts": "国产替代对比", "question": "监管问题", "share": "收入分成",
-           "reported": "仅依据媒体报道或不确定来源", "uncertain": "使用了不确定的数据"},
+           "reported": "仅依据媒体报道或不确定来源", "uncertain": "使用了不确定的数据",
+           "matches": "名单匹配", "matched": "匹配", "on": "依据名称", "since": "列入日期"},
 }
 #: The regulator's question, in its own words (seed 000), with an English gloss.
 REGULATOR_QUESTION = {
@@ -137,6 +139,16 @@ def markdown(decision: Decision, lang: Lang = "en") -> str:
                     out.append(f"  - follows from {', '.join(f.derived_from)}")
                 for s in f.sources:
                     out.append(f"  - [{s.name}]({s.url}) ({s.date}, {s.confidence.value})")
+        out.append("")
+    if d.list_matches:
+        out += [f"### {L['matches']}", ""]
+        for m in d.list_matches:
+            ref = f", {m.reference}" if m.reference else ""
+            out.append(f"- `{m.fact}`: \"{m.matched_name}\" {L['matched']} {m.entry_name} "
+                       f"(`{m.entry_id}`) {L['on']} \"{m.matched_on}\" ({m.how}); "
+                       f"{L['since']} {m.since}{ref}")
+            for src in m.sources:
+                out.append(f"  - [{src.name}]({src.url}) ({src.date}, {src.confidence.value})")
         out.append("")
     if d.conditions:
         out += [f"### {L['conditions']}", ""]

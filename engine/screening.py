@@ -86,6 +86,11 @@ class ListMatch:
     since: dt.date
     reference: str | None
     sources: tuple[str, ...]
+    how: str = "exact"  # exact | contained | similar: how much a reviewer should check
+
+
+#: Match tiers, best first, as ListMatch.how names them.
+TIERS = ("exact", "contained", "similar")
 
 
 # Legal forms are stripped from the end, longest first, as often as they occur
@@ -340,4 +345,4 @@ def screen(names: Iterable[str | None], screening_list: ScreeningList,
     tier, e, t, g = best
     entry, target = next((en, tg) for ei, ti, en, tg in index.targets if (ei, ti) == (e, t))
     return ListMatch(screening_list.list.id, entry.id, entry.name, given[g].text, target.text,
-                     entry.since, entry.reference, tuple(entry.sources))
+                     entry.since, entry.reference, tuple(entry.sources), TIERS[tier])

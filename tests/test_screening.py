@@ -8,7 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from engine.case import Case
+from engine.decision import Verdict
 from engine.errors import RulePackError
+from engine.evaluate import Evaluator
+from engine.render import markdown
 from engine.screening import ScreeningList, normalise_name, parse_list, screen
 from engine.yamlload import load_file, loads
 
@@ -228,3 +232,23 @@ def test_indexed_screening_equals_a_plain_scan(entity_list: ScreeningList) -> No
         checked += 1
         hits += want is not None
     assert checked == 600 and 100 < hits < 600  # the corpus exercises hits and misses
+
+
+def test_decision_names_the_entry_a_variant_matched(evaluator: Evaluator) -> None:
+    """A block on a name match must let the reviewer check the match itself."""
+    case = Case.model_validate({
+        "id": "variant", "as_of": "2026-02-15",
+        "buyer": {"name": "Zhipu Huazhang Tech Co Limited", "country": "CN",
+                  "headquarters": "CN"},
+        "order": {"ship_from": "US", "items": [{"chip": "H200"}]}})
+    decision = evaluator.evaluate(case)
+    assert decision.verdict is Verdict.no_go
+    [hit] = decision.list_matches
+    assert (hit.fact, hit.entry_id, hit.how) == ("screen.entity_list", "zhipu", "contained")
+    assert hit.matched_name == "Zhipu Huazhang Tech Co Limited" and hit.reference
+    assert any(s.confidence.value == "official" for s in hit.sources)
+    text = markdown(decision)
+    assert "### List matches" in text and "(`zhipu`)" in text
+    clean = evaluator.evaluate(case.model_copy(update={"buyer": case.buyer.model_copy(
+        update={"name": "Example Cloud Co., Ltd."})}))
+    assert clean.list_matches == []
