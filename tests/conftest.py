@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from engine.evaluate import Evaluator
+from engine.golden import GoldenResult, run_golden
 from engine.pack import RulePack, load_pack
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,6 +24,12 @@ def pack() -> RulePack:
 @pytest.fixture(scope="session")
 def evaluator(pack: RulePack) -> Evaluator:
     return Evaluator(pack)
+
+
+@pytest.fixture(scope="session")
+def golden_results(evaluator: Evaluator) -> list[GoldenResult]:
+    """Every golden case of the shipped pack, decided once for the whole session."""
+    return run_golden(evaluator)
 
 
 @pytest.fixture(scope="session")
