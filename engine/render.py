@@ -142,12 +142,12 @@ def markdown(decision: Decision, lang: Lang = "en") -> str:
         out.append("")
     if d.list_matches:
         out += [f"### {L['matches']}", ""]
-        for m in d.list_matches:
-            ref = f", {m.reference}" if m.reference else ""
-            out.append(f"- `{m.fact}`: \"{m.matched_name}\" {L['matched']} {m.entry_name} "
-                       f"(`{m.entry_id}`) {L['on']} \"{m.matched_on}\" ({m.how}); "
-                       f"{L['since']} {m.since}{ref}")
-            for src in m.sources:
+        for hit in d.list_matches:
+            ref = f", {hit.reference}" if hit.reference else ""
+            out.append(f"- `{hit.fact}`: \"{hit.matched_name}\" {L['matched']} {hit.entry_name} "
+                       f"(`{hit.entry_id}`) {L['on']} \"{hit.matched_on}\" ({hit.how}); "
+                       f"{L['since']} {hit.since}{ref}")
+            for src in hit.sources:
                 out.append(f"  - [{src.name}]({src.url}) ({src.date}, {src.confidence.value})")
         out.append("")
     if d.conditions:
