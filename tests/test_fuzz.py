@@ -1,8 +1,9 @@
 """Property tests: whatever a case file holds, the answer is a decision or one clear line.
 
 The invariant is never a traceback: every input yields either a decision or a user
-error naming the file (and, where there is one, line and column). The default run
-is small; ``pytest -m slow`` runs the long version (set CHIPCLEAR_FUZZ_EXAMPLES).
+error naming the file (and, where there is one, line and column). The tests marked
+``slow`` run 10,000 examples each (CHIPCLEAR_FUZZ_EXAMPLES changes it) and are part of
+the default run and CI, about a minute; ``-m "not slow"`` leaves them out locally.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ paths = st.sampled_from([
 
 
 def mutate(base: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[str, Any]:
-    doc = json.loads(json.dumps(base))
+    doc = json.loads(json.dumps(base, default=str))
     node: Any = doc
     for part in path[:-1]:
         node = node.setdefault(part, {}) if isinstance(node, dict) else node[part]
@@ -92,12 +93,16 @@ def fuzz_settings(n: int) -> settings:
                                            HealthCheck.too_slow])
 
 
-def _structured(minipack: RulePack, tmp_path: Path, n: int) -> None:
+def _structured(minipack: RulePack, tmp_path: Path, n: int) -> int:
+    """Run ``n`` examples; returns how many ran, so the count reported is the count run."""
     evaluator = Evaluator(minipack)
+    ran = 0
 
     @fuzz_settings(n)
     @given(path=paths, value=values)
     def run(path: tuple[Any, ...], value: Any) -> None:
+        nonlocal ran
+        ran += 1
         target = tmp_path / "case.yaml"
         target.write_text(dump(mutate(BASE, path, value)), encoding="utf-8")
         check_file(evaluator, target)
@@ -106,10 +111,12 @@ def _structured(minipack: RulePack, tmp_path: Path, n: int) -> None:
         check_file(evaluator, as_json)
 
     run()
+    return ran
 
 
-def _raw(minipack: RulePack, tmp_path: Path, n: int) -> None:
+def _raw(minipack: RulePack, tmp_path: Path, n: int) -> int:
     evaluator = Evaluator(minipack)
+    ran = 0
 
     @fuzz_settings(n)
     @given(blob=st.one_of(st.binary(max_size=200), st.text(max_size=200).map(str.encode),
@@ -119,26 +126,97 @@ def _raw(minipack: RulePack, tmp_path: Path, n: int) -> None:
                                            b"!!python/object:os.system x"])),
            suffix=st.sampled_from([".yaml", ".json", ".jsonl"]))
     def run(blob: bytes, suffix: str) -> None:
+        nonlocal ran
+        ran += 1
         target = tmp_path / f"raw{suffix}"
         target.write_bytes(blob)
         check_file(evaluator, target)
 
     run()
+    return ran
 
 
 def test_structured_mutations_never_crash(minipack: RulePack, tmp_path: Path) -> None:
-    _structured(minipack, tmp_path, 150)
+    assert _structured(minipack, tmp_path, 150) >= 150
 
 
 def test_raw_bytes_never_crash(minipack: RulePack, tmp_path: Path) -> None:
-    _raw(minipack, tmp_path, 150)
+    assert _raw(minipack, tmp_path, 150) >= 150
 
 
 @pytest.mark.slow
 def test_structured_mutations_long(minipack: RulePack, tmp_path: Path) -> None:
-    _structured(minipack, tmp_path, SLOW_EXAMPLES)
+    assert _structured(minipack, tmp_path, SLOW_EXAMPLES) >= SLOW_EXAMPLES
 
 
 @pytest.mark.slow
 def test_raw_bytes_long(minipack: RulePack, tmp_path: Path) -> None:
-    _raw(minipack, tmp_path, SLOW_EXAMPLES)
+    assert _raw(minipack, tmp_path, SLOW_EXAMPLES) >= SLOW_EXAMPLES
+
+
+# --- rule packs ---------------------------------------------------------------------------
+
+RULE_PATHS = st.sampled_from([
+    ("rules", 0, "id"), ("rules", 0, "severity"), ("rules", 0, "valid_from"),
+    ("rules", 0, "valid_to"), ("rules", 0, "sources"), ("rules", 0, "when"),
+    ("rules", 0, "when", "all", 0), ("rules", 0, "when", "all", 1, "gte"),
+    ("rules", 0, "then"), ("rules", 0, "then", "derive"), ("rules", 1, "then", "us_status"),
+    ("rules", 1, "when", "all", 0, "derived"), ("rules", 2, "title"), ("rules", 2, "extra"),
+    ("module",), ("module", "jurisdiction"), ("module", "applies_when"), ("rules",),
+])
+WHEN_LIKE = st.one_of(values, st.fixed_dictionaries({"fact": st.sampled_from(
+    ["chip.tpp", "buyer.country", "nope.nothing", "chip.datacenter"]),
+    "eq": scalars}), st.fixed_dictionaries({"derived": st.sampled_from(["eccn", "nobody"])}))
+
+
+def _pack_copy(minipack: RulePack, tmp_path: Path) -> Path:
+    import shutil
+
+    target = tmp_path / "pack"
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(minipack.root, target)
+    return target
+
+
+def check_pack(root: Path) -> None:
+    """A mutated pack loads, or fails with one line naming a file under the pack."""
+    from engine.errors import UserInputError
+    from engine.pack import load_pack
+
+    try:
+        load_pack(root)
+    except UserInputError as exc:
+        line = exc.line()
+        assert line.startswith(str(root)), line
+        assert "\n" not in line and "Traceback" not in line
+
+
+def _packs(minipack: RulePack, tmp_path: Path, n: int) -> int:
+    ran = 0
+    original = yaml.safe_load((minipack.root / "core" / "rules.yaml").read_text("utf-8"))
+
+    @fuzz_settings(n)
+    @given(path=RULE_PATHS, value=WHEN_LIKE, raw=st.one_of(st.none(), st.binary(max_size=120)))
+    def run(path: tuple[Any, ...], value: Any, raw: bytes | None) -> None:
+        nonlocal ran
+        ran += 1
+        root = _pack_copy(minipack, tmp_path)
+        rules = root / "core" / "rules.yaml"
+        if raw is not None:
+            rules.write_bytes(raw)
+        else:
+            rules.write_text(dump(mutate(original, path, value)), encoding="utf-8")
+        check_pack(root)
+
+    run()
+    return ran
+
+
+def test_mutated_rule_packs_never_crash(minipack: RulePack, tmp_path: Path) -> None:
+    assert _packs(minipack, tmp_path, 200) >= 200
+
+
+@pytest.mark.slow
+def test_mutated_rule_packs_long(minipack: RulePack, tmp_path: Path) -> None:
+    assert _packs(minipack, tmp_path, SLOW_EXAMPLES // 5) >= SLOW_EXAMPLES // 5
