@@ -204,18 +204,21 @@ def schema(
         typer.echo(str(path))
 
 
-def _add_subcommands() -> None:
-    """Audit, rules and ledger commands live in their own module (loaded lazily inside)."""
+def full_app() -> typer.Typer:
+    """The app with the audit, rules and ledger groups (their own module, loaded lazily
+    inside each command); registering twice is harmless."""
     from engine.cli_audit import audit_app, ledger_app, rules_app
 
-    app.add_typer(audit_app, name="audit")
-    app.add_typer(rules_app, name="rules")
-    app.add_typer(ledger_app, name="ledger")
+    names = {group.name for group in app.registered_groups}
+    for name, group in (("audit", audit_app), ("rules", rules_app), ("ledger", ledger_app)):
+        if name not in names:
+            app.add_typer(group, name=name)
+    return app
 
 
 def main() -> None:
     """Console entry point: user errors become one line and exit 2, never a traceback."""
-    _add_subcommands()
+    full_app()
     try:
         app()
     except ChipclearError as exc:
