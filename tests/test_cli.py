@@ -127,3 +127,24 @@ def test_output_file(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert result.stdout == ""
     assert json.loads(out.read_text(encoding="utf-8"))["decisions"][0]["case_id"] == "de-h200"
+
+
+def test_a_50_mb_yaml_file_is_refused_at_once_and_the_rest_decided(tmp_path: Path) -> None:
+    """Parsing 50 MB of YAML would take minutes and gigabytes: refuse it by size, say what
+    to do instead, and still decide the other files."""
+    big = tmp_path / "big.yaml"
+    with big.open("w", encoding="utf-8") as out:
+        chunk = "# padding\n" * 100_000
+        while out.tell() < 50 * 1024 * 1024:
+            out.write(chunk)
+        out.truncate(50 * 1024 * 1024)
+    good = write(tmp_path / "good.yaml", GOOD)
+    result = subprocess.run(
+        [sys.executable, "-m", "engine.cli", "evaluate", str(big), str(good), "--rules",
+         str(MINIPACK), "--format", "jsonl"],
+        capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"{big}: file is 50 MB; YAML case files over 20 MB are refused (split it, or write "
+        "one JSON case per line in a .jsonl file, which streams)")
+    assert [json.loads(line)["case_id"] for line in result.stdout.splitlines()] == ["de-h200"]
