@@ -213,6 +213,19 @@ class Outcome:
         return (self.verdict, self.us_status, self.cn_status, self.share_pct, self.share_usd,
                 self.findings, self.error)
 
+    def changes_to(self, after: Outcome) -> list[tuple[str, Any, Any]]:
+        """(field, old, new) for each part that differs; findings as sorted lists."""
+        names = ("verdict", "us_status", "cn_status", "share_pct", "share_usd", "error")
+        out = [(n, getattr(self, n), getattr(after, n)) for n in names
+               if getattr(self, n) != getattr(after, n)]
+        if self.findings != after.findings:
+            out.append(("findings", list(self.findings), list(after.findings)))
+        return out
+
+    def fire_diff(self, after: Outcome) -> tuple[list[str], list[str]]:
+        """Rules that fire only after, and rules that fire only before."""
+        return sorted(after.fired - self.fired), sorted(self.fired - after.fired)
+
     def to_data(self) -> dict[str, Any]:
         if self.error:
             return {"error": self.error}
@@ -264,20 +277,15 @@ class CaseImpact:
         return "other_changes"
 
     def changed_fields(self) -> list[tuple[str, Any, Any]]:
-        names = ("verdict", "us_status", "cn_status", "share_pct", "share_usd", "error")
-        out = [(n, getattr(self.base, n), getattr(self.head, n)) for n in names
-               if getattr(self.base, n) != getattr(self.head, n)]
-        if self.base.findings != self.head.findings:
-            out.append(("findings", list(self.base.findings), list(self.head.findings)))
-        return out
+        return self.base.changes_to(self.head)
 
     @property
     def newly_fire(self) -> list[str]:
-        return sorted(self.head.fired - self.base.fired)
+        return self.base.fire_diff(self.head)[0]
 
     @property
     def stop_firing(self) -> list[str]:
-        return sorted(self.base.fired - self.head.fired)
+        return self.base.fire_diff(self.head)[1]
 
     def to_data(self) -> dict[str, Any]:
         return {"case": self.case_id, "where": self.label, "category": self.category,

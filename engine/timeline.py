@@ -57,23 +57,23 @@ class Flip:
 
     def changes(self) -> list[str]:
         out = []
-        for name in ("verdict", "us_status", "cn_status", "share_pct", "share_usd", "error"):
-            old, new = getattr(self.before, name), getattr(self.after, name)
-            if old != new:
+        for name, old, new in self.before.changes_to(self.after):
+            if name == "findings":
+                came = sorted(set(new) - set(old))
+                gone = sorted(set(old) - set(new))
+                out.append("findings " + " ".join([*(f"+{r}" for r in came),
+                                                   *(f"-{r}" for r in gone)]))
+            else:
                 out.append(f"{name} {show(old)} → {show(new)}")
-        came = sorted(set(self.after.findings) - set(self.before.findings))
-        gone = sorted(set(self.before.findings) - set(self.after.findings))
-        if came or gone:
-            out.append("findings " + " ".join([*(f"+{r}" for r in came), *(f"-{r}" for r in gone)]))
         return out
 
     @property
     def newly_fire(self) -> list[str]:
-        return sorted(self.after.fired - self.before.fired)
+        return self.before.fire_diff(self.after)[0]
 
     @property
     def stop_firing(self) -> list[str]:
-        return sorted(self.before.fired - self.after.fired)
+        return self.before.fire_diff(self.after)[1]
 
     def responsible(self) -> list[str]:
         """The pack changes of the day that explain the flip (rules that began or stopped
