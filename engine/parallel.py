@@ -70,6 +70,7 @@ class _Slot:
     process: BaseProcess
     conn: Connection
     jobs: deque[tuple[int, CaseEntry]] = field(default_factory=deque)
+    unsent: set[int] = field(default_factory=set)  # jobs its pipe refused: it never saw them
 
 
 class WorkerPool:
@@ -118,7 +119,11 @@ class WorkerPool:
                     if job is None:
                         break
                     slot.jobs.append(job)
-                    slot.conn.send(job)
+                    try:
+                        slot.conn.send(job)
+                    except OSError:  # it died meanwhile; _collect hands its cases on
+                        slot.unsent.add(job[0])
+                        break
             busy = [s for s in self._slots if s.jobs]
             if not busy:
                 while next_out in done:
@@ -150,13 +155,14 @@ class WorkerPool:
                     verdict=Verdict(result.verdict) if result.verdict else None)
         except (EOFError, OSError):
             slot.process.join()
-            code = slot.process.exitcode
-            index, entry = slot.jobs.popleft()  # the case it was deciding when it died
-            case_id = entry.case.id if entry.case else "?"
-            done[index] = Outcome(entry, error=(
-                f"{entry.location()}: case '{case_id}': engine failure: worker process "
-                f"died (exit code {code}); the other cases were still evaluated"),
-                engine_failure=True)
+            if slot.jobs[0][0] not in slot.unsent:  # it died deciding this one
+                code = slot.process.exitcode
+                index, entry = slot.jobs.popleft()
+                case_id = entry.case.id if entry.case else "?"
+                done[index] = Outcome(entry, error=(
+                    f"{entry.location()}: case '{case_id}': engine failure: worker process "
+                    f"died (exit code {code}); the other cases were still evaluated"),
+                    engine_failure=True)
             retry.extendleft(reversed(slot.jobs))
             self._slots[i] = self._start()
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import random
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
 
+from engine.caseio import CaseEntry
 from tests.conftest import MINIPACK, ROOT
 
 
@@ -93,3 +96,29 @@ def test_neighbouring_crashes_are_each_blamed_on_their_own_case(tmp_path: Path) 
     for bad in ("c004", "c005", "c013"):
         assert f"case '{bad}': engine failure: worker process died" in result.stderr
     assert result.stderr.count("engine failure") == 3
+
+
+def test_a_worker_that_dies_between_cases_costs_nothing(tmp_path: Path) -> None:
+    """A worker killed before it is sent anything (as the OOM killer might): its pipe
+    refuses the case, which goes to a fresh worker; nothing is blamed or lost. Before
+    this was handled, the refused send escaped as BrokenPipeError, which the command
+    line turned into a silent exit 1 after a few cases."""
+    from engine.caseio import read_all
+    from engine.parallel import WorkerPool
+
+    cases = corpus(10)
+    path = write_cases(tmp_path / "c.yaml", cases)
+    pool = WorkerPool(2, MINIPACK, dt.date(2026, 11, 22), None)
+    victim = pool._slots[1].process
+
+    def entries() -> Iterator[CaseEntry]:
+        for i, entry in enumerate(read_all([path])):
+            if i == 4:  # the second worker's first case is about to be sent
+                victim.kill()
+                victim.join()
+            yield entry
+
+    outcomes = list(pool.run(entries()))
+    assert [o.entry.case.id for o in outcomes if o.entry.case] == [c["id"] for c in cases]
+    assert [o.error for o in outcomes if o.error] == []
+    assert all(o.final_verdict() is not None for o in outcomes)
