@@ -317,40 +317,41 @@ def test_timeline_command(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "--from: '2026-13-01' is not a date" in bad.stderr
 
 
-def test_shipped_h200_case_flips_on_the_known_dates() -> None:
-    """The H200 example across the shipped pack: the December 2025 announcement, the
-    reported order pause (8 January 2026), the import-approval regime (14 January 2026,
-    this buyer holds an approval) and the January 2026 US rule."""
+def test_shipped_h200_case_flips_on_the_issue_dates() -> None:
+    """The shipped H200 example (an approval in hand) across the shipped pack: the US
+    announcement (information only), the reported order pause, customs blocking every
+    commercial H200, the US case-by-case rule, and the first approvals, each with the
+    rule responsible."""
     pack = load_pack(ROOT / "rules")
-    [entry] = [e for e in read_file_cases(ROOT / "examples" / "cases" / "h200-platform-2026.yaml")]
+    [entry] = read_file_cases(ROOT / "examples" / "cases" / "h200-platform-2026.yaml")
     tl = timeline(pack, entry, dt.date(2025, 12, 1), dt.date(2026, 6, 30))
-    assert [f.date.isoformat() for f in tl.flips] == [
-        "2025-12-08", "2026-01-08", "2026-01-14", "2026-01-15"]
+    flips = {f.date.isoformat(): f for f in tl.flips}
+    assert list(flips) == ["2025-12-08", "2026-01-08", "2026-01-14", "2026-01-15", "2026-01-28"]
     for flip in tl.flips:
         assert flip.responsible(), flip.date
+    assert "US-ANN-H200-2025" in flips["2025-12-08"].responsible()
+    assert flips["2025-12-08"].after.verdict == flips["2025-12-08"].before.verdict  # info only
+    assert "CN-IMP-H200-PAUSE-2026" in flips["2026-01-08"].responsible()
+    assert "CN-IMP-H200-CUSTOMS-BAN-2026" in flips["2026-01-14"].responsible()
+    assert flips["2026-01-14"].after.cn_status == "prohibited"
+    assert "US-LIC-CN-CBC-2026" in flips["2026-01-15"].responsible()
+    assert flips["2026-01-15"].after.us_status == "licence_required"
+    assert "CN-IMP-H200-CUSTOMS-BAN-2026" in flips["2026-01-28"].responsible()
+    assert flips["2026-01-28"].after.cn_status == "conditions"
+    assert flips["2026-01-28"].after.verdict == "go_with_conditions"
 
 
-def test_h200_without_import_approval_flips_on_the_issue_dates() -> None:
-    """The seeded H200 purchase without a Chinese import approval: the announcement (info),
-    the reported pause, customs' "not permitted" (CN prohibited), the US case-by-case rule
-    and the first approvals (apply from then on), each with the rule responsible."""
+def test_h200_without_import_approval_stays_prohibited_after_the_approvals() -> None:
     pack = load_pack(ROOT / "rules")
     [entry] = read_file_cases(ROOT / "examples" / "cases" / "h200-platform-2026.yaml")
     assert entry.evidence is not None
     seeded = entry.model_copy(update={"evidence": entry.evidence.model_copy(
         update={"import_approval": ImportApproval.none})})
     tl = timeline(pack, seeded, dt.date(2025, 12, 1), dt.date(2026, 6, 30))
-    flips = {f.date.isoformat(): f for f in tl.flips}
-    assert list(flips) == ["2025-12-08", "2026-01-08", "2026-01-14", "2026-01-15", "2026-01-28"]
-    assert "US-ANN-H200-2025" in flips["2025-12-08"].responsible()
-    assert flips["2025-12-08"].after.verdict == flips["2025-12-08"].before.verdict  # info only
-    assert "CN-IMP-H200-NOTPERMITTED-2026" in flips["2026-01-14"].responsible()
-    assert flips["2026-01-14"].after.cn_status == "prohibited"
-    assert "US-LIC-CN-CBC-2026" in flips["2026-01-15"].responsible()
-    assert flips["2026-01-15"].after.us_status == "licence_required"
-    assert "CN-IMP-H200-APPLY-2026" in flips["2026-01-28"].responsible()
-    assert flips["2026-01-28"].after.cn_status == "approval_required"
-    assert flips["2026-01-28"].after.verdict == "go_with_conditions"
+    assert [f.date.isoformat() for f in tl.flips] == [
+        "2025-12-08", "2026-01-08", "2026-01-14", "2026-01-15"]
+    assert tl.flips[-1].after.cn_status == "prohibited"
+    assert "CN-IMP-H200-NOTPERMITTED-2026" in tl.flips[2].responsible()
 
 
 def read_file_cases(path: Path) -> list[Case]:
