@@ -23,9 +23,10 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from chipclear.audit.impact import PackSpec, audit_diff, render_report
+from chipclear.pack.loader import default_rules_dir, load_pack
+
 from bench.corpus import cases
-from engine.audit import PackSpec, audit_diff, render_report
-from engine.pack import default_rules_dir, load_pack
 
 
 def raise_threshold(root: Path, wanted: str | None) -> tuple[str, Any, Any]:

@@ -23,10 +23,12 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from chipclear.batch import run as batch
+from chipclear.decide.evaluate import Evaluator, prepare
+from chipclear.io import render
+from chipclear.pack.loader import default_rules_dir, load_pack
+
 from bench.corpus import cases
-from engine import batch, render
-from engine.evaluate import Evaluator, prepare
-from engine.pack import default_rules_dir, load_pack
 
 
 def main(n: int) -> None:

@@ -17,10 +17,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from engine.caseio import read_file
-from engine.evaluate import Evaluator
-from engine.interview import UNKNOWN, Interview
-from engine.pack import RulePack, default_rules_dir, load_pack
+from chipclear.decide.evaluate import Evaluator
+from chipclear.interview.session import UNKNOWN, Interview
+from chipclear.io.caseio import read_file
+from chipclear.pack.loader import RulePack, default_rules_dir, load_pack
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -7,10 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from engine.evaluate import Evaluator
-from engine.golden import GoldenResult, run_golden
-from engine.pack import RulePack, load_pack
+from chipclear.decide.evaluate import Evaluator
+from chipclear.pack.golden import GoldenResult, run_golden
+from chipclear.pack.loader import RulePack, load_pack
 
 ROOT = Path(__file__).resolve().parent.parent
 MINIPACK = Path(__file__).resolve().parent / "fixtures" / "minipack"

@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from engine.case import Case
-from engine.evaluate import Evaluator, prepare
+from chipclear.decide.evaluate import Evaluator, prepare
+from chipclear.model.case import Case
+
 from tests import reference
 
 SEEDS = (None, 1, 2, 3, 4, 5)

@@ -11,11 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from engine import conditions as C
-from engine.compile import CompiledPack
-from engine.evaluate import CASE_IDX, Prepared
-from engine.facts import REGISTRY, Kind, Scope
-from engine.pack import RulePack
+from chipclear.decide.compile import CompiledPack
+from chipclear.decide.evaluate import CASE_IDX, Prepared
+from chipclear.pack import conditions as C
+from chipclear.pack.facts import REGISTRY, Kind, Scope
+from chipclear.pack.loader import RulePack
 
 
 def _literal(path: str, value: Any, params: dict[str, Any]) -> Any:

@@ -7,13 +7,12 @@ import datetime as dt
 from typing import Any
 
 import pytest
-
-from engine import alternatives
-from engine.case import Case, Workload
-from engine.catalog import Catalog, Chip
-from engine.decision import DomesticAlternative
-from engine.evaluate import prepare
-from engine.pack import RulePack
+from chipclear.decide import alternatives
+from chipclear.decide.evaluate import prepare
+from chipclear.model.case import Case, Workload
+from chipclear.model.decision import DomesticAlternative
+from chipclear.pack.catalog import Catalog, Chip
+from chipclear.pack.loader import RulePack
 
 
 def _fig(value: float) -> dict[str, Any]:

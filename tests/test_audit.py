@@ -10,17 +10,17 @@ import sys
 from pathlib import Path
 
 import pytest
+from chipclear.audit.impact import Corpus, CorpusCase, default_corpus, impact, read_cases
+from chipclear.audit.timeline import change_points, timeline
+from chipclear.model.case import Case, ImportApproval
+from chipclear.pack.diff import diff_packs
+from chipclear.pack.loader import load_pack
 
-from engine.audit import Corpus, CorpusCase, default_corpus, impact, read_cases
-from engine.case import Case, ImportApproval
-from engine.pack import load_pack
-from engine.packdiff import diff_packs
-from engine.timeline import change_points, timeline
 from tests.conftest import MINIPACK, ROOT
 
 
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "engine.cli", *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "chipclear", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=300)
 
 

@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from engine.catalog import Catalog, CatalogFile, Figure, facts_for_chip, normalise_alias
-from engine.sources import SourceFile
-from engine.yamlload import load_file
+from chipclear.io.yamlload import load_file
+from chipclear.pack.catalog import Catalog, CatalogFile, Figure, facts_for_chip, normalise_alias
+from chipclear.pack.sources import SourceFile
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules"

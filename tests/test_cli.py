@@ -13,7 +13,7 @@ from tests.conftest import MINIPACK, ROOT
 
 
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "engine.cli", *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "chipclear", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=120)
 
 
@@ -140,7 +140,7 @@ def test_a_50_mb_yaml_file_is_refused_at_once_and_the_rest_decided(tmp_path: Pat
         out.truncate(50 * 1024 * 1024)
     good = write(tmp_path / "good.yaml", GOOD)
     result = subprocess.run(
-        [sys.executable, "-m", "engine.cli", "evaluate", str(big), str(good), "--rules",
+        [sys.executable, "-m", "chipclear", "evaluate", str(big), str(good), "--rules",
          str(MINIPACK), "--format", "jsonl"],
         capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert result.returncode == 2

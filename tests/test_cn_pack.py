@@ -12,14 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from engine.case import Case
-from engine.decision import Decision, Verdict
-from engine.evaluate import Evaluator
-from engine.golden import GoldenResult, fired_rules
-from engine.pack import CnStatus, Rule, RulePack, Severity
-from engine.sources import Confidence
-from engine.yamlload import load_file
+from chipclear.decide.evaluate import Evaluator
+from chipclear.io.yamlload import load_file
+from chipclear.model.case import Case
+from chipclear.model.decision import Decision, Verdict
+from chipclear.pack.golden import GoldenResult, fired_rules
+from chipclear.pack.loader import CnStatus, Rule, RulePack, Severity
+from chipclear.pack.sources import Confidence
 
 ROOT = Path(__file__).resolve().parent.parent
 CN_DIR = ROOT / "rules" / "cn"

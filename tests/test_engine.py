@@ -7,13 +7,13 @@ import json
 from typing import Any
 
 import pytest
+from chipclear.decide.evaluate import Evaluator, UnknownChip
+from chipclear.decide.runtime import Runtime
+from chipclear.io.render import to_json
+from chipclear.model.case import Case
+from chipclear.model.decision import Verdict
+from chipclear.pack.loader import RulePack
 
-from engine.case import Case
-from engine.decision import Verdict
-from engine.evaluate import Evaluator, UnknownChip
-from engine.pack import RulePack
-from engine.render import to_json
-from engine.runtime import Runtime
 from tests.differential import differential
 
 

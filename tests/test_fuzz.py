@@ -17,12 +17,11 @@ from typing import Any
 
 import pytest
 import yaml
+from chipclear.batch import run as batch
+from chipclear.decide.evaluate import Evaluator
+from chipclear.pack.loader import RulePack
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from engine import batch
-from engine.evaluate import Evaluator
-from engine.pack import RulePack
 
 TODAY = dt.date(2026, 11, 22)
 SLOW_EXAMPLES = int(os.environ.get("CHIPCLEAR_FUZZ_EXAMPLES", "10000"))
@@ -181,8 +180,8 @@ def _pack_copy(minipack: RulePack, tmp_path: Path) -> Path:
 
 def check_pack(root: Path) -> None:
     """A mutated pack loads, or fails with one line naming a file under the pack."""
-    from engine.errors import UserInputError
-    from engine.pack import load_pack
+    from chipclear.errors import UserInputError
+    from chipclear.pack.loader import load_pack
 
     try:
         load_pack(root)

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from engine.audit import Corpus, read_cases
-from engine.evaluate import Evaluator
-from engine.golden import GoldenResult, fired_rules, golden_files, load_golden
+from chipclear.audit.impact import Corpus, read_cases
+from chipclear.decide.evaluate import Evaluator
+from chipclear.pack.golden import GoldenResult, fired_rules, golden_files, load_golden
+
 from tests.conftest import ROOT
 from tests.differential import differential
 

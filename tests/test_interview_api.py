@@ -12,14 +12,8 @@ from typing import Any
 
 import pytest
 import yaml
-
-from engine import conditions as C
-from engine.case import Case
-from engine.caseio import read_file
-from engine.decision import Verdict
-from engine.evaluate import Evaluator
-from engine.facts import REGISTRY
-from engine.interview import (
+from chipclear.decide.evaluate import Evaluator
+from chipclear.interview.session import (
     UNKNOWN,
     Interview,
     get_path,
@@ -27,7 +21,13 @@ from engine.interview import (
     set_path,
     unset_path,
 )
-from engine.pack import RulePack, load_pack
+from chipclear.io.caseio import read_file
+from chipclear.model.case import Case
+from chipclear.model.decision import Verdict
+from chipclear.pack import conditions as C
+from chipclear.pack.facts import REGISTRY
+from chipclear.pack.loader import RulePack, load_pack
+
 from tests.conftest import ROOT
 
 IPACK = Path(__file__).resolve().parent / "fixtures" / "interviewpack"

@@ -13,16 +13,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from chipclear.audit.ledger import (
+    GENESIS,
+    ROW_FIELDS,
+    Ledger,
+    canonical_json,
+    pack_digest,
+    row_hash,
+)
+from chipclear.decide.evaluate import Evaluator
+from chipclear.model.case import Case
+from chipclear.pack.loader import RulePack
 
-from engine.case import Case
-from engine.evaluate import Evaluator
-from engine.ledger import GENESIS, ROW_FIELDS, Ledger, canonical_json, pack_digest, row_hash
-from engine.pack import RulePack
 from tests.conftest import MINIPACK, ROOT
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "engine.cli", *args], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "chipclear", *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
 
 
@@ -219,10 +226,10 @@ def test_a_crash_mid_append_leaves_no_partial_row(ledger5: Path) -> None:
     script = textwrap.dedent(f"""
         import os, shutil, tempfile
         from pathlib import Path
-        import engine.ledger as L
-        from engine.case import Case
-        from engine.evaluate import Evaluator
-        from engine.pack import load_pack
+        import chipclear.audit.ledger as L
+        from chipclear.model.case import Case
+        from chipclear.decide.evaluate import Evaluator
+        from chipclear.pack.loader import load_pack
         tmp = Path(tempfile.mkdtemp()) / "pack"
         shutil.copytree({str(MINIPACK)!r}, tmp)
         (tmp / "core" / "rules.yaml").write_text(
@@ -249,7 +256,7 @@ def test_a_crash_mid_append_leaves_no_partial_row(ledger5: Path) -> None:
 
 def test_an_exception_mid_append_rolls_back(ledger5: Path, minipack: RulePack,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    import engine.ledger
+    import chipclear.audit.ledger
 
     case = make_case(1)
     decision = Evaluator(minipack).evaluate(case)
@@ -257,7 +264,7 @@ def test_an_exception_mid_append_rolls_back(ledger5: Path, minipack: RulePack,
     def boom(body: dict[str, Any]) -> str:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(engine.ledger, "row_hash", boom)
+    monkeypatch.setattr(chipclear.audit.ledger, "row_hash", boom)
     with Ledger.open(ledger5) as book, pytest.raises(RuntimeError):
         book.append(case, decision, minipack)
     monkeypatch.undo()

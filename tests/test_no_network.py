@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from chipclear.pack.loader import RulePack
+from chipclear.tui.cli.main import full_app
 from typer.testing import CliRunner
 
-from engine.cli import full_app
-from engine.pack import RulePack
 from tests.conftest import ROOT
 from tests.test_tui import drive, example_answers, make_app
 
@@ -97,7 +97,7 @@ def test_worker_processes_stay_offline(tmp_path: Path) -> None:
     assert probe.returncode != 0 and log.read_text(encoding="utf-8")  # the guard works
     log.unlink()
     result = subprocess.run(
-        [sys.executable, "-m", "engine.cli", "evaluate", str(ROOT / "examples" / "cases"),
+        [sys.executable, "-m", "chipclear", "evaluate", str(ROOT / "examples" / "cases"),
          "--format", "jsonl", "--jobs", "2"],
         env=env, capture_output=True, text=True, check=False, cwd=tmp_path, timeout=300)
     assert result.returncode in (0, 1), result.stderr

@@ -8,14 +8,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from chipclear.pack import conditions as C
+from chipclear.pack.lint import Issue, exclusive, lint
 
-from engine import conditions as C
-from engine.packlint import Issue, exclusive, lint
 from tests.conftest import MINIPACK, ROOT
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "engine.cli", *args], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "chipclear", *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
 
 

@@ -13,13 +13,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
+from chipclear.io.caseio import CaseEntry
 
-from engine.caseio import CaseEntry
 from tests.conftest import MINIPACK, ROOT
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "engine.cli", *args], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "chipclear", *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=300,
                           env={**os.environ, **(env or {})})
 
@@ -103,8 +103,8 @@ def test_a_worker_that_dies_between_cases_costs_nothing(tmp_path: Path) -> None:
     refuses the case, which goes to a fresh worker; nothing is blamed or lost. Before
     this was handled, the refused send escaped as BrokenPipeError, which the command
     line turned into a silent exit 1 after a few cases."""
-    from engine.caseio import read_all
-    from engine.parallel import WorkerPool
+    from chipclear.batch.pool import WorkerPool
+    from chipclear.io.caseio import read_all
 
     cases = corpus(10)
     path = write_cases(tmp_path / "c.yaml", cases)

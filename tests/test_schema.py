@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from chipclear.io.yamlload import load_file
+from chipclear.pack.schema import SCHEMAS, render, schema_for
 from jsonschema import Draft202012Validator
 
-from engine.schema import SCHEMAS, render, schema_for
-from engine.yamlload import load_file
 from tests.conftest import ROOT
 
 

@@ -7,14 +7,13 @@ import random
 from pathlib import Path
 
 import pytest
-
-from engine.case import Case
-from engine.decision import Verdict
-from engine.errors import RulePackError
-from engine.evaluate import Evaluator
-from engine.render import markdown
-from engine.screening import ScreeningList, normalise_name, parse_list, screen
-from engine.yamlload import load_file, loads
+from chipclear.decide.evaluate import Evaluator
+from chipclear.errors import RulePackError
+from chipclear.io.render import markdown
+from chipclear.io.yamlload import load_file, loads
+from chipclear.model.case import Case
+from chipclear.model.decision import Verdict
+from chipclear.screening.match import ScreeningList, normalise_name, parse_list, screen
 
 ROOT = Path(__file__).resolve().parent.parent
 LISTS = ROOT / "rules" / "lists"
@@ -36,7 +35,7 @@ def test_both_shipped_lists_parse(entity_list: ScreeningList) -> None:
 
 
 def test_list_sources_exist() -> None:
-    from engine.sources import SourceFile
+    from chipclear.pack.sources import SourceFile
 
     known = {s.id for s in SourceFile.model_validate(load_file(LISTS / "sources.yaml")).sources}
     for name in ("entity_list.yaml", "approved_customers.yaml"):
@@ -182,7 +181,7 @@ def test_normalise_name(raw: str, core: str) -> None:
 
 def _scan(names: list[str], lst: ScreeningList, as_of: dt.date) -> tuple[str, str] | None:
     """The plain reading of the matching rules: every entry, every name, best tier first."""
-    from engine.screening import _contains, _fuzzy, _Target, in_force
+    from chipclear.screening.match import _contains, _fuzzy, _Target, in_force
 
     given = [t for t in (_Target.of(n) for n in names if n.strip()) if t.core]
     best: tuple[int, str, str] | None = None

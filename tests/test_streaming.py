@@ -15,10 +15,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from chipclear.decide.evaluate import Evaluator
+from chipclear.io.caseio import read_all
+from chipclear.io.render import JsonStream, to_json
 
-from engine.caseio import read_all
-from engine.evaluate import Evaluator
-from engine.render import JsonStream, to_json
 from tests.conftest import MINIPACK, ROOT
 
 CASE = {"buyer": {"name": "Example GmbH", "country": "CN", "headquarters": "CN"},
@@ -35,7 +35,7 @@ print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, done.returncode,
 
 def _peak_kib(path: Path, n: int, fmt: str = "jsonl") -> int:
     """Peak RSS of one evaluate run, measured in a fresh parent so runs do not mix."""
-    cli = [sys.executable, "-m", "engine.cli", "evaluate", str(path), "--rules", str(MINIPACK),
+    cli = [sys.executable, "-m", "chipclear", "evaluate", str(path), "--rules", str(MINIPACK),
            "--format", fmt, "--as-of", "2026-02-15"]
     done = subprocess.run([sys.executable, "-c", PEAK, *cli], capture_output=True, text=True,
                           check=True)
@@ -75,7 +75,7 @@ def test_streamed_json_is_byte_identical_to_the_whole_document(evaluator: Evalua
 
 def test_the_large_batch_really_decided_every_case(tmp_path: Path) -> None:
     path = _write(tmp_path / "cases.jsonl", 3_000)
-    out = subprocess.run([sys.executable, "-m", "engine.cli", "evaluate", str(path), "--rules",
+    out = subprocess.run([sys.executable, "-m", "chipclear", "evaluate", str(path), "--rules",
                           str(MINIPACK), "--format", "jsonl", "--as-of", "2026-02-15"],
                          capture_output=True, text=True, check=False)
     assert out.returncode in (0, 1), out.stderr

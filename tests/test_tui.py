@@ -12,18 +12,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from chipclear.interview.session import UNKNOWN, Interview
+from chipclear.io.caseio import read_file
+from chipclear.model.decision import Verdict
+from chipclear.pack.loader import RulePack, load_pack
+from chipclear.tui.interview.app import InterviewApp
+from chipclear.tui.interview.i18n import default_lang
+from chipclear.tui.interview.screens import ExplainScreen, ReviewScreen
+from chipclear.tui.interview.widgets import QuestionForm
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 
-from engine.caseio import read_file
-from engine.decision import Verdict
-from engine.interview import UNKNOWN, Interview
-from engine.pack import RulePack, load_pack
 from tests.conftest import ROOT
-from tui.app import InterviewApp
-from tui.i18n import default_lang
-from tui.screens import ExplainScreen, ReviewScreen
-from tui.widgets import QuestionForm
 
 IPACK = Path(__file__).resolve().parent / "fixtures" / "interviewpack"
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
@@ -272,9 +272,8 @@ def test_default_language_follows_the_locale() -> None:
 
 
 def test_every_binding_has_an_id_and_a_palette_command() -> None:
+    from chipclear.tui.interview import i18n
     from textual.binding import Binding
-
-    from tui import i18n
 
     for binding in InterviewApp.BINDINGS:
         assert isinstance(binding, Binding) and binding.id
@@ -329,7 +328,7 @@ def test_run_interview_creates_the_case_file_and_reports(tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch,
                                                         capsys: pytest.CaptureFixture[str]
                                                         ) -> None:
-    from tui import app as tui_app
+    from chipclear.tui.interview import app as tui_app
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(tui_app.InterviewApp, "run", lambda self: None)

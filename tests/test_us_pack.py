@@ -7,13 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from engine.case import Case
-from engine.decision import Decision
-from engine.evaluate import Evaluator
-from engine.golden import fired_rules
-from engine.pack import RulePack, Severity, UsStatus
-from engine.yamlload import load_file
+from chipclear.decide.evaluate import Evaluator
+from chipclear.io.yamlload import load_file
+from chipclear.model.case import Case
+from chipclear.model.decision import Decision
+from chipclear.pack.golden import fired_rules
+from chipclear.pack.loader import RulePack, Severity, UsStatus
 
 ROOT = Path(__file__).resolve().parent.parent
 US_DIR = ROOT / "rules" / "us"

@@ -3,9 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from engine.errors import UserInputError
-from engine.yamlload import load_file, loads, locate
+from chipclear.errors import UserInputError
+from chipclear.io.yamlload import load_file, loads, locate
 
 
 def test_yaml11_traps_stay_text() -> None:

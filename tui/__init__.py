@@ -1,2 +1,2 @@
-"""The terminal interview (Textual). Screens, widgets and styles only: the questions,
-answers and decisions come from ``engine.interview``, so no rule logic lives here."""
+"""chipclear's interfaces: the command line (``cli``) and the Textual interview
+(``interview``). They import the core; the core never imports them."""

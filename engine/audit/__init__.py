@@ -1,0 +1,1 @@
+"""What a rule change does (impact, timeline, coverage) and the tamper-evident ledger."""

@@ -1,0 +1,562 @@
+"""Auditing a rule change: which decisions it changes, on a corpus of real cases.
+
+A rule edit is reviewed by its effect, not only its text: every case of a corpus
+(the examples and the golden cases of both packs by default) is decided under the old
+and the new pack, and the cases whose verdict, statuses, revenue-share cost or
+findings differ are listed with the rules that newly fire or stop firing. Packs come
+from directories or from git revisions (read with ``git archive``, never a checkout,
+so a shared working tree is never touched).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import subprocess
+import tarfile
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chipclear.decide.compile import CompiledPack
+from chipclear.decide.evaluate import Evaluator, Prepared, UnknownChip
+from chipclear.errors import EngineFailure, Location, UserInputError
+from chipclear.io.caseio import read_all
+from chipclear.model.case import Case
+from chipclear.model.decision import Decision, Verdict
+from chipclear.pack.diff import PackDiff, diff_packs
+from chipclear.pack.golden import fired_rules, golden_files, load_golden
+from chipclear.pack.loader import RulePack, default_rules_dir, load_pack
+
+
+class FiringEvaluator(Evaluator):
+    """An evaluator that also remembers every rule that fired, silent ones included.
+
+    Decisions list findings and conditions only; an audit also needs the derivation
+    rules (an ECCN that stops being derived), so the raw firings are kept.
+    """
+
+    last_fired: frozenset[str] = frozenset()
+
+    def _decide(self, prep: Prepared, compiled: CompiledPack, firings: list[Any]) -> Decision:
+        self.last_fired = frozenset(compiled.actions[f.action].rule_id for f in firings)
+        return super()._decide(prep, compiled, firings)
+
+    def decide(self, case: Case, today: dt.date) -> tuple[Decision, frozenset[str]]:
+        decision = self.evaluate(case, today)
+        return decision, self.last_fired
+
+
+# --- where packs come from ---------------------------------------------------------------
+
+
+def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, check=False)
+
+
+def repo_root(start: Path | None = None) -> Path | None:
+    """The git work tree around ``start``; by default around the current directory, else
+    around the shipped pack (a checkout's rules/)."""
+    for where in [start] if start is not None else [Path.cwd(), default_rules_dir()]:
+        try:
+            found = _git(where, "rev-parse", "--show-toplevel")
+        except OSError:
+            return None
+        if found.returncode == 0:
+            return Path(found.stdout.decode().strip())
+    return None
+
+
+@dataclass(frozen=True)
+class PackSpec:
+    """A pack named on the command line, resolved to a directory on disk."""
+
+    label: str
+    root: Path
+    origin: str = ""  # how to name the pack's files in messages (REV:path for git)
+
+    def load(self) -> RulePack:
+        """Load the pack; errors in a pack read from git name ``REV:path/file``."""
+        try:
+            return load_pack(self.root)
+        except UserInputError as exc:
+            where = exc.location
+            if self.origin and where.file.startswith(str(self.root)):
+                where = Location(self.origin + where.file[len(str(self.root)):], where.line,
+                                 where.col)
+            raise UserInputError(where, exc.message, exc.hint) from None
+
+
+def resolve_pack(spec: str, repo: Path | None, workdir: Path) -> PackSpec:
+    """A rule-pack directory, or ``REV`` / ``REV:path`` read from git into ``workdir``.
+
+    ``REV`` alone means the pack at ``rules/`` in that revision.
+    """
+    as_dir = Path(spec)
+    if as_dir.is_dir():
+        if not (as_dir / "pack.yaml").is_file():
+            raise UserInputError(Location(spec), "no rule pack here (pack.yaml missing)",
+                                 "pass a rules directory or a git revision")
+        return PackSpec(spec, as_dir)
+    rev, _, sub = spec.partition(":")
+    sub = sub.strip("/") or "rules"
+    if repo is None:
+        raise UserInputError(Location(spec), "neither a rule-pack directory nor a git revision",
+                             "run inside a git repository or pass --repo")
+    found = _git(repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+    if found.returncode != 0:
+        head = _git(repo, "rev-parse", "--verify", "--quiet", "HEAD")
+        hint = "the repository has no commits yet" if head.returncode != 0 else \
+            "use a branch, tag, commit or a rules directory"
+        raise UserInputError(Location(spec),
+                             f"neither a rule-pack directory nor a git revision of {repo}", hint)
+    commit = found.stdout.decode().strip()
+    archive = _git(repo, "archive", "--format=tar", commit, "--", sub)
+    if archive.returncode != 0:
+        raise UserInputError(Location(spec), f"'{sub}' does not exist at {commit[:12]}",
+                             "name the pack's folder as REV:path")
+    dest = workdir / f"{commit[:12]}-{len(list(workdir.iterdir()))}"
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(dest, filter="data")
+    root = dest / sub
+    if not (root / "pack.yaml").is_file():
+        raise UserInputError(Location(spec), f"no rule pack at '{sub}' in {commit[:12]}",
+                             "name the pack's folder as REV:path")
+    return PackSpec(f"{rev}:{sub} ({commit[:12]})", root, f"{rev}:{sub}")
+
+
+def default_head(repo: Path | None) -> str:
+    """The working tree's pack: ``<repo>/rules``, else the shipped pack."""
+    if repo is not None and (repo / "rules" / "pack.yaml").is_file():
+        return str(repo / "rules")
+    return str(default_rules_dir())
+
+
+# --- the corpus --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CorpusCase:
+    label: str  # where it was read: file:line:col, or the golden case's name
+    case: Case
+
+
+@dataclass
+class Corpus:
+    cases: list[CorpusCase] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+
+
+def read_cases(paths: Iterable[Path], corpus: Corpus) -> None:
+    """Add case files (or folders of them); bad cases become one-line errors."""
+    for entry in read_all(paths):
+        if entry.case is None:
+            corpus.errors.append(entry.error.line() if entry.error else f"{entry.file}: bad case")
+        else:
+            corpus.cases.append(CorpusCase(str(entry.location()), entry.case))
+
+
+def add_golden(pack: RulePack, corpus: Corpus, seen: set[str]) -> None:
+    """Add a pack's golden cases; one already added (same name and case) is skipped."""
+    for path in golden_files(pack):
+        try:
+            loaded = load_golden(path)
+        except (ValueError, UserInputError) as exc:
+            corpus.errors.append(f"{path}: {str(exc).splitlines()[0]}")
+            continue
+        for golden, _where in loaded:
+            key = golden.name + "\0" + golden.case.model_dump_json()
+            if key in seen:
+                continue
+            label = f"golden {golden.name}"
+            if any(c.label == label for c in corpus.cases):
+                label += " (base version)"
+            seen.add(key)
+            corpus.cases.append(CorpusCase(label, golden.case))
+
+
+def default_corpus(base: RulePack, head: RulePack) -> Corpus:
+    corpus = Corpus()
+    # the shipped examples live beside the shipped rules/ in a checkout (not in a wheel)
+    examples = default_rules_dir().parent / "examples" / "cases"
+    if examples.is_dir():
+        read_cases([examples], corpus)
+        corpus.sources.append(str(examples))
+    seen: set[str] = set()
+    add_golden(head, corpus, seen)
+    add_golden(base, corpus, seen)
+    corpus.sources.append("golden cases of both packs")
+    return corpus
+
+
+# --- impact ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The parts of a decision an audit compares, or why there is no decision."""
+
+    verdict: str | None = None
+    us_status: str | None = None
+    cn_status: str | None = None
+    share_pct: float | None = None
+    share_usd: float | None = None
+    findings: tuple[str, ...] = ()  # rules behind findings and checklist conditions
+    fired: frozenset[str] = frozenset()  # every rule that fired, silent ones included
+    error: str | None = None
+
+    def compared(self) -> tuple[Any, ...]:
+        return (self.verdict, self.us_status, self.cn_status, self.share_pct, self.share_usd,
+                self.findings, self.error)
+
+    def changes_to(self, after: Outcome) -> list[tuple[str, Any, Any]]:
+        """(field, old, new) for each part that differs; findings as sorted lists."""
+        names = ("verdict", "us_status", "cn_status", "share_pct", "share_usd", "error")
+        out = [(n, getattr(self, n), getattr(after, n)) for n in names
+               if getattr(self, n) != getattr(after, n)]
+        if self.findings != after.findings:
+            out.append(("findings", list(self.findings), list(after.findings)))
+        return out
+
+    def fire_diff(self, after: Outcome) -> tuple[list[str], list[str]]:
+        """Rules that fire only after, and rules that fire only before."""
+        return sorted(after.fired - self.fired), sorted(self.fired - after.fired)
+
+    def to_data(self) -> dict[str, Any]:
+        if self.error:
+            return {"error": self.error}
+        return {"verdict": self.verdict, "us_status": self.us_status,
+                "cn_status": self.cn_status, "revenue_share_pct": self.share_pct,
+                "revenue_share_usd": self.share_usd, "findings": list(self.findings)}
+
+
+def outcome_of(decision: Decision, fired: frozenset[str]) -> Outcome:
+    return Outcome(decision.verdict.value, decision.us.status.value, decision.cn.status.value,
+                   decision.us.revenue_share_pct, decision.us.revenue_share_usd,
+                   tuple(sorted(fired_rules(decision))), fired)
+
+
+def decide(evaluator: FiringEvaluator, case: Case, today: dt.date) -> Outcome:
+    try:
+        return outcome_of(*evaluator.decide(case, today))
+    except UnknownChip as exc:
+        return Outcome(error=str(exc))
+    except (EngineFailure, UserInputError) as exc:
+        return Outcome(error=str(exc))
+
+
+#: Totals, in the order they are printed.
+CATEGORIES = ("newly_blocked", "newly_cleared", "newly_conditional",
+              "newly_needs_information", "other_changes", "unchanged")
+_BY_VERDICT = {Verdict.no_go.value: "newly_blocked", Verdict.go.value: "newly_cleared",
+               Verdict.go_with_conditions.value: "newly_conditional",
+               Verdict.needs_information.value: "newly_needs_information"}
+
+
+@dataclass(frozen=True)
+class CaseImpact:
+    label: str
+    case_id: str
+    base: Outcome
+    head: Outcome
+
+    @property
+    def changed(self) -> bool:
+        return self.base.compared() != self.head.compared()
+
+    @property
+    def category(self) -> str:
+        if not self.changed:
+            return "unchanged"
+        if self.base.verdict != self.head.verdict and self.head.verdict is not None:
+            return _BY_VERDICT[self.head.verdict]
+        return "other_changes"
+
+    def changed_fields(self) -> list[tuple[str, Any, Any]]:
+        return self.base.changes_to(self.head)
+
+    @property
+    def newly_fire(self) -> list[str]:
+        return self.base.fire_diff(self.head)[0]
+
+    @property
+    def stop_firing(self) -> list[str]:
+        return self.base.fire_diff(self.head)[1]
+
+    def to_data(self) -> dict[str, Any]:
+        return {"case": self.case_id, "where": self.label, "category": self.category,
+                "base": self.base.to_data(), "head": self.head.to_data(),
+                "newly_fire": self.newly_fire, "stop_firing": self.stop_firing}
+
+
+def pack_ref(label: str, pack: RulePack) -> dict[str, str]:
+    return {"label": label, "id": pack.manifest.id, "version": pack.manifest.version,
+            "sha256": pack.sha256}
+
+
+@dataclass
+class AuditReport:
+    base: dict[str, str]
+    head: dict[str, str]
+    diff: PackDiff
+    corpus: list[str]
+    cases: int
+    impacts: list[CaseImpact]  # the changed cases only
+    totals: dict[str, int]
+    errors: list[str]
+
+    @property
+    def decisions_changed(self) -> bool:
+        return bool(self.impacts)
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "base": self.base, "head": self.head,
+            "structure": [c.to_data() for c in self.diff.changes],
+            "impact": {"corpus": self.corpus, "cases": self.cases,
+                       "decisions_changed": self.decisions_changed, "totals": self.totals,
+                       "changed": [i.to_data() for i in self.impacts]},
+            "errors": self.errors,
+        }
+
+
+def _compare(ev_base: FiringEvaluator, ev_head: FiringEvaluator,
+             cases: Iterable[CorpusCase], today: dt.date) -> list[CaseImpact]:
+    return [CaseImpact(cc.label, cc.case.id, decide(ev_base, cc.case, today),
+                       decide(ev_head, cc.case, today)) for cc in cases]
+
+
+_WORKER: tuple[FiringEvaluator, FiringEvaluator, dt.date] | None = None
+
+
+def _worker_init(base_root: Path, head_root: Path, today: dt.date) -> None:
+    global _WORKER
+    ev_base = FiringEvaluator(load_pack(base_root))
+    _WORKER = (ev_base, FiringEvaluator(load_pack(head_root), ev_base.runtime), today)
+
+
+def _worker_chunk(chunk: list[CorpusCase]) -> list[CaseImpact]:
+    assert _WORKER is not None
+    ev_base, ev_head, today = _WORKER
+    return _compare(ev_base, ev_head, chunk, today)
+
+
+def _parallel(base: RulePack, head: RulePack, cases: Sequence[CorpusCase], today: dt.date,
+              jobs: int) -> Iterator[CaseImpact]:
+    """Both packs decided in ``jobs`` fresh processes (spawned: durable-rules' C state is
+    never forked); a worker that dies fails the audit rather than silently dropping cases."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    size = max(50, min(500, len(cases) // (jobs * 4) or 1))
+    chunks = [list(cases[i:i + size]) for i in range(0, len(cases), size)]
+    try:
+        with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"),
+                                 initializer=_worker_init,
+                                 initargs=(base.root, head.root, today)) as pool:
+            for done in pool.map(_worker_chunk, chunks):
+                yield from done
+    except BrokenProcessPool as exc:
+        raise EngineFailure(f"an audit worker process died: {exc}") from None
+
+
+def impact(base: RulePack, head: RulePack, cases: Sequence[CorpusCase],
+           today: dt.date, jobs: int = 0) -> tuple[list[CaseImpact], dict[str, int]]:
+    """Decide every case under both packs; identical packs cannot change a decision.
+
+    ``jobs`` > 1 spreads the cases over that many worker processes."""
+    totals = dict.fromkeys(CATEGORIES, 0)
+    if base.sha256 == head.sha256:
+        totals["unchanged"] = len(cases)
+        return [], totals
+    results: Iterable[CaseImpact]
+    if jobs > 1 and len(cases) >= 200:
+        results = _parallel(base, head, cases, today, jobs)
+    else:
+        ev_base = FiringEvaluator(base)
+        results = _compare(ev_base, FiringEvaluator(head, ev_base.runtime), cases, today)
+    changed: list[CaseImpact] = []
+    counts: Counter[str] = Counter()
+    for result in results:
+        counts[result.category] += 1
+        if result.changed:
+            changed.append(result)
+    totals.update(counts)
+    return changed, totals
+
+
+def audit_diff(base: PackSpec, head: PackSpec, case_paths: Sequence[Path] | None,
+               today: dt.date, jobs: int = 0) -> AuditReport:
+    base_pack, head_pack = base.load(), head.load()
+    if case_paths:
+        corpus = Corpus(sources=[str(p) for p in case_paths])
+        read_cases(case_paths, corpus)
+    else:
+        corpus = default_corpus(base_pack, head_pack)
+    impacts, totals = impact(base_pack, head_pack, corpus.cases, today, jobs)
+    return AuditReport(pack_ref(base.label, base_pack), pack_ref(head.label, head_pack),
+                       diff_packs(base_pack, head_pack), corpus.sources, len(corpus.cases),
+                       impacts, totals, corpus.errors)
+
+
+# --- coverage ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Coverage:
+    cases: int
+    fired: dict[str, int]  # rule id -> cases it fired in
+    in_force: dict[str, int]  # rule id -> cases whose date it was in force on
+    errors: list[str]
+
+    @property
+    def never(self) -> list[str]:
+        return [r for r, n in self.fired.items() if n == 0]
+
+    @property
+    def always(self) -> list[str]:
+        return [r for r, n in self.fired.items() if self.cases and n == self.cases]
+
+
+def coverage(pack: RulePack, cases: Sequence[CorpusCase], today: dt.date,
+             errors: list[str]) -> Coverage:
+    """How many cases each rule fires in (silent rules included)."""
+    ev = FiringEvaluator(pack)
+    fired = {cr.rule.id: 0 for cr in pack.rules}
+    in_force = dict(fired)
+    errs = list(errors)
+    for cc in cases:
+        out = decide(ev, cc.case, today)
+        if out.error:
+            errs.append(f"{cc.label}: {out.error}")
+            continue
+        when = cc.case.as_of or today
+        for cr in pack.rules:
+            if cr.rule.active(when):
+                in_force[cr.rule.id] += 1
+        for rid in out.fired:
+            fired[rid] += 1
+    return Coverage(len(cases), fired, in_force, errs)
+
+
+# --- rendering ---------------------------------------------------------------------------
+
+
+def show(value: Any) -> str:
+    """A value as a reviewer reads it: '—' for nothing, compact JSON for structures."""
+    import json
+
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.2f}" if value != int(value) else f"{value:,.0f}"
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    return str(value)
+
+
+def _pack_line(ref: dict[str, str]) -> str:
+    return f"{ref['label']} ({ref['id']} {ref['version']}, sha256 {ref['sha256'][:12]})"
+
+
+_MARK = {"added": "+", "removed": "-", "changed": "~"}
+
+
+def _structure_lines(diff: PackDiff, markdown: bool) -> list[str]:
+    out: list[str] = []
+    if diff.empty:
+        return ["No structural change." if markdown else "no structural change", ""]
+    for section in ("rules", "parameters", "catalog", "sources", "files"):
+        changes = diff.section(section)
+        if not changes:
+            continue
+        out.append(f"### {section.capitalize()}" if markdown else section.capitalize())
+        if markdown:
+            out.append("")
+        for c in changes:
+            extra = f" ({c.summary})" if c.summary else ""
+            if markdown:
+                out.append(f"- **{c.kind}** `{c.key}`{extra}")
+            else:
+                out.append(f"  {_MARK[c.kind]} {c.key}  {c.kind}{extra}")
+            for f in c.fields:
+                if markdown:
+                    out.append(f"  - `{f.field}`: `{show(f.old)}` → `{show(f.new)}`")
+                else:
+                    out.append(f"      {f.field}: {show(f.old)} → {show(f.new)}")
+        out.append("")
+    return out
+
+
+def _change_text(impact: CaseImpact) -> list[str]:
+    parts = []
+    for name, old, new in impact.changed_fields():
+        if name == "findings":
+            gone = sorted(set(old) - set(new))
+            came = sorted(set(new) - set(old))
+            text = " ".join([*(f"+{r}" for r in came), *(f"-{r}" for r in gone)])
+            parts.append(f"findings {text}")
+        else:
+            parts.append(f"{name} {show(old)} → {show(new)}")
+    return parts
+
+
+def render_report(report: AuditReport, fmt: str) -> str:
+    import json
+
+    if fmt == "json":
+        return json.dumps(report.to_data(), ensure_ascii=False, indent=2) + "\n"
+    md = fmt == "markdown"
+    out = ["# Rule-pack audit" if md else "chipclear audit diff", ""]
+    out += [f"- base: {_pack_line(report.base)}", f"- head: {_pack_line(report.head)}", ""] \
+        if md else [f"base: {_pack_line(report.base)}", f"head: {_pack_line(report.head)}", ""]
+    out += ["## What changed in the rules", ""] if md else ["What changed in the rules", ""]
+    out += _structure_lines(report.diff, md)
+    plural = "" if report.cases == 1 else "s"
+    title = f"Impact on {report.cases} case{plural} ({', '.join(report.corpus)})"
+    out += [f"## {title}", ""] if md else [title, ""]
+    if md and report.impacts:
+        out += ["| case | where | change | newly fire | stop firing |", "|---|---|---|---|---|"]
+    for imp in report.impacts:
+        change = "; ".join(_change_text(imp))
+        if md:
+            out.append(f"| `{imp.case_id}` | {imp.label} | {change} | "
+                       f"{', '.join(imp.newly_fire) or '—'} | "
+                       f"{', '.join(imp.stop_firing) or '—'} |")
+        else:
+            out.append(f"  {imp.case_id}  [{imp.category.replace('_', ' ')}]  {imp.label}")
+            out.append(f"      {change}")
+            if imp.newly_fire:
+                out.append(f"      newly fire: {', '.join(imp.newly_fire)}")
+            if imp.stop_firing:
+                out.append(f"      stop firing: {', '.join(imp.stop_firing)}")
+    if report.impacts:
+        out.append("")
+    totals = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in report.totals.items())
+    out.append(f"Totals: {totals}" if md else f"totals: {totals}")
+    if not report.decisions_changed:
+        out.append("no decision changed")
+    for err in report.errors:
+        out.append(f"{'- ' if md else ''}skipped: {err}")
+    return "\n".join(out) + "\n"
+
+
+def render_coverage(cov: Coverage, pack: RulePack) -> str:
+    out = [f"coverage of {pack.manifest.id} {pack.manifest.version} over {cov.cases} cases", ""]
+    width = max((len(r) for r in cov.fired), default=10)
+    out.append(f"  {'rule':{width}}  {'fired':>7}  {'in force':>8}")
+    for rid, n in cov.fired.items():
+        out.append(f"  {rid:{width}}  {n:>7}  {cov.in_force[rid]:>8}")
+    out.append("")
+    never = cov.never
+    always = cov.always
+    out.append(f"never fire ({len(never)}): " + (", ".join(
+        f"{r}{' (never in force)' if cov.in_force[r] == 0 else ''}" for r in never) or "none"))
+    out.append(f"fire on every case ({len(always)}): " + (", ".join(always) or "none"))
+    for err in cov.errors:
+        out.append(f"skipped: {err}")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,377 @@
+"""From a case to a decision: prepare facts, run the engine, read the outcome.
+
+The engine (durable-rules, behind ``engine.runtime``) decides which rules fire.
+Everything after that is bookkeeping over its answer: the worst status per item and
+jurisdiction, the revenue share in dollars, the conditions checklist, and (through
+``engine.kleene``) which facts undecided rules still need. Negation at verdict level
+("no rule set a status, so not controlled") is computed here, after the engine has
+quiesced, so it never depends on the order rules fire in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from chipclear.decide import alternatives, kleene
+from chipclear.decide.compile import CompiledPack, compile_pack, derived_value
+from chipclear.decide.runtime import Runtime
+from chipclear.model.case import Case
+from chipclear.model.decision import (
+    CnOutcome,
+    ConditionItem,
+    Decision,
+    DomesticAlternative,
+    Finding,
+    ItemOutcome,
+    ListHit,
+    Missing,
+    RulePackRef,
+    SourceRef,
+    UsOutcome,
+    Verdict,
+)
+from chipclear.pack import conditions as C
+from chipclear.pack.catalog import ChipFacts, facts_for_spec
+from chipclear.pack.facts import REGISTRY, Scope, engine_key, flatten_case, normalise
+from chipclear.pack.loader import (
+    CN_ORDER,
+    US_ORDER,
+    CnStatus,
+    CompiledRule,
+    RulePack,
+    Severity,
+    Text,
+    UsStatus,
+)
+from chipclear.pack.sources import Confidence
+from chipclear.screening.match import ListMatch, screen
+
+CASE_IDX = -1
+
+
+class UnknownChip(ValueError):
+    """An order line names a chip the catalog does not know."""
+
+    def __init__(self, index: int, text: str, suggestions: list[str]) -> None:
+        self.index = index
+        self.text = text
+        self.suggestions = suggestions
+        hint = f"did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else \
+            "use a catalog id or alias (chipclear chips lists them), or custom: true with a spec"
+        super().__init__(f"unknown chip '{text}' ({hint})")
+
+
+@dataclass
+class Prepared:
+    """A case as facts: one case-level view and one view per order line."""
+
+    case: Case
+    as_of: dt.date
+    case_facts: dict[str, Any]
+    chips: list[ChipFacts]
+    item_facts: list[dict[str, Any]]
+    alternatives: list[DomesticAlternative] = field(default_factory=list)
+    matches: dict[str, ListMatch] = field(default_factory=dict)  # screening fact -> hit
+
+    def facts_for(self, idx: int) -> dict[str, Any]:
+        return self.case_facts if idx == CASE_IDX else self.item_facts[idx]
+
+    def engine_facts(self) -> list[dict[str, Any]]:
+        case_keys = {engine_key(p): v for p, v in self.case_facts.items()}
+        out: list[dict[str, Any]] = [{"t": "case", "id": "case", "idx": CASE_IDX, **case_keys}]
+        for i, facts in enumerate(self.item_facts):
+            item = {engine_key(p): v for p, v in facts.items()}
+            out.append({"t": "item", "id": f"item-{i}", "idx": i, **item})
+        return out
+
+
+def _chip_facts(chip: ChipFacts) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "chip.id": chip.id, "chip.custom": chip.custom, "chip.vendor": chip.vendor,
+        "chip.vendor_country": chip.vendor_country, "chip.family": chip.family,
+        "chip.datacenter": chip.datacenter, "chip.status": chip.status, "chip.hbm": chip.hbm,
+        "chip.cuda_ecosystem": chip.cuda_ecosystem,
+        "chip.us_available": None if chip.custom else chip.us_available_since is not None,
+        "chip.us_available_since": chip.us_available_since, "chip.tpp": chip.tpp,
+        "chip.performance_density": chip.performance_density, "chip.memory_gb": chip.memory_gb,
+        "chip.memory_bandwidth_gbs": chip.memory_bandwidth_gbs,
+        "chip.io_bandwidth_gbs": chip.io_bandwidth_gbs, "chip.fp8": chip.fp8,
+        "chip.domestic": None if chip.vendor_country is None else chip.vendor_country == "CN",
+    }
+    return {k: normalise(v) for k, v in values.items() if v is not None}
+
+
+def prepare(case: Case, pack: RulePack, as_of: dt.date) -> Prepared:
+    """Flatten the case, resolve chips, screen names and compare domestic alternatives."""
+    case_facts = flatten_case(case)
+    names = [case.buyer.name, case.buyer.name_zh]
+    matches: dict[str, ListMatch] = {}
+    if any(names):
+        for fact, screening_list in (("screen.entity_list", pack.entity_list),
+                                     ("screen.approved_customer_list", pack.approved_customers)):
+            hit = screen(names, screening_list, as_of)
+            case_facts[fact] = hit is not None
+            if hit is not None:
+                matches[fact] = hit
+    chips: list[ChipFacts] = []
+    for i, item in enumerate(case.order.items or []):
+        if item.custom:
+            assert item.spec is not None
+            chips.append(facts_for_spec(item.spec))
+            continue
+        assert item.chip is not None
+        found = pack.catalog.resolve(item.chip)
+        if found is None:
+            raise UnknownChip(i, item.chip, pack.catalog.suggest(item.chip))
+        chips.append(pack.catalog.facts(found.id))
+    if chips:
+        domestic = [c.vendor_country == "CN" for c in chips if c.vendor_country]
+        if len(domestic) == len(chips):
+            case_facts["case.has_foreign_chip"] = not all(domestic)
+            case_facts["case.has_domestic_chip"] = any(domestic)
+    rows: list[DomesticAlternative] = []
+    meets: bool | None = None
+    if any(c.vendor_country != "CN" for c in chips):
+        rows = alternatives.compare(case.use.workload, pack.catalog)
+        if alternatives.stated(case.use.workload):
+            meets = alternatives.meets_all(rows)
+    item_facts: list[dict[str, Any]] = []
+    for i, chip in enumerate(chips):
+        item = (case.order.items or [])[i]
+        facts = dict(case_facts)
+        facts.update(_chip_facts(chip))
+        if item.quantity is not None:
+            facts["item.quantity"] = float(item.quantity)
+        if item.unit_price_usd is not None:
+            facts["item.unit_price_usd"] = float(item.unit_price_usd)
+        if item.quantity is not None and item.unit_price_usd is not None:
+            facts["item.value_usd"] = float(item.quantity * item.unit_price_usd)
+        if chip.vendor_country != "CN" and meets is not None:
+            facts["item.domestic_alternative_meets_all"] = meets
+        item_facts.append(facts)
+    return Prepared(case, as_of, case_facts, chips, item_facts, rows, matches)
+
+
+def _worst(statuses: list[Any], order: list[Any]) -> Any:
+    return max(statuses, key=order.index)
+
+
+def _fact_case_path(path: str, idx: int) -> str:
+    spec = REGISTRY[path]
+    template = spec.case_path or path
+    return template.replace("{i}", str(idx)) if idx >= 0 else template
+
+
+class Evaluator:
+    """Evaluates cases against one rule pack; compiled packs are cached per date."""
+
+    def __init__(self, pack: RulePack, runtime: Runtime | None = None) -> None:
+        self.pack = pack
+        self.runtime = runtime or Runtime()
+        self._compiled: dict[dt.date, CompiledPack] = {}
+        self._by_name: dict[str, CompiledPack] = {}
+        self.ref = RulePackRef(id=pack.manifest.id, version=pack.manifest.version,
+                               sha256=pack.sha256)
+
+    def compiled(self, as_of: dt.date) -> CompiledPack:
+        hit = self._compiled.get(as_of)
+        if hit is None:
+            fresh = compile_pack(self.pack, as_of)
+            hit = self._by_name.setdefault(fresh.name, fresh)
+            if hit is not fresh:  # same rules and values: reuse, keep this date's as_of
+                hit = CompiledPack(hit.name, as_of, hit.ruleset, hit.actions, hit.rules,
+                                   hit.params, hit.revenue_share)
+            self._compiled[as_of] = hit
+        return hit
+
+    def evaluate(self, case: Case, today: dt.date | None = None) -> Decision:
+        as_of = case.as_of or today or dt.date.today()
+        prepared = prepare(case, self.pack, as_of)
+        compiled = self.compiled(as_of)
+        firings = self.runtime.run(compiled, prepared.engine_facts())
+        return self._decide(prepared, compiled, firings)
+
+    def _decide(self, prep: Prepared, compiled: CompiledPack, firings: list[Any]) -> Decision:
+        pack = self.pack
+        fired: dict[str, set[int]] = defaultdict(set)
+        derived: dict[int, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+        derived_by: dict[str, set[str]] = defaultdict(set)  # derived fact id -> rules
+        used: dict[str, set[str]] = defaultdict(set)  # rule -> derived fact ids it used
+        for f in firings:
+            spec = compiled.actions[f.action]
+            fired[spec.rule_id].add(f.idx)
+            used[spec.rule_id].update(f.derived_ids)
+            for key, value in pack.rules_by_id[spec.rule_id].rule.then.derive.items():
+                v = derived_value(value)
+                if v not in derived[f.idx][key]:
+                    derived[f.idx][key].append(v)
+                derived_by[f"{key}={v}@{f.idx}"].add(spec.rule_id)
+
+        n_items = len(prep.item_facts)
+        instances = {Scope.case: [CASE_IDX], Scope.item: list(range(n_items))}
+        # Undecided rules, in stratum order, so derived facts inherit pending facts.
+        pending: dict[tuple[str, int], frozenset[str]] = {}  # (derived key, idx) -> facts
+        undecided: dict[str, dict[int, frozenset[str]]] = defaultdict(dict)
+        for cr in compiled.rules:
+            for idx in instances[cr.scope]:
+                if idx in fired.get(cr.rule.id, ()):
+                    continue
+
+                def lookup(test: C.DerivedTest, idx: int = idx) -> kleene.Truth:
+                    scope = pack.derived_scopes.get(test.key, Scope.case)
+                    at = idx if scope is Scope.item else CASE_IDX
+                    have = derived[at].get(test.key, [])
+                    want = None if test.values is None else \
+                        [derived_value(v) for v in test.values]
+                    if any(want is None or v in want for v in have):
+                        return kleene.TRUE
+                    wait = pending.get((test.key, at))
+                    return kleene.Truth(None, wait) if wait else kleene.FALSE
+
+                truth = kleene.evaluate(cr.condition, prep.facts_for(idx), compiled.params, lookup)
+                if truth.value is None:
+                    undecided[cr.rule.id][idx] = truth.unknown
+                    for key in cr.rule.then.derive:
+                        pending[(key, idx)] = pending.get((key, idx), frozenset()) | truth.unknown
+
+        def rules_at(idx: int) -> list[str]:
+            return [rid for rid, idxs in fired.items() if idx in idxs or CASE_IDX in idxs]
+
+        # Statuses per item, then the worst over items and case-level rules.
+        items: list[ItemOutcome] = []
+        total_usd = 0.0
+        usd_known = True
+        shares: list[float] = []
+        for i, chip in enumerate(prep.chips):
+            here = rules_at(i)
+            us_set = [pack.rules_by_id[r].rule.then.us_status for r in here]
+            cn_set = [pack.rules_by_id[r].rule.then.cn_status for r in here]
+            us_status = _worst([s for s in us_set if s] or [UsStatus.not_controlled], US_ORDER)
+            cn_status = _worst([s for s in cn_set if s] or [CnStatus.no_objection], CN_ORDER)
+            share_rules = [compiled.revenue_share[r] for r in here if r in compiled.revenue_share]
+            share = max(share_rules) if share_rules else None
+            usd = None
+            item = (prep.case.order.items or [])[i]
+            if share is not None:
+                shares.append(share)
+                if item.quantity is not None and item.unit_price_usd is not None:
+                    usd = round(share / 100 * item.quantity * item.unit_price_usd, 2)
+                    total_usd += usd
+                else:
+                    usd_known = False
+            eccns = sorted(str(v) for v in derived[i].get("eccn", []))
+            items.append(ItemOutcome(
+                index=i, chip=chip.id, chip_name=chip.name, eccn=eccns[0] if eccns else None,
+                tpp=chip.tpp, performance_density=chip.performance_density,
+                us_status=us_status, cn_status=cn_status, revenue_share_pct=share,
+                revenue_share_usd=usd, uncertain_figures=list(chip.uncertain_figures),
+                figure_sources=list(chip.figure_sources),
+            ))
+        case_rules = rules_at(CASE_IDX)
+        case_thens = [pack.rules_by_id[r].rule.then for r in case_rules]
+        us_all = [it.us_status for it in items] + [t.us_status for t in case_thens if t.us_status]
+        cn_all = [it.cn_status for it in items] + [t.cn_status for t in case_thens if t.cn_status]
+        us_outcome = UsOutcome(
+            status=_worst(us_all or [UsStatus.not_controlled], US_ORDER),
+            revenue_share_pct=max(shares) if shares else None,
+            revenue_share_usd=round(total_usd, 2) if shares and usd_known else None,
+        )
+        cn_outcome = CnOutcome(status=_worst(cn_all or [CnStatus.no_objection], CN_ORDER))
+
+        findings: list[Finding] = []
+        conditions: list[ConditionItem] = []
+        for cr in compiled.rules:  # stratum order: causes before consequences
+            rid = cr.rule.id
+            if rid not in fired:
+                continue
+            rule = cr.rule
+            idxs = sorted(fired[rid])
+            if rule.then.condition is not None:
+                conditions.append(ConditionItem(rule=rid, text=rule.then.condition))
+            if rule.silent:
+                continue
+            first = idxs[0]
+            view = {**derived[CASE_IDX], **derived[first]}
+            reasons = kleene.because(cr.condition, prep.facts_for(first), compiled.params, view)
+            parents = sorted({r for fid in used[rid] for r in derived_by.get(fid, ())})
+            findings.append(Finding(
+                rule=rid, jurisdiction=rule.jurisdiction, severity=rule.severity,
+                title=rule.title, summary=rule.summary,
+                items=[i for i in idxs if i >= 0],
+                sources=[_source_ref(pack, s) for s in rule.sources],
+                confidence=pack.confidence(rule.sources), because=reasons,
+                derived_from=parents, valid_from=rule.valid_from, valid_to=rule.valid_to,
+            ))
+
+        blocked = any(f.severity is Severity.block for f in findings) or any(
+            pack.rules_by_id[r].rule.severity is Severity.block for r in fired)
+        missing: list[Missing] = []
+        if not blocked:
+            missing = self._missing(compiled, undecided, n_items, prep)
+        if blocked:
+            verdict = Verdict.no_go
+        elif missing:
+            verdict = Verdict.needs_information
+        elif conditions or any(f.severity is Severity.condition for f in findings):
+            verdict = Verdict.go_with_conditions
+        else:
+            verdict = Verdict.go
+        uncertain = sorted({f"{it.chip}: {fig}" for it in items for fig in it.uncertain_figures})
+        return Decision(
+            case_id=prep.case.id, as_of=prep.as_of, rule_pack=self.ref, verdict=verdict,
+            us=us_outcome, cn=cn_outcome, items=items, findings=findings,
+            conditions=conditions, missing=missing, domestic_alternatives=prep.alternatives,
+            reported_only=[f.rule for f in findings if f.confidence is not Confidence.official],
+            uncertain_figures=uncertain,
+            list_matches=[ListHit(
+                fact=fact, list_id=m.list_id, entry_id=m.entry_id, entry_name=m.entry_name,
+                matched_name=m.matched_name, matched_on=m.matched_on, how=m.how, since=m.since,
+                reference=m.reference, sources=[_source_ref(pack, s) for s in m.sources],
+            ) for fact, m in sorted(prep.matches.items())],
+        )
+
+    def _missing(self, compiled: CompiledPack, undecided: dict[str, dict[int, frozenset[str]]],
+                 n_items: int, prep: Prepared) -> list[Missing]:
+        """Facts that undecided rules able to change the outcome are waiting for."""
+        needs: dict[str, set[str]] = defaultdict(set)
+        for cr in compiled.rules:
+            if not _matters(cr):
+                continue
+            for idx, paths in undecided.get(cr.rule.id, {}).items():
+                for path in paths:
+                    needs[_fact_case_path(path, idx)].add(cr.rule.id)
+        if n_items == 0 and any(cr.scope is Scope.item and _matters(cr) for cr in compiled.rules):
+            needs["order.items"].update(
+                cr.rule.id for cr in compiled.rules if cr.scope is Scope.item and _matters(cr))
+        out = []
+        for path in sorted(needs):
+            out.append(Missing(fact=path, question=self._question(path),
+                               rules=sorted(needs[path])))
+        return out
+
+    def _question(self, case_path: str) -> Text:
+        generic = _generic_path(case_path)
+        q = self.pack.questions.get(generic) or self.pack.questions.get(case_path)
+        if q is not None:
+            return q.text
+        return Text(en=f"Please provide {case_path}.", zh=f"请提供 {case_path}。")
+
+
+def _matters(cr: CompiledRule) -> bool:
+    """Whether a rule can change the outcome (an info-only rule cannot)."""
+    then = cr.rule.then
+    return bool(cr.rule.severity is not Severity.info or then.us_status or then.cn_status
+                or then.revenue_share_pct is not None or then.condition is not None)
+
+
+def _generic_path(case_path: str) -> str:
+    return re.sub(r"\[\d+\]", "[]", case_path)
+
+
+def _source_ref(pack: RulePack, sid: str) -> SourceRef:
+    s = pack.sources[sid]
+    return SourceRef(id=s.id, name=s.name, date=s.date, url=s.url, confidence=s.confidence)

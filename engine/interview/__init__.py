@@ -1,0 +1,1 @@
+"""The headless interview: session state, which question to ask next, typed answers."""

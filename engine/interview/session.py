@@ -1,0 +1,881 @@
+"""The interview, headless: answers in, the next question that matters out.
+
+The terminal UI (``tui/``) and the tests drive this module; it never imports Textual.
+After every answer the whole case is evaluated again from scratch (a live durable
+session is never patched), and the next question is picked from the decision's
+``missing`` list, so the flow follows the rules instead of a fixed form: a fact no
+undecided rule waits for is never asked. Answers the user does not know are kept as
+*unknown* (never asked again) in a comment at the top of the case file, because the
+case model itself has no room for them and the file must stay a plain case file that
+``chipclear evaluate`` accepts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import datetime as dt
+import itertools
+import os
+import re
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import yaml
+from chipclear.decide import kleene
+from chipclear.decide.evaluate import CASE_IDX, Evaluator, UnknownChip, prepare
+from chipclear.errors import EngineFailure, Location, UserInputError
+from chipclear.io.caseio import describe, read_file
+from chipclear.io.render import markdown, to_json
+from chipclear.model.case import BIT_LENGTH, Case
+from chipclear.model.decision import Decision, Finding, SourceRef
+from chipclear.pack import conditions as C
+from chipclear.pack.facts import REGISTRY, Kind, Scope
+from chipclear.pack.loader import CompiledRule, InputType, Question, RulePack, Severity, Text
+from pydantic import ValidationError
+
+#: Marker value: "I don't know" (the fact stays unknown and is not asked again).
+UNKNOWN = "__unknown__"
+
+#: Facts asked before anything else when missing: the order decides which rules apply.
+FIRST = ("order.items", "buyer.country")
+
+#: Workload questions that feed the domestic-alternatives comparison, in asking order.
+WORKLOAD = (
+    "use.workload.min_memory_gb",
+    "use.workload.min_memory_bandwidth_gbs",
+    "use.workload.needs_fp8",
+    "use.workload.needs_cuda_ecosystem",
+    "use.workload.min_cluster_size",
+)
+
+_HEADER = "# chipclear interview case; resume with: chipclear interview {name}\n"
+_UNKNOWN_PREFIX = "# unknown:"
+_TOKEN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
+
+#: Country names people type instead of ISO codes (English and Chinese).
+_COUNTRIES = {
+    "china": "CN", "中国": "CN", "prc": "CN", "macau": "MO", "macao": "MO", "澳门": "MO",
+    "hong kong": "HK", "hongkong": "HK", "香港": "HK", "taiwan": "TW", "台湾": "TW",
+    "united states": "US", "usa": "US", "美国": "US", "malaysia": "MY", "马来西亚": "MY",
+    "singapore": "SG", "新加坡": "SG", "japan": "JP", "日本": "JP", "korea": "KR",
+    "south korea": "KR", "韩国": "KR", "germany": "DE", "德国": "DE", "india": "IN",
+    "vietnam": "VN", "越南": "VN", "united kingdom": "GB", "uk": "GB", "英国": "GB",
+}
+_YES = {"y", "yes", "true", "1", "是", "有", "对"}
+_NO = {"n", "no", "false", "0", "否", "无", "没有", "不是"}
+_DONT_KNOW = {"?", "unknown", "dont know", "don't know", "n/a", "不知道", "未知", "不清楚"}
+
+
+class InterviewError(UserInputError):
+    """A case file the interview cannot open (not a single valid case)."""
+
+
+# --------------------------------------------------------------------------------------
+# Fact paths inside the case data: ``order.items[0].chip``
+# --------------------------------------------------------------------------------------
+
+def parse_path(path: str) -> list[str | int]:
+    """Split a dotted path with ``[i]`` indexes into keys and list positions."""
+    parts: list[str | int] = []
+    for chunk in path.split("."):
+        for m in _TOKEN.finditer(chunk):
+            parts.append(m.group(1) if m.group(1) else int(m.group(2)))
+        if not chunk or _TOKEN.sub("", chunk):
+            raise ValueError(f"'{path}' is not a fact path")
+    return parts
+
+
+def get_path(data: Any, path: str) -> Any:
+    """The value at a path, or None when any step is absent."""
+    cur = data
+    for part in parse_path(path):
+        if isinstance(part, int):
+            if not isinstance(cur, list) or part >= len(cur):
+                return None
+            cur = cur[part]
+        else:
+            if not isinstance(cur, dict) or part not in cur:
+                return None
+            cur = cur[part]
+    return cur
+
+
+def set_path(data: dict[str, Any], path: str, value: Any) -> None:
+    """Set a value, creating the mappings on the way (list positions must exist)."""
+    parts = parse_path(path)
+    cur: Any = data
+    for part, nxt in itertools.pairwise(parts):
+        if isinstance(part, int):
+            if not isinstance(cur, list) or part >= len(cur):
+                raise ValueError(f"order line {part + 1} does not exist")
+            cur = cur[part]
+        else:
+            if not isinstance(cur.get(part), dict | list):
+                cur[part] = [] if isinstance(nxt, int) else {}
+            cur = cur[part]
+    last = parts[-1]
+    if isinstance(last, int):
+        if not isinstance(cur, list) or last >= len(cur):
+            raise ValueError(f"order line {last + 1} does not exist")
+        cur[last] = value
+    else:
+        cur[last] = value
+
+
+def unset_path(data: dict[str, Any], path: str) -> None:
+    """Remove a value and any mapping left empty (empty mappings are noise in a case file)."""
+    parts = parse_path(path)
+    trail: list[tuple[Any, str | int]] = []
+    cur: Any = data
+    for part in parts[:-1]:
+        try:
+            nxt = cur[part]
+        except (KeyError, IndexError, TypeError):
+            return
+        trail.append((cur, part))
+        cur = nxt
+    last = parts[-1]
+    if isinstance(cur, dict):
+        cur.pop(last, None)
+    elif isinstance(cur, list) and isinstance(last, int) and last < len(cur):
+        del cur[last]
+    for parent, key in reversed(trail):
+        child = parent[key]
+        if child in ({}, []) and isinstance(key, str) and isinstance(parent, dict):
+            del parent[key]
+
+
+def generic(path: str) -> str:
+    """``order.items[3].quantity`` -> ``order.items[].quantity`` (the question bank's key)."""
+    return re.sub(r"\[\d+\]", "[]", path)
+
+
+def _item_index(path: str) -> int | None:
+    m = re.match(r"order\.items\[(\d+)\]", path)
+    return int(m.group(1)) if m else None
+
+
+def _leaves(data: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Every answered leaf; a chip's dense-TFLOPS table counts as one answer."""
+    if isinstance(data, dict) and not prefix.endswith("dense_tflops"):
+        for key, value in data.items():
+            yield from _leaves(value, f"{prefix}.{key}" if prefix else key)
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from _leaves(value, f"{prefix}[{i}]")
+    elif data is not None:
+        yield prefix, data
+
+
+# --------------------------------------------------------------------------------------
+# Views for the UI
+# --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class QuestionView:
+    """The question to ask now, and why: the rules waiting for it and their sources."""
+
+    fact: str
+    text: Text
+    help: Text | None
+    input: InputType
+    unit: str | None
+    choices: tuple[str, ...]
+    rules: tuple[str, ...]
+    rule_titles: tuple[Text, ...]
+    why: Text
+    sources: tuple[SourceRef, ...]
+    blocking: bool
+    item: int | None = None
+    item_label: str | None = None
+
+
+@dataclass(frozen=True)
+class AnswerView:
+    """One answer on the review screen; ``relevant`` is False when it no longer matters."""
+
+    fact: str
+    value: Any
+    display: str
+    question: Text
+    relevant: bool
+    unknown: bool = False
+
+
+@dataclass(frozen=True)
+class ChainLink:
+    """A rule in the chain behind a finding: the rule, what it derived, the facts it used."""
+
+    rule: str
+    title: Text
+    depth: int
+    derives: dict[str, Any]
+    because: tuple[str, ...]
+    sources: tuple[SourceRef, ...]
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Everything the explain view shows for one finding, in both languages."""
+
+    finding: Finding
+    module: str
+    condition: Any
+    chain: tuple[ChainLink, ...]
+
+
+@dataclass
+class _Candidate:
+    path: str
+    rules: set[str] = field(default_factory=set)
+
+
+# --------------------------------------------------------------------------------------
+# The interview
+# --------------------------------------------------------------------------------------
+
+class Interview:
+    """One case being built by answering questions, evaluated afresh after each answer.
+
+    Thread-safe for one writer: the UI runs ``answer`` in a worker thread while the
+    event loop reads views, and durable-rules must never see two evaluations at once.
+    """
+
+    def __init__(self, pack: RulePack, case_data: dict[str, Any] | None = None,
+                 path: Path | None = None, *, unknown: set[str] | None = None,
+                 evaluator: Evaluator | None = None, today: dt.date | None = None) -> None:
+        self.pack = pack
+        self.path = path
+        self.evaluator = evaluator or Evaluator(pack)
+        self.today = today
+        data = copy.deepcopy(case_data) if case_data else {}
+        data.setdefault("id", _new_id(path))
+        self.data: dict[str, Any] = _plain(Case.model_validate(data))
+        self.unknown: set[str] = set(unknown or ())
+        self.asked: list[str] = []  #: facts answered in this session, in order
+        self.last_eval_ms = 0.0
+        self._lock = threading.RLock()
+        self._bank_order = {q: i for i, q in enumerate(pack.questions)}
+        self.decision: Decision = self._evaluate(self.case)
+
+    # -- opening and saving -----------------------------------------------------------
+
+    @classmethod
+    def open(cls, pack: RulePack, path: Path, **kw: Any) -> Interview:
+        """Resume the case in ``path``, or start a new one there if the file is absent."""
+        if not path.exists():
+            return cls(pack, None, path, **kw)
+        entries = list(read_file(path))
+        if len(entries) != 1 or entries[0].index is not None:
+            raise InterviewError(Location(str(path)),
+                                 "the interview works on one case per file, not a 'cases:' list")
+        entry = entries[0]
+        if entry.error is not None:
+            raise entry.error
+        assert entry.case is not None
+        unknown: set[str] = set()
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.startswith(_UNKNOWN_PREFIX):
+                unknown.update(p.strip() for p in line[len(_UNKNOWN_PREFIX):].split(",")
+                               if p.strip())
+        try:
+            return cls(pack, _plain(entry.case), path, unknown=unknown, **kw)
+        except UnknownChip as exc:
+            raise InterviewError(Location(str(path)), str(exc)) from None
+
+    def to_yaml(self) -> str:
+        """The case file text: keys in the case model's order, no nulls, unknowns noted."""
+        body = yaml.safe_dump(_dated(self.data), allow_unicode=True, sort_keys=False,
+                              width=100)
+        head = _HEADER.format(name=self.path.name if self.path else "<file>")
+        if self.unknown:
+            head += f"{_UNKNOWN_PREFIX} {', '.join(sorted(self.unknown))}\n"
+        return head + body
+
+    def save(self) -> Path | None:
+        """Write the case atomically (temp file + ``os.replace``): a kill loses nothing saved."""
+        if self.path is None:
+            return None
+        with self._lock:
+            _atomic_write(self.path, self.to_yaml())
+        return self.path
+
+    # -- answering --------------------------------------------------------------------
+
+    @property
+    def case(self) -> Case:
+        return Case.model_validate(self.data)
+
+    def answer(self, fact: str, value: Any) -> list[str]:
+        """Record an answer; return errors (and keep the previous value) if it is invalid.
+
+        ``value`` may be typed (bool, number, list of items) or text as typed by the
+        user; ``UNKNOWN`` or ``None`` means "I don't know" and the fact is not asked again.
+        """
+        with self._lock:
+            if value is None or (isinstance(value, str) and (
+                    value == UNKNOWN or value.strip().casefold() in _DONT_KNOW)):
+                return self._mark_unknown(fact)
+            try:
+                coerced = self.coerce(fact, value)
+            except ValueError as exc:
+                return [str(exc)]
+            new = copy.deepcopy(self.data)
+            try:
+                set_path(new, fact, coerced)
+            except ValueError as exc:
+                return [str(exc)]
+            return self._commit(new, fact, lambda: self.unknown.discard(fact))
+
+    def unset(self, fact: str) -> list[str]:
+        """Forget an answer: the fact becomes unknown again and may be asked again."""
+        with self._lock:
+            new = copy.deepcopy(self.data)
+            unset_path(new, fact)
+            if fact == "order.items" or fact.startswith("order.items["):
+                self.unknown = {u for u in self.unknown if not u.startswith("order.items[")}
+            return self._commit(new, fact, lambda: self.unknown.discard(fact))
+
+    def _mark_unknown(self, fact: str) -> list[str]:
+        new = copy.deepcopy(self.data)
+        unset_path(new, fact)
+        return self._commit(new, fact, lambda: self.unknown.add(fact))
+
+    def _commit(self, new: dict[str, Any], fact: str, after: Any) -> list[str]:
+        errors = self.check(new)
+        if errors:
+            return errors
+        case = Case.model_validate(new)
+        try:
+            decision = self._evaluate(case)
+        except UnknownChip as exc:
+            return [str(exc)]
+        except EngineFailure as exc:
+            return [f"the rule engine failed on this answer ({exc}); nothing was changed"]
+        self.data = _plain(case)
+        self.decision = decision
+        after()
+        if fact not in self.asked:
+            self.asked.append(fact)
+        self.save()
+        return []
+
+    def _evaluate(self, case: Case) -> Decision:
+        start = time.perf_counter()
+        decision = self.evaluator.evaluate(case, self.today)
+        self.last_eval_ms = (time.perf_counter() - start) * 1000
+        return decision
+
+    def check(self, data: dict[str, Any]) -> list[str]:
+        """Validate case data through the case model, plus contradictions worth catching."""
+        try:
+            case = Case.model_validate(data)
+        except ValidationError as exc:
+            described = describe(exc)  # (location, message, hint, ...)
+            message, hint = str(described[1]), described[2]
+            return [f"{message} ({hint})" if hint else message]
+        errors: list[str] = []
+        for i, item in enumerate(case.order.items or []):
+            if not item.custom and item.chip and self.pack.catalog.resolve(item.chip) is None:
+                sugg = self.pack.catalog.suggest(item.chip)
+                hint = f" (did you mean {', '.join(sugg)}?)" if sugg else \
+                    " (search the catalog by name or alias)"
+                errors.append(f"order line {i + 1}: unknown chip '{item.chip}'{hint}")
+        b = case.buyer
+        if b.kind is not None and b.kind.value == "state_owned_enterprise" and \
+                b.state_owned is False:
+            errors.append("buyer.kind is state_owned_enterprise but state_owned is 'no'")
+        return errors
+
+    # -- coercing typed text ----------------------------------------------------------
+
+    def question_for(self, fact: str) -> Question | None:
+        return self.pack.questions.get(generic(fact)) or self.pack.questions.get(fact)
+
+    def input_of(self, fact: str) -> InputType:
+        q = self.question_for(fact)
+        if q is not None:
+            return q.input
+        if fact == "as_of":
+            return InputType.date
+        spec = REGISTRY.get(generic(fact).replace("order.items[].", "item."))
+        spec = spec or REGISTRY.get(fact)
+        if spec is None:
+            return InputType.text
+        return {Kind.boolean: InputType.yesno, Kind.number: InputType.number,
+                Kind.choice: InputType.choice, Kind.date: InputType.date}.get(
+                    spec.kind, InputType.text)
+
+    def coerce(self, fact: str, value: Any) -> Any:
+        """Turn typed text into the value the case model expects, or raise ValueError."""
+        if fact == "order.items":
+            return self._items(value)
+        if fact.endswith(".spec.dense_tflops"):
+            return _dense(value)
+        kind = self.input_of(fact)
+        if kind is InputType.yesno:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().casefold()
+            if text in _YES:
+                return True
+            if text in _NO:
+                return False
+            raise ValueError("answer yes, no or don't know")
+        if kind is InputType.number:
+            return _number(value)
+        if kind is InputType.date:
+            if isinstance(value, dt.date):
+                return value.isoformat()
+            try:
+                return dt.date.fromisoformat(str(value).strip()).isoformat()
+            except ValueError:
+                raise ValueError(f"'{value}' is not a date (use YYYY-MM-DD)") from None
+        if kind is InputType.country:
+            text = str(value).strip()
+            code = _COUNTRIES.get(text.casefold(), text.upper())
+            if not re.fullmatch(r"[A-Z]{2}", code):
+                raise ValueError(f"'{text}' is not a two-letter country code (e.g. CN, MY, US)")
+            return code
+        if kind is InputType.choice:
+            text = str(value.value if isinstance(value, Enum) else value).strip()
+            q = self.question_for(fact)
+            if q is not None and q.choices and text not in q.choices:
+                raise ValueError(f"'{text}' is not one of {', '.join(q.choices)}")
+            return text
+        return str(value).strip()
+
+    def _items(self, value: Any) -> list[dict[str, Any]]:
+        if not isinstance(value, list) or not value:
+            raise ValueError("add at least one order line (chip, quantity, unit price)")
+        out: list[dict[str, Any]] = []
+        for i, raw in enumerate(value):
+            if isinstance(raw, str):
+                raw = {"chip": raw}
+            if not isinstance(raw, dict):
+                raise ValueError(f"order line {i + 1}: expected chip, quantity and unit price")
+            item = {k: v for k, v in raw.items() if v not in (None, "")}
+            chip = item.get("chip")
+            if isinstance(chip, str) and not item.get("custom"):
+                found = self.pack.catalog.resolve(chip)
+                if found is None:
+                    sugg = self.pack.catalog.suggest(chip)
+                    hint = f" (did you mean {', '.join(sugg)}?)" if sugg else ""
+                    raise ValueError(f"order line {i + 1}: unknown chip '{chip}'{hint}")
+                item["chip"] = found.id
+            for key in ("quantity", "unit_price_usd"):
+                if key in item:
+                    try:
+                        item[key] = _number(item[key])
+                    except ValueError as exc:
+                        raise ValueError(f"order line {i + 1}: {key}: {exc}") from None
+            out.append(item)
+        return out
+
+    # -- what to ask next -------------------------------------------------------------
+
+    def _answerable(self, path: str) -> bool:
+        """Whether the case has a place for this fact the user can fill in."""
+        idx = _item_index(path)
+        if idx is None:
+            return path in self.pack.questions or generic(path) in REGISTRY
+        items = self.data.get("order", {}).get("items") or []
+        if idx >= len(items):
+            return False
+        if ".spec." in path:
+            return bool(items[idx].get("custom"))
+        return generic(path) in self.pack.questions
+
+    def _targets(self, fact: str) -> list[str]:
+        """The answerable case paths behind one missing fact (computed facts fan out)."""
+        items = self.data.get("order", {}).get("items") or []
+        if fact == "order.items":
+            if not items:
+                return ["order.items"]
+            return [f"order.items[{i}].spec.vendor_country" for i, it in enumerate(items)
+                    if it.get("custom") and not get_path(it, "spec.vendor_country")]
+        if fact == "item.value_usd":
+            return [f"order.items[{i}].{k}" for i, it in enumerate(items)
+                    for k in ("quantity", "unit_price_usd") if it.get(k) is None]
+        if fact == "item.domestic_alternative_meets_all":
+            return [p for p in WORKLOAD if get_path(self.data, p) is None]
+        return [fact] if self._answerable(fact) else []
+
+    def _candidates(self) -> list[_Candidate]:
+        found: dict[str, _Candidate] = {}
+        for m in self.decision.missing:
+            for path in self._targets(m.fact):
+                if path in self.unknown or (
+                        path != "order.items" and get_path(self.data, path) is not None):
+                    continue
+                found.setdefault(path, _Candidate(path)).rules.update(m.rules)
+        return sorted(found.values(), key=self._priority)
+
+    def _priority(self, c: _Candidate) -> tuple[int, int, int, int, str]:
+        first = FIRST.index(c.path) if c.path in FIRST else len(FIRST)
+        block = 0 if any(self._severity(r) is Severity.block for r in c.rules) else 1
+        bank = self._bank_order.get(generic(c.path), len(self._bank_order))
+        return first, block, -len(c.rules), bank, c.path
+
+    def _severity(self, rule_id: str) -> Severity | None:
+        cr = self.pack.rules_by_id.get(rule_id)
+        return cr.rule.severity if cr else None
+
+    def next_question(self) -> QuestionView | None:
+        """The most useful question now, or None when nothing the user can answer is missing."""
+        with self._lock:
+            cands = self._candidates()
+            return self.view(cands[0].path, cands[0].rules) if cands else None
+
+    def pending(self) -> list[QuestionView]:
+        """Every question still worth asking, most useful first."""
+        with self._lock:
+            return [self.view(c.path, c.rules) for c in self._candidates()]
+
+    def open_facts(self) -> list[str]:
+        """Missing facts that will not be asked: answered "don't know" or not answerable here."""
+        with self._lock:
+            asked = {c.path for c in self._candidates()}
+            out: list[str] = []
+            for m in self.decision.missing:
+                targets = self._targets(m.fact)
+                if not targets or not any(t in asked for t in targets):
+                    out.append(m.fact)
+            return out
+
+    def view(self, fact: str, rules: set[str] | None = None) -> QuestionView:
+        """A question for any fact path, with why it is asked (the rules) and their sources."""
+        rules = rules if rules is not None else self._rules_waiting(fact)
+        q = self.question_for(fact)
+        kind = self.input_of(fact)
+        text = q.text if q else Text(en=f"Please provide {fact}.", zh=f"请提供 {fact}。")
+        ordered = sorted(rules, key=lambda r: (self._severity(r) is not Severity.block, r))
+        titles = tuple(self.pack.rules_by_id[r].rule.title for r in ordered
+                       if r in self.pack.rules_by_id)
+        sources: dict[str, SourceRef] = {}
+        for r in ordered:
+            cr = self.pack.rules_by_id.get(r)
+            for sid in cr.rule.sources if cr else ():
+                s = self.pack.sources.get(sid)
+                if s is not None and sid not in sources:
+                    sources[sid] = SourceRef(id=s.id, name=s.name, date=s.date, url=s.url,
+                                             confidence=s.confidence)
+        blocking = any(self._severity(r) is Severity.block for r in ordered)
+        idx = _item_index(fact)
+        label = None
+        if idx is not None and idx < len(self.decision.items):
+            label = f"#{idx + 1} {self.decision.items[idx].chip_name}"
+        choices: tuple[str, ...] = tuple(q.choices or ()) if q else ()
+        if not choices and kind is InputType.choice:
+            spec = REGISTRY.get(fact)
+            choices = spec.choices if spec else ()
+        return QuestionView(
+            fact=fact, text=text, help=q.help if q else None, input=kind,
+            unit=q.unit if q else None, choices=choices, rules=tuple(ordered),
+            rule_titles=titles, why=_why(ordered, titles, blocking), sources=tuple(
+                sources.values()), blocking=blocking, item=idx, item_label=label)
+
+    def _rules_waiting(self, fact: str) -> set[str]:
+        rules: set[str] = set()
+        for m in self.decision.missing:
+            if fact in self._targets(m.fact) or m.fact == fact:
+                rules.update(m.rules)
+        return rules
+
+    # -- answers and relevance --------------------------------------------------------
+
+    def relevant_paths(self) -> set[str]:
+        """Case paths that matter now: used by a fired finding or tested by an undecided rule."""
+        d = self.decision
+        items = list(range(len(d.items)))
+        out: set[str] = set(FIRST) | {"as_of"}
+        for f in d.findings:
+            where = f.items or items
+            for line in f.because:
+                head = line.split(" ", 1)[0]
+                if head != "derived":
+                    out.update(_case_paths(head, where))
+            for rid in self._ancestors(f.derived_from):
+                out.update(self._rule_paths(self.pack.rules_by_id[rid], where))
+        for m in d.missing:
+            out.add(m.fact)
+            for rid in m.rules:
+                cr = self.pack.rules_by_id.get(rid)
+                if cr is not None:
+                    out.update(self._rule_paths(cr, items))
+                    for parent in self._ancestors(self._parents_static(cr)):
+                        out.update(self._rule_paths(self.pack.rules_by_id[parent], items))
+        if any(p.startswith("screen.") for p in out):
+            out.update(("buyer.name", "buyer.name_zh"))
+        if "item.value_usd" in out or d.us.revenue_share_pct is not None:
+            for i in items:
+                out.update((f"order.items[{i}].quantity", f"order.items[{i}].unit_price_usd"))
+        if d.domestic_alternatives or "item.domestic_alternative_meets_all" in out:
+            out.update(WORKLOAD)
+        for i in items:
+            out.update((f"order.items[{i}].chip", f"order.items[{i}].custom"))
+            out.update(f"order.items[{i}].spec.{k}" for k in (
+                "name", "vendor", "vendor_country", "family", "datacenter", "dense_tflops",
+                "die_area_mm2", "memory_gb", "memory_bandwidth_gbs"))
+        return out
+
+    def _rule_paths(self, cr: CompiledRule, items: list[int]) -> set[str]:
+        out: set[str] = set()
+        for test in C.fact_tests(cr.condition):
+            out.update(_case_paths(test.path, items))
+            out.add(test.path)
+        return out
+
+    def _parents_static(self, cr: CompiledRule) -> list[str]:
+        keys = {t.key for t in C.derived_tests(cr.condition)}
+        return [r.rule.id for r in self.pack.rules if keys & set(r.rule.then.derive)]
+
+    def _ancestors(self, start: list[str]) -> list[str]:
+        seen: list[str] = []
+        todo = list(start)
+        while todo:
+            rid = todo.pop()
+            if rid in seen or rid not in self.pack.rules_by_id:
+                continue
+            seen.append(rid)
+            todo.extend(self._parents_static(self.pack.rules_by_id[rid]))
+        return seen
+
+    def answers(self) -> list[AnswerView]:
+        """Every answer given (and every "don't know"), marked relevant or not."""
+        with self._lock:
+            relevant = self.relevant_paths()
+            out: list[AnswerView] = []
+            for path, value in _leaves(self.data):
+                if path == "id" or path.endswith(".custom"):
+                    continue
+                q = self.question_for(path)
+                out.append(AnswerView(
+                    fact=path, value=value, display=_display(value),
+                    question=q.text if q else Text(en=path, zh=path),
+                    relevant=path in relevant or generic(path) in relevant))
+            for path in sorted(self.unknown):
+                q = self.question_for(path)
+                out.append(AnswerView(
+                    fact=path, value=None, display="?", unknown=True,
+                    question=q.text if q else Text(en=path, zh=path),
+                    relevant=path in relevant))
+            return out
+
+    # -- explanations and exports -----------------------------------------------------
+
+    def explain(self, rule_id: str) -> Explanation:
+        """A finding with its rule, the facts it used and the chain of rules it follows from."""
+        with self._lock:
+            finding = next(f for f in self.decision.findings if f.rule == rule_id)
+            cr = self.pack.rules_by_id[rule_id]
+            chain: list[ChainLink] = []
+            seen: set[str] = {rule_id}
+            case = self.case
+            as_of = case.as_of or self.today or dt.date.today()
+            prep = prepare(case, self.pack, as_of)
+            params = self.evaluator.compiled(as_of).params
+            idx = finding.items[0] if finding.items else CASE_IDX
+            by_finding = {f.rule: f for f in self.decision.findings}
+
+            def walk(parents: list[str], depth: int) -> None:
+                for pid in parents:
+                    if pid in seen or pid not in self.pack.rules_by_id:
+                        continue
+                    seen.add(pid)
+                    pcr = self.pack.rules_by_id[pid]
+                    at = idx if pcr.scope is Scope.item else CASE_IDX
+                    if at >= len(prep.item_facts):
+                        at = CASE_IDX
+                    facts = prep.facts_for(at)
+                    pf = by_finding.get(pid)
+                    if pf is not None:
+                        because = tuple(pf.because)
+                        grand = pf.derived_from
+                    else:
+                        truth = kleene.evaluate(pcr.condition, facts, params,
+                                                lambda _t: kleene.TRUE)
+                        if truth.value is not True:
+                            continue
+                        because = tuple(kleene.because(pcr.condition, facts, params, {}))
+                        grand = [g for g in self._parents_static(pcr) if pcr.rule.active(as_of)]
+                    chain.append(ChainLink(
+                        rule=pid, title=pcr.rule.title, depth=depth,
+                        derives=dict(pcr.rule.then.derive), because=because,
+                        sources=tuple(_source(self.pack, s) for s in pcr.rule.sources)))
+                    walk([g for g in grand if self.pack.rules_by_id[g].rule.active(as_of)],
+                         depth + 1)
+
+            walk(list(finding.derived_from), 1)
+            return Explanation(finding=finding, module=cr.module,
+                               condition=C.to_data(cr.condition), chain=tuple(chain))
+
+    def export_markdown(self, lang: str = "en") -> str:
+        return markdown(self.decision, lang)
+
+    def export_json(self) -> str:
+        return to_json([self.decision], [])
+
+    def export(self, kind: str, lang: str = "en", directory: Path | None = None) -> Path:
+        """Write the memo (``md``) or decision (``json``) next to the case file, atomically."""
+        with self._lock:
+            base = directory or (self.path.parent if self.path else Path.cwd())
+            stem = self.path.stem if self.path else self.data["id"]
+            if kind == "md":
+                target = base / f"{stem}.memo.{lang}.md"
+                _atomic_write(target, self.export_markdown(lang))
+            else:
+                target = base / f"{stem}.decision.json"
+                _atomic_write(target, self.export_json())
+            return target
+
+
+# --------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------
+
+def _new_id(path: Path | None) -> str:
+    if path is not None:
+        return path.stem
+    return "case-" + dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+
+
+def default_case_path(directory: Path | None = None) -> Path:
+    """Where a new interview autosaves: ``chipclear-case-<timestamp>.yaml`` in the directory."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return (directory or Path.cwd()) / f"chipclear-case-{stamp}.yaml"
+
+
+def _plain(case: Case) -> dict[str, Any]:
+    """Case data without nulls, defaults or empty mappings, in the model's key order."""
+    raw = case.model_dump(mode="json", exclude_defaults=True, exclude_none=True)
+    return _prune(raw)  # type: ignore[no-any-return]
+
+
+def _prune(value: Any) -> Any:
+    if isinstance(value, dict):
+        out = {k: _prune(v) for k, v in value.items()}
+        return {k: v for k, v in out.items() if v not in ({}, None)}
+    if isinstance(value, list):
+        return [_prune(v) for v in value]
+    return value
+
+
+def _dated(data: dict[str, Any]) -> dict[str, Any]:
+    """``as_of`` as a date so YAML writes it bare (``2026-02-15``), like hand-written cases."""
+    out = dict(data)
+    if isinstance(out.get("as_of"), str):
+        out["as_of"] = dt.date.fromisoformat(out["as_of"])
+    return out
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _number(value: Any) -> int | float:
+    if isinstance(value, bool):
+        raise ValueError("expected a number")
+    if isinstance(value, int | float):
+        number: float = float(value)
+    else:
+        text = str(value).strip().replace(",", "").replace("_", "").replace(" ", "")
+        text = text.removeprefix("$").removeprefix("US$")
+        scale = 1.0
+        if text[-1:].lower() == "k":
+            scale, text = 1_000.0, text[:-1]
+        elif text[-1:].lower() == "m":
+            scale, text = 1_000_000.0, text[:-1]
+        elif text.endswith("万"):
+            scale, text = 10_000.0, text[:-1]
+        try:
+            number = float(text) * scale
+        except ValueError:
+            raise ValueError(f"'{value}' is not a number") from None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ValueError(f"'{value}' is not a number")
+    return int(number) if number.is_integer() else number
+
+
+def _dense(value: Any) -> dict[str, float]:
+    """``fp8=1979, bf16=989`` (or a mapping) -> {precision: dense TFLOPS}."""
+    if isinstance(value, dict):
+        pairs = list(value.items())
+    else:
+        pairs = []
+        for chunk in re.split(r"[,;\s]+", str(value).strip()):
+            if not chunk:
+                continue
+            key, sep, num = chunk.partition("=") if "=" in chunk else chunk.partition(":")
+            if not sep:
+                raise ValueError("give precision=TFLOPS pairs, e.g. fp8=1979, bf16=989")
+            pairs.append((key, num))
+    out: dict[str, float] = {}
+    for key, num in pairs:
+        k = str(key).strip().lower()
+        if k not in BIT_LENGTH:
+            raise ValueError(f"unknown precision '{key}' (use {', '.join(BIT_LENGTH)})")
+        out[k] = float(_number(num))
+    if not out:
+        raise ValueError("give precision=TFLOPS pairs, e.g. fp8=1979, bf16=989")
+    return out
+
+
+def _display(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return f"{int(value):,}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_display(v)}" for k, v in value.items())
+    return str(value)
+
+
+def _case_paths(fact: str, items: list[int]) -> set[str]:
+    """Case paths behind an engine fact path (item facts once per order line)."""
+    spec = REGISTRY.get(fact)
+    if spec is None:
+        return {fact}
+    if fact == "item.value_usd":
+        return {f"order.items[{i}].{k}" for i in items for k in ("quantity", "unit_price_usd")}
+    template = spec.case_path or fact
+    if spec.scope is Scope.item or "{i}" in template:
+        return {template.replace("{i}", str(i)) for i in items} | {fact}
+    return {template, fact}
+
+
+def _source(pack: RulePack, sid: str) -> SourceRef:
+    s = pack.sources[sid]
+    return SourceRef(id=s.id, name=s.name, date=s.date, url=s.url, confidence=s.confidence)
+
+
+def _why(rules: list[str], titles: tuple[Text, ...], blocking: bool) -> Text:
+    named_en = "; ".join(f"{r} ({t.en})" for r, t in zip(rules, titles, strict=False))
+    named_zh = "；".join(f"{r}（{t.zh}）" for r, t in zip(rules, titles, strict=False))
+    n = len(rules)
+    en = f"Needed to decide {n} rule{'s' if n != 1 else ''}: {named_en}."
+    zh = f"有 {n} 条规则需要此信息才能判定：{named_zh}。"
+    if blocking:
+        en += " The answer can stop the purchase."
+        zh += " 该回答可能导致不能采购。"
+    return Text(en=en, zh=zh)

@@ -1,0 +1,1 @@
+"""Reading case files (YAML, JSON, JSON lines) with positions, and rendering decisions."""

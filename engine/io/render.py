@@ -1,0 +1,212 @@
+"""Decisions as JSON, JSON lines, Markdown or a terminal table.
+
+JSON is the contract and is byte-identical for the same case and rule pack. Markdown
+and the table are for people: per item the ECCN, TPP and PD, the statuses and the
+cost of the revenue share; the findings with their sources and confidence; the
+conditions checklist; and the domestic-alternatives table that answers the Chinese
+regulator's question of why a foreign chip is needed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any, TextIO
+
+from chipclear.model.decision import SCHEMA_ID, AlternativeCheck, Decision
+
+Lang = str  # "en" or "zh"
+
+_SEVERITY_ORDER = ("block", "condition", "info")
+_LABELS = {
+    "en": {"verdict": "Verdict", "us": "US", "cn": "China", "items": "Items",
+           "findings": "Findings", "conditions": "Conditions to complete",
+           "missing": "Missing information", "alts": "Domestic alternatives",
+           "question": "Regulator's question", "share": "revenue share",
+           "reported": "rests on press reports or uncertain sources",
+           "uncertain": "uses uncertain figures", "matches": "List matches",
+           "matched": "matched", "on": "on", "since": "listed since"},
+    "zh": {"verdict": "结论", "us": "美国", "cn": "中国", "items": "采购项",
+           "findings": "发现", "conditions": "需完成的条件", "missing": "缺少的信息",
+           "alts": "国产替代对比", "question": "监管问题", "share": "收入分成",
+           "reported": "仅依据媒体报道或不确定来源", "uncertain": "使用了不确定的数据",
+           "matches": "名单匹配", "matched": "匹配", "on": "依据名称", "since": "列入日期"},
+}
+#: The regulator's question, in its own words (seed 000), with an English gloss.
+REGULATOR_QUESTION = {
+    "zh": "为什么要采购这款进口芯片？有什么是它能满足但国产算力卡满足不了的？",
+    "en": "Why this foreign chip? What can it do that domestic accelerator cards cannot?",
+}
+
+
+def decision_dict(decision: Decision) -> dict[str, Any]:
+    return decision.model_dump(mode="json")
+
+
+def to_json(decisions: Iterable[Decision], errors: list[str]) -> str:
+    body = {"schema": SCHEMA_ID, "decisions": [decision_dict(d) for d in decisions],
+            "errors": errors}
+    return json.dumps(body, ensure_ascii=False, indent=2) + "\n"
+
+
+class JsonStream:
+    """Writes the same bytes as :func:`to_json`, one decision at a time.
+
+    A batch of thousands of decisions then never sits in memory; the errors, known only
+    at the end, close the document.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.count = 0
+        head = json.dumps({"schema": SCHEMA_ID}, ensure_ascii=False, indent=2)
+        stream.write(head[:-2] + ',\n  "decisions": [')
+
+    def add(self, decision: Decision) -> None:
+        text = json.dumps(decision_dict(decision), ensure_ascii=False, indent=2)
+        self.stream.write(("," if self.count else "") + "\n    "
+                          + text.replace("\n", "\n    "))
+        self.count += 1
+
+    def close(self, errors: list[str]) -> None:
+        tail = json.dumps({"errors": errors}, ensure_ascii=False, indent=2)
+        self.stream.write(("\n  ]" if self.count else "]") + ",\n" + tail[2:] + "\n")
+
+
+def to_jsonl_line(decision: Decision) -> str:
+    return json.dumps(decision_dict(decision), ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def _num(value: float | None, digits: int = 0) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.{digits}f}"
+
+
+def _usd(value: float | None) -> str:
+    return "—" if value is None else f"${value:,.2f}"
+
+
+def _check_text(check: AlternativeCheck) -> str:
+    """One requirement of the domestic comparison: unknown figures are said, not marked."""
+    head = f"{check.requirement} {check.needed}"
+    if check.offered is None:
+        return f"{head}: figure unknown"
+    mark = {True: "✓", False: "✗", None: "? (sources disagree)"}[check.meets]
+    return f"{head}: {check.offered} {mark}"
+
+
+def markdown(decision: Decision, lang: Lang = "en") -> str:
+    L = _LABELS[lang]
+    d = decision
+    out = [f"## {d.case_id}", "",
+           f"**{L['verdict']}: `{d.verdict.value}`** · {L['us']}: `{d.us.status.value}` · "
+           f"{L['cn']}: `{d.cn.status.value}` · as of {d.as_of} · rules "
+           f"`{d.rule_pack.version}` `{d.rule_pack.sha256[:12]}`", ""]
+    if d.us.revenue_share_pct is not None:
+        out += [f"US {L['share']}: {d.us.revenue_share_pct:g}% = {_usd(d.us.revenue_share_usd)}",
+                ""]
+    if d.items:
+        out += [f"### {L['items']}", "",
+                "| # | chip | ECCN | TPP | PD | US | CN | share | USD |",
+                "|---|---|---|---|---|---|---|---|---|"]
+        for it in d.items:
+            flag = " ⚠" if it.uncertain_figures else ""
+            share = "—" if it.revenue_share_pct is None else f"{it.revenue_share_pct:g}%"
+            out.append(f"| {it.index} | {it.chip_name}{flag} | {it.eccn or '—'} | "
+                       f"{_num(it.tpp)} | {_num(it.performance_density, 2)} | "
+                       f"{it.us_status.value} | {it.cn_status.value} | {share} | "
+                       f"{_usd(it.revenue_share_usd)} |")
+        out.append("")
+        for it in d.items:
+            if it.uncertain_figures:
+                out.append(f"⚠ {it.chip_name} {L['uncertain']}: {', '.join(it.uncertain_figures)}")
+            if it.figure_sources:
+                out.append(f"Figures for {it.chip_name}: sources {', '.join(it.figure_sources)}")
+        out.append("")
+    if d.findings:
+        out += [f"### {L['findings']}", ""]
+        for sev in _SEVERITY_ORDER:
+            for f in (f for f in d.findings if f.severity.value == sev):
+                title = f.title.zh if lang == "zh" else f.title.en
+                other = f.title.en if lang == "zh" else f.title.zh
+                note = f" — *{L['reported']}*" if f.confidence.value != "official" else ""
+                out.append(f"- **{sev.upper()}** `{f.rule}` ({f.jurisdiction.value}) {title} / "
+                           f"{other}{note}")
+                for reason in f.because:
+                    out.append(f"  - because {reason}")
+                if f.derived_from:
+                    out.append(f"  - follows from {', '.join(f.derived_from)}")
+                for s in f.sources:
+                    out.append(f"  - [{s.name}]({s.url}) ({s.date}, {s.confidence.value})")
+        out.append("")
+    if d.list_matches:
+        out += [f"### {L['matches']}", ""]
+        for hit in d.list_matches:
+            ref = f", {hit.reference}" if hit.reference else ""
+            out.append(f"- `{hit.fact}`: \"{hit.matched_name}\" {L['matched']} {hit.entry_name} "
+                       f"(`{hit.entry_id}`) {L['on']} \"{hit.matched_on}\" ({hit.how}); "
+                       f"{L['since']} {hit.since}{ref}")
+            for src in hit.sources:
+                out.append(f"  - [{src.name}]({src.url}) ({src.date}, {src.confidence.value})")
+        out.append("")
+    if d.conditions:
+        out += [f"### {L['conditions']}", ""]
+        for c in d.conditions:
+            main = c.text.zh if lang == "zh" else c.text.en
+            gloss = c.text.en if lang == "zh" else c.text.zh
+            out.append(f"- [ ] {main} / {gloss} (`{c.rule}`)")
+        out.append("")
+    if d.missing:
+        out += [f"### {L['missing']}", ""]
+        for m in d.missing:
+            q = m.question.zh if lang == "zh" else m.question.en
+            out.append(f"- `{m.fact}`: {q} (needed by {', '.join(m.rules)})")
+        out.append("")
+    if d.domestic_alternatives:
+        out += [f"### {L['alts']}", "",
+                f"> {L['question']}: {REGULATOR_QUESTION['zh']}  ",
+                f"> {REGULATOR_QUESTION['en']}", "",
+                "| chip | status | meets all | checks |", "|---|---|---|---|"]
+        for a in d.domestic_alternatives:
+            checks = "; ".join(_check_text(c) for c in a.checks) or "no requirement stated"
+            meets = {True: "yes", False: "no", None: "unknown"}[a.meets_all]
+            out.append(f"| {a.chip_name} | {a.status} | {meets} | {checks} |")
+        out.append("")
+    return "\n".join(out) + "\n"
+
+
+def table(decisions: list[Decision], stream: TextIO, lang: Lang = "en", color: bool = True) -> None:
+    """A terminal rendering: a summary table, then each case's details."""
+    from rich.console import Console
+    from rich.markdown import Markdown
+    from rich.table import Table
+
+    console = Console(file=stream, no_color=not color, highlight=False, soft_wrap=False,
+                      width=None if color else 160)
+    summary = Table(title="chipclear decisions")
+    for col in ("case", "as of", "verdict", "US", "CN", "share USD", "block", "cond", "missing"):
+        summary.add_column(col, overflow="fold")
+    for d in decisions:
+        sev = [f.severity.value for f in d.findings]
+        summary.add_row(d.case_id, str(d.as_of), d.verdict.value, d.us.status.value,
+                        d.cn.status.value, _usd(d.us.revenue_share_usd), str(sev.count("block")),
+                        str(len(d.conditions)), str(len(d.missing)))
+    console.print(summary)
+    for d in decisions:
+        console.print(Markdown(markdown(d, lang)))
+
+
+def write_all(decisions: list[Decision], fmt: str, stream: TextIO, errors: list[str],
+              lang: Lang = "en", color: bool = False) -> None:
+    if fmt == "json":
+        stream.write(to_json(decisions, errors))
+    elif fmt == "jsonl":
+        for d in decisions:
+            stream.write(to_jsonl_line(d))
+    elif fmt == "markdown":
+        stream.write("# chipclear decisions\n\n")
+        for d in decisions:
+            stream.write(markdown(d, lang))
+    else:
+        table(decisions, stream, lang, color)

@@ -1,0 +1,443 @@
+"""Rule packs: YAML rules, dated parameters, sources, the catalog and screening lists.
+
+A pack is a directory (``rules/`` by default) with a ``pack.yaml`` manifest. Loading
+checks everything a rule author can get wrong (unknown fact paths, unknown sources,
+parameters without a value, windows that end before they start) and reports it as
+``file:line:col``. The pack's content hash covers every file that can change a
+decision, so each decision records exactly which rules made it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any
+
+from chipclear.errors import Location, RulePackError
+from chipclear.io.yamlload import load_file, locate
+from chipclear.pack import conditions as C
+from chipclear.pack.catalog import Catalog, CatalogFile
+from chipclear.pack.facts import REGISTRY, Kind, Scope
+from chipclear.pack.sources import Confidence, Source, SourceFile, SourceId
+from chipclear.screening.match import ScreeningList, parse_list
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(_Strict):
+    """Bilingual text: every title, condition and question exists in English and Chinese."""
+
+    en: str = Field(min_length=1)
+    zh: str = Field(min_length=1)
+
+
+class Jurisdiction(StrEnum):
+    US = "US"
+    CN = "CN"
+
+
+class Severity(StrEnum):
+    block = "block"
+    condition = "condition"
+    info = "info"
+
+
+class UsStatus(StrEnum):
+    not_controlled = "not_controlled"
+    licence_exception = "licence_exception"
+    licence_required = "licence_required"
+    presumption_of_denial = "presumption_of_denial"
+    prohibited = "prohibited"
+
+
+class CnStatus(StrEnum):
+    no_objection = "no_objection"
+    conditions = "conditions"
+    approval_required = "approval_required"
+    prohibited = "prohibited"
+
+
+US_ORDER = list(UsStatus)
+CN_ORDER = list(CnStatus)
+
+RuleId = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]*(-[A-Z0-9.]+)+$", max_length=60)]
+DeriveValue = str | bool | float | int
+
+
+class ParamValue(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    from_: dt.date = Field(alias="from")
+    value: float | str | bool | None
+    sources: list[SourceId] = Field(min_length=1)
+    note: str | None = None
+
+
+class Parameter(_Strict):
+    """A dated value (threshold, rate): the value in force is the latest ``from`` <= date."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")]
+    description: Text
+    unit: str | None = None
+    values: list[ParamValue] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _sorted(self) -> Parameter:
+        dates = [v.from_ for v in self.values]
+        if dates != sorted(dates) or len(set(dates)) != len(dates):
+            raise ValueError("values must be in increasing 'from' order, one per date")
+        return self
+
+    def at(self, when: dt.date) -> ParamValue | None:
+        current = None
+        for value in self.values:
+            if value.from_ <= when:
+                current = value
+        return current if current is not None and current.value is not None else None
+
+
+class Then(_Strict):
+    derive: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], DeriveValue] = Field(
+        default_factory=dict
+    )
+    us_status: UsStatus | None = None
+    cn_status: CnStatus | None = None
+    revenue_share_pct: float | dict[str, str] | None = None
+    condition: Text | None = None
+
+
+class Rule(_Strict):
+    id: RuleId
+    title: Text
+    jurisdiction: Jurisdiction
+    severity: Severity
+    valid_from: dt.date
+    valid_to: dt.date | None = Field(None, description="First day the rule no longer applies.")
+    sources: list[SourceId] = Field(min_length=1)
+    summary: Text | None = None
+    silent: bool = Field(False, description="Derives facts only; not shown as a finding.")
+    when: Any
+    then: Then = Field(default_factory=Then)
+
+    @model_validator(mode="after")
+    def _window(self) -> Rule:
+        if self.valid_to is not None and self.valid_to <= self.valid_from:
+            raise ValueError(f"valid_to {self.valid_to} is not after valid_from {self.valid_from}")
+        return self
+
+    def active(self, when: dt.date) -> bool:
+        return self.valid_from <= when and (self.valid_to is None or when < self.valid_to)
+
+
+class ModuleHeader(_Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$")]
+    title: Text
+    jurisdiction: Jurisdiction
+    applies_when: Any = Field(
+        None, description="A condition every rule of the module also needs, e.g. that the "
+                          "buyer is in the regulator's territory; rules show it in their chain.")
+
+
+class RuleFile(_Strict):
+    module: ModuleHeader
+    rules: list[Rule]
+
+
+class ParameterFile(_Strict):
+    parameters: list[Parameter]
+
+
+class InputType(StrEnum):
+    choice = "choice"
+    yesno = "yesno"
+    number = "number"
+    date = "date"
+    text = "text"
+    items = "items"
+    country = "country"
+
+
+class Question(_Strict):
+    fact: str
+    text: Text
+    help: Text | None = None
+    input: InputType
+    unit: str | None = None
+    choices: list[str] | None = None
+
+
+class QuestionFile(_Strict):
+    questions: list[Question]
+
+
+class Manifest(_Strict):
+    id: str
+    version: str
+    title: Text
+    modules: list[str] = Field(min_length=1)
+    catalog: str = "catalog/chips.yaml"
+    entity_list: str = "lists/entity_list.yaml"
+    approved_customers: str = "lists/approved_customers.yaml"
+    questions: str = "questions.yaml"
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    """A rule with its parsed condition and where it was written."""
+
+    rule: Rule
+    module: str
+    condition: C.Condition
+    scope: Scope
+    location: Location
+
+
+@dataclass
+class RulePack:
+    root: Path
+    manifest: Manifest
+    rules: list[CompiledRule]
+    parameters: dict[str, Parameter]
+    sources: dict[str, Source]
+    catalog: Catalog
+    entity_list: ScreeningList
+    approved_customers: ScreeningList
+    questions: dict[str, Question]
+    sha256: str
+    files: dict[str, bytes] = field(repr=False)
+    derived_scopes: dict[str, Scope] = field(default_factory=dict)
+
+    @cached_property
+    def rules_by_id(self) -> dict[str, CompiledRule]:
+        return {r.rule.id: r for r in self.rules}
+
+    def confidence(self, source_ids: list[str]) -> Confidence:
+        """The strongest confidence among a rule's sources: a finding rests on its best source."""
+        levels = {self.sources[s].confidence for s in source_ids if s in self.sources}
+        for level in (Confidence.official, Confidence.reported):
+            if level in levels:
+                return level
+        return Confidence.uncertain
+
+
+def _validate(model: type[BaseModel], data: Any, path: Path) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        mark = locate(data, err["loc"], err["type"] == "extra_forbidden")
+        loc = ".".join(str(p) for p in err["loc"])
+        where = Location(str(path), *mark) if mark else Location(str(path))
+        more = f" (+{len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+        raise RulePackError(where, f"{loc}: {err['msg']}{more}") from None
+
+
+def _read(root: Path, rel: str, files: dict[str, bytes]) -> Any:
+    path = root / rel
+    data = load_file(path)
+    files[rel] = path.read_bytes()
+    return data
+
+
+def _rule_location(data: Any, index: int, path: Path) -> Location:
+    mark = locate(data, ["rules", index])
+    return Location(str(path), *mark) if mark else Location(str(path))
+
+
+def _check_test(test: C.FactTest, params: dict[str, Parameter]) -> str | None:
+    spec = REGISTRY.get(test.path)
+    if spec is None:
+        return f"unknown fact '{test.path}'"
+    values = test.value if isinstance(test.value, tuple) else (test.value,)
+    for value in values:
+        if isinstance(value, C.ParamRef):
+            if value.name not in params:
+                return f"unknown parameter '{value.name}'"
+            continue
+        if test.op == "nonempty":
+            if spec.kind is not Kind.text:
+                return f"'nonempty' is for text facts; '{test.path}' is {spec.kind}"
+            continue
+        if spec.kind is Kind.boolean and not isinstance(value, bool):
+            return f"'{test.path}' is true/false, not {value!r}"
+        if spec.kind is Kind.number and (
+            isinstance(value, bool) or not isinstance(value, int | float)
+        ):
+            return f"'{test.path}' is a number, not {value!r}"
+        if spec.kind in (Kind.choice, Kind.text) and not isinstance(value, str):
+            return f"'{test.path}' is text, not {value!r}"
+        if spec.kind is Kind.choice and value not in spec.choices:
+            return f"'{value}' is not a value of '{test.path}' ({', '.join(spec.choices)})"
+        if spec.kind is Kind.date:
+            try:
+                dt.date.fromisoformat(str(value))
+            except ValueError:
+                return f"'{test.path}' is a date (YYYY-MM-DD), not {value!r}"
+        if test.op in ("gt", "gte", "lt", "lte") and spec.kind not in (Kind.number, Kind.date):
+            return f"'{test.op}' compares numbers or dates; '{test.path}' is {spec.kind}"
+    return None
+
+
+def load_pack(root: Path) -> RulePack:
+    """Load and check a rule pack directory; raise RulePackError naming file:line:col."""
+    root = Path(root)
+    if not (root / "pack.yaml").is_file():
+        raise RulePackError(
+            Location(str(root / "pack.yaml")), "no rule pack here (pack.yaml missing)",
+            "pass the rules directory with --rules",
+        )
+    files: dict[str, bytes] = {}
+    manifest: Manifest = _validate(Manifest, _read(root, "pack.yaml", files), root / "pack.yaml")
+
+    sources: dict[str, Source] = {}
+    for src_path in sorted(root.rglob("sources.yaml")):
+        rel = src_path.relative_to(root).as_posix()
+        data = _read(root, rel, files)
+        parsed: SourceFile = _validate(SourceFile, data, src_path)
+        for i, src in enumerate(parsed.sources):
+            if src.id in sources:
+                mark = locate(data, ["sources", i])
+                raise RulePackError(Location(str(src_path), *(mark or (None, None))),
+                                    f"source id '{src.id}' is defined twice")
+            sources[src.id] = src
+
+    def check_sources(ids: list[str], data: Any, loc: list[int | str], path: Path) -> None:
+        for sid in ids:
+            if sid not in sources:
+                mark = locate(data, loc)
+                raise RulePackError(
+                    Location(str(path), *(mark or (None, None))),
+                    f"unknown source '{sid}'", "add it to a sources.yaml in the pack",
+                )
+
+    parameters: dict[str, Parameter] = {}
+    rule_entries: list[tuple[Rule, str, Any, int, Path]] = []
+    module_scope: dict[str, C.Condition] = {}
+    for module in manifest.modules:
+        param_rel = f"{module}/parameters.yaml"
+        if (root / param_rel).is_file():
+            data = _read(root, param_rel, files)
+            pfile: ParameterFile = _validate(ParameterFile, data, root / param_rel)
+            for i, param in enumerate(pfile.parameters):
+                if param.id in parameters:
+                    raise RulePackError(Location(str(root / param_rel)),
+                                        f"parameter '{param.id}' is defined twice")
+                for j, value in enumerate(param.values):
+                    check_sources(value.sources, data, ["parameters", i, "values", j],
+                                  root / param_rel)
+                parameters[param.id] = param
+        rules_rel = f"{module}/rules.yaml"
+        data = _read(root, rules_rel, files)
+        rfile: RuleFile = _validate(RuleFile, data, root / rules_rel)
+        if rfile.module.applies_when is not None:
+            try:
+                module_scope[module] = C.parse(rfile.module.applies_when)
+            except C.ConditionError as exc:
+                mark = locate(data, ["module", "applies_when", *exc.path])
+                raise RulePackError(Location(str(root / rules_rel), *(mark or (None, None))),
+                                    f"module {module}: applies_when: {exc}") from None
+        for i, rule in enumerate(rfile.rules):
+            check_sources(rule.sources, data, ["rules", i, "sources"], root / rules_rel)
+            rule_entries.append((rule, module, data, i, root / rules_rel))
+
+    compiled: list[CompiledRule] = []
+    seen: dict[str, Location] = {}
+    derived_scopes: dict[str, Scope] = {}
+    pending: list[tuple[Rule, str, C.Condition, Location, Any, int, Path]] = []
+    for rule, module, data, i, path in rule_entries:
+        where = _rule_location(data, i, path)
+        if rule.id in seen:
+            raise RulePackError(where, f"rule id '{rule.id}' is already used at {seen[rule.id]}")
+        seen[rule.id] = where
+        try:
+            cond = C.parse(rule.when)
+        except C.ConditionError as exc:
+            mark = locate(data, ["rules", i, "when", *exc.path])
+            raise RulePackError(Location(str(path), *(mark or (None, None))),
+                                f"{rule.id}: {exc}") from None
+        if module in module_scope:
+            cond = C.All((module_scope[module], cond))
+        for test in C.fact_tests(cond):
+            problem = _check_test(test, parameters)
+            if problem:
+                raise RulePackError(where, f"{rule.id}: {problem}")
+        share = rule.then.revenue_share_pct
+        if isinstance(share, dict) and (
+            set(share) != {"param"} or share["param"] not in parameters
+        ):
+            raise RulePackError(where, f"{rule.id}: revenue_share_pct is a number or "
+                                       "{param: name} naming a defined parameter")
+        pending.append((rule, module, cond, where, data, i, path))
+
+    # Scope: item rules test chip or item facts (or item-scoped derived facts).
+    def direct_scope(cond: C.Condition) -> Scope:
+        item = any(REGISTRY[t.path].scope is Scope.item for t in C.fact_tests(cond))
+        return Scope.item if item else Scope.case
+
+    scopes = {rule.id: direct_scope(cond) for rule, _, cond, *_ in pending}
+    for _ in range(len(pending) + 1):  # propagate through derived facts to a fixpoint
+        for rule, _, _, _, _, _, _ in pending:
+            for key in rule.then.derive:
+                if scopes[rule.id] is Scope.item:
+                    derived_scopes[key] = Scope.item
+                else:
+                    derived_scopes.setdefault(key, Scope.case)
+        changed = False
+        for rule, _, cond, *_ in pending:
+            if scopes[rule.id] is Scope.case and any(
+                derived_scopes.get(t.key) is Scope.item for t in C.derived_tests(cond)
+            ):
+                scopes[rule.id] = Scope.item
+                changed = True
+        if not changed:
+            break
+    for rule, module, cond, where, _, _, _ in pending:
+        for dtest in C.derived_tests(cond):
+            if dtest.key not in derived_scopes:
+                raise RulePackError(where, f"{rule.id}: no rule derives '{dtest.key}'")
+        compiled.append(CompiledRule(rule, module, cond, scopes[rule.id], where))
+
+    catalog_data = _read(root, manifest.catalog, files)
+    catalog_file: CatalogFile = _validate(CatalogFile, catalog_data, root / manifest.catalog)
+    try:
+        catalog = Catalog(catalog_file.chips)
+    except ValueError as exc:
+        raise RulePackError(Location(str(root / manifest.catalog)), str(exc)) from None
+    for i, chip in enumerate(catalog_file.chips):
+        check_sources(chip.sources, catalog_data, ["chips", i], root / manifest.catalog)
+    entity_list = parse_list(_read(root, manifest.entity_list, files),
+                             str(root / manifest.entity_list))
+    approved = parse_list(_read(root, manifest.approved_customers, files),
+                          str(root / manifest.approved_customers))
+    questions: dict[str, Question] = {}
+    if (root / manifest.questions).is_file():
+        qdata = _read(root, manifest.questions, files)
+        qfile: QuestionFile = _validate(QuestionFile, qdata, root / manifest.questions)
+        for q in qfile.questions:
+            questions[q.fact] = q
+
+    digest = hashlib.sha256()
+    for rel in sorted(files):
+        digest.update(rel.encode() + b"\0" + hashlib.sha256(files[rel]).digest())
+    return RulePack(
+        root=root, manifest=manifest, rules=compiled, parameters=parameters, sources=sources,
+        catalog=catalog, entity_list=entity_list, approved_customers=approved,
+        questions=questions, sha256=digest.hexdigest(), files=files,
+        derived_scopes=derived_scopes,
+    )
+
+
+def default_rules_dir() -> Path:
+    """The shipped pack, found as package data of ``chipclear.rules`` (wheel or editable)."""
+    from importlib.resources import files
+
+    return Path(str(files("chipclear.rules").joinpath("pack.yaml"))).resolve().parent
+
+

@@ -1,0 +1,126 @@
+"""JSON Schemas for every file users and rule authors write, for editors.
+
+yaml-language-server reads a ``# yaml-language-server: $schema=...`` modeline and
+then completes and checks keys as the author types. The schemas are generated from
+the same pydantic models that validate the files, so they cannot drift; a test
+checks the committed copies under ``rules/schema/`` are current.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from chipclear.model.case import Case
+from chipclear.pack.catalog import CatalogFile
+from chipclear.pack.conditions import OPS
+from chipclear.pack.golden import GoldenFile
+from chipclear.pack.loader import Manifest, ParameterFile, QuestionFile, RuleFile
+from chipclear.pack.sources import SourceFile
+from chipclear.screening.match import ScreeningList
+from pydantic import BaseModel
+
+_VALUE: dict[str, Any] = {
+    "anyOf": [
+        {"type": ["string", "number", "boolean"]},
+        {"type": "object", "properties": {"param": {"type": "string"}},
+         "required": ["param"], "additionalProperties": False},
+    ]
+}
+
+CONDITION: dict[str, Any] = {
+    "oneOf": [
+        {"type": "object", "required": ["all"], "additionalProperties": False,
+         "properties": {"all": {"type": "array", "minItems": 1,
+                                "items": {"$ref": "#/$defs/Condition"}}}},
+        {"type": "object", "required": ["any"], "additionalProperties": False,
+         "properties": {"any": {"type": "array", "minItems": 1,
+                                "items": {"$ref": "#/$defs/Condition"}}}},
+        {"type": "object", "required": ["not"], "additionalProperties": False,
+         "properties": {"not": {"$ref": "#/$defs/Condition"}}},
+        {"type": "object", "required": ["derived"], "additionalProperties": False,
+         "properties": {"derived": {"type": "string"},
+                        "eq": {"type": ["string", "number", "boolean"]},
+                        "in": {"type": "array", "minItems": 1}}},
+        {"type": "object", "required": ["fact"], "additionalProperties": False,
+         "minProperties": 2, "maxProperties": 2,
+         "properties": {"fact": {"type": "string"},
+                        **{op: ({"type": "array", "items": _VALUE, "minItems": 1}
+                                if op in ("in", "not_in") else
+                                {"const": True} if op == "nonempty" else _VALUE)
+                           for op in OPS}}},
+    ]
+}
+
+#: File name → model. Names are what modelines point at.
+SCHEMAS: dict[str, type[BaseModel]] = {
+    "case.schema.json": Case,
+    "pack.schema.json": Manifest,
+    "rules.schema.json": RuleFile,
+    "parameters.schema.json": ParameterFile,
+    "sources.schema.json": SourceFile,
+    "catalog.schema.json": CatalogFile,
+    "list.schema.json": ScreeningList,
+    "questions.schema.json": QuestionFile,
+    "golden.schema.json": GoldenFile,
+}
+
+
+def _patch_when(node: Any) -> None:
+    """Point every condition property (typed Any in the model) at the condition grammar."""
+    if isinstance(node, dict):
+        props = node.get("properties")
+        if isinstance(props, dict):
+            if "when" in props:
+                props["when"] = {"$ref": "#/$defs/Condition"}
+            if "applies_when" in props:
+                description = props["applies_when"].get("description")
+                props["applies_when"] = {"anyOf": [{"$ref": "#/$defs/Condition"}, {"type": "null"}],
+                                         "description": description}
+        for value in node.values():
+            _patch_when(value)
+    elif isinstance(node, list):
+        for value in node:
+            _patch_when(value)
+
+
+def _one_or_many(case: dict[str, Any]) -> dict[str, Any]:
+    """A case file holds one case, or many under ``cases:``."""
+    defs = case.pop("$defs", {})
+    defs["Case"] = case
+    return {
+        "title": "chipclear case file",
+        "description": "One purchase case, or several under `cases:`.",
+        "$defs": defs,
+        "anyOf": [
+            {"$ref": "#/$defs/Case"},
+            {"type": "object", "required": ["cases"], "additionalProperties": False,
+             "properties": {"cases": {"type": "array", "items": {"$ref": "#/$defs/Case"}}}},
+        ],
+    }
+
+
+def schema_for(model: type[BaseModel]) -> dict[str, Any]:
+    schema = model.model_json_schema(by_alias=True)
+    if model is Case:
+        schema = _one_or_many(schema)
+    if model is RuleFile:
+        _patch_when(schema)
+        schema.setdefault("$defs", {})["Condition"] = CONDITION
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
+
+
+def render(model: type[BaseModel]) -> str:
+    return json.dumps(schema_for(model), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def write_all(directory: Path) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, model in SCHEMAS.items():
+        path = directory / name
+        path.write_text(render(model), encoding="utf-8")
+        written.append(path)
+    return written

@@ -1,0 +1,1 @@
+"""Restricted-party screening: buyer names against the Entity List and the allow lists."""

@@ -1,0 +1,1 @@
+"""The ``chipclear`` command line (Typer), one module per command group."""

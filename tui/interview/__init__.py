@@ -1,0 +1,1 @@
+"""The Textual interview: app, screens, widgets. No rule logic lives here."""

@@ -1,0 +1,239 @@
+"""``chipclear interview``: the Textual app around ``chipclear.interview.session.Interview``.
+
+Questions on the left, the live decision on the right. Every answer is evaluated in a
+worker thread (the engine never blocks the screen) and autosaved atomically, so
+killing the terminal loses at most the answer being typed. Every action is a Binding
+with an id: shown in the footer, listed in the command palette, and remappable with
+``CHIPCLEAR_KEYMAP="review=f9,export_json=ctrl+j"``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, ClassVar
+
+from chipclear.errors import ChipclearError, ExitCode
+from chipclear.interview.session import Interview, default_case_path
+from chipclear.model.decision import Verdict
+from chipclear.pack.loader import RulePack
+from chipclear.tui.interview import i18n
+from chipclear.tui.interview.i18n import t
+from chipclear.tui.interview.screens import EditScreen, ExplainScreen, LangFooter, ReviewScreen
+from chipclear.tui.interview.widgets import Answered, DecisionPanel, FindingList, QuestionForm
+from textual import work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Header, Static
+
+
+class InterviewApp(App[int]):
+    """Walks a buyer through one purchase case, asking only what the rules still need."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "chipclear"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f2", "toggle_language", "中文", id="toggle_language"),
+        Binding("f3", "review", "Review", id="review"),
+        Binding("f4", "findings", "Findings", id="findings"),
+        Binding("f5", "export_markdown", "Memo", id="export_markdown"),
+        Binding("f6", "export_json", "JSON", id="export_json"),
+        Binding("f7", "dont_know", "Don't know", id="dont_know"),
+        Binding("ctrl+s", "save", "Save", id="save", show=False),
+    ]
+
+    lang: reactive[str] = reactive("en", init=False)
+
+    def __init__(self, interview: Interview, lang: str | None = None) -> None:
+        super().__init__()
+        self.interview = interview
+        self.set_reactive(InterviewApp.lang, lang or i18n.default_lang())
+        self.questions_shown = 0
+        self.last_export: Path | None = None
+
+    # -- layout -----------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="body"):
+            yield VerticalScroll(id="left")
+            yield DecisionPanel(id="panel")
+        yield LangFooter()
+
+    async def on_mount(self) -> None:
+        keymap = os.environ.get("CHIPCLEAR_KEYMAP", "")
+        if keymap:
+            pairs = dict(p.split("=", 1) for p in keymap.split(",") if "=" in p)
+            self.update_keymap({k.strip(): v.strip() for k, v in pairs.items()})
+        self._titles()
+        self.refresh_panel()
+        await self.show_next()
+
+    def _titles(self) -> None:
+        self.title = t("title", self.lang)
+        where = self.interview.path or Path("(not saved)")
+        self.sub_title = t("saving_to", self.lang, path=str(where))
+
+    @property
+    def main(self) -> Screen[Any]:
+        """The question-and-decision screen, whichever screen is on top."""
+        return self.screen_stack[0]
+
+    def refresh_panel(self) -> None:
+        self.main.query_one(DecisionPanel).show(self.interview.decision, self.lang,
+                                           self.interview.open_facts())
+
+    async def show_next(self) -> None:
+        """Replace the question pane with the most useful question, or the final word."""
+        left = self.main.query_one("#left", VerticalScroll)
+        await left.remove_children()
+        view = self.interview.next_question()
+        if view is None:
+            open_facts = self.interview.open_facts()
+            message = t("done_open", self.lang, facts=", ".join(open_facts)) if open_facts \
+                else t("done", self.lang)
+            await left.mount(Static(message, id="done", classes="question"))
+            return
+        self.questions_shown += 1
+        await left.mount(QuestionForm(self.interview.pack, view, self.lang,
+                                      number=self.questions_shown, id="form"))
+
+    # -- answering --------------------------------------------------------------------
+
+    def on_answered(self, message: Answered) -> None:
+        message.stop()
+        forms = self.screen.query(QuestionForm)
+        if forms:
+            self.submit(message.fact, message.value, forms.first())
+
+    def submit(self, fact: str, value: Any, form: QuestionForm) -> None:
+        """Evaluate the answer off the event loop; errors come back to the same form."""
+        form.show_error("")
+        self._answer(fact, value, form)
+
+    @work(thread=True, group="answer")
+    def _answer(self, fact: str, value: Any, form: QuestionForm) -> None:
+        errors = self.interview.answer(fact, value)
+        self.call_from_thread(self._answered, form, errors)
+
+    def forget(self, fact: str) -> None:
+        self._forget(fact)
+
+    @work(thread=True, group="answer")
+    def _forget(self, fact: str) -> None:
+        self.interview.unset(fact)
+        self.call_from_thread(self._answered, None, [])
+
+    def _answered(self, form: QuestionForm | None, errors: list[str]) -> None:
+        if errors and form is not None:
+            form.show_error("; ".join(errors))
+            return
+        self.refresh_panel()
+        if isinstance(self.screen, EditScreen):
+            self.pop_screen()
+        if isinstance(self.screen, ReviewScreen):
+            self.screen.refresh_answers()
+        # The main pane always follows the rules, even while another screen is on top.
+        self.call_later(self.show_next)
+
+    # -- actions ----------------------------------------------------------------------
+
+    def watch_lang(self, lang: str) -> None:
+        self._titles()
+        self.refresh_panel()
+        for form in self.main.query(QuestionForm):
+            form.relabel(lang)
+        done = self.main.query("#done")
+        if done:
+            open_facts = self.interview.open_facts()
+            done.first(Static).update(
+                t("done_open", lang, facts=", ".join(open_facts)) if open_facts
+                else t("done", lang))
+        for screen in self.screen_stack:
+            relabel = getattr(screen, "relabel", None)
+            if callable(relabel):
+                relabel(lang)
+        self.main.query_one(LangFooter).refresh(recompose=True)
+
+    def action_toggle_language(self) -> None:
+        """One key switches every label between 中文 and English."""
+        self.lang = "en" if self.lang == "zh" else "zh"
+
+    def action_review(self) -> None:
+        if not isinstance(self.screen, ReviewScreen | EditScreen):
+            self.push_screen(ReviewScreen(self.interview))
+
+    def action_findings(self) -> None:
+        if self.screen is self.screen_stack[0]:
+            self.main.query_one(FindingList).focus()
+
+    def on_option_list_option_selected(self, event: FindingList.OptionSelected) -> None:
+        if isinstance(event.option_list, FindingList) and event.option.id:
+            event.stop()
+            self.push_screen(ExplainScreen(self.interview.explain(event.option.id)))
+
+    def action_export_markdown(self) -> None:
+        path = self.interview.export("md", self.lang)
+        self.last_export = path
+        self.notify(t("exported", self.lang, path=str(path)), timeout=5)
+
+    def action_export_json(self) -> None:
+        path = self.interview.export("json", self.lang)
+        self.last_export = path
+        self.notify(t("exported", self.lang, path=str(path)), timeout=5)
+
+    def action_dont_know(self) -> None:
+        forms = self.screen.query(QuestionForm)
+        if forms:
+            forms.first().dont_know()
+
+    def action_save(self) -> None:
+        path = self.interview.save()
+        if path is not None:
+            self.notify(t("saved", self.lang, path=str(path)), timeout=3)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Every binding is also a command in the palette (Ctrl+P)."""
+        yield from super().get_system_commands(screen)
+        for action, (en, zh) in i18n.ACTION_HELP.items():
+            label = i18n.pick(i18n.ACTIONS[action], self.lang)
+            help_text = zh if self.lang == "zh" else en
+            yield SystemCommand(label, help_text, getattr(self, f"action_{action}"))
+
+
+def run_interview(pack: RulePack, case_file: Path | None, lang: str | None,
+                  ledger: Path | None = None) -> int:
+    """Start or resume an interview; exit 0 for go / go with conditions, 1 otherwise.
+
+    ``ledger`` appends the decision the interview ends with to that ledger file.
+    """
+    path = case_file or default_case_path()
+    try:
+        interview = Interview.open(pack, path)
+        interview.save()
+    except ChipclearError as exc:
+        print(str(exc), file=sys.stderr)
+        return int(ExitCode.INVALID_INPUT)
+    app = InterviewApp(interview, lang)
+    app.run()
+    decision = interview.decision
+    if ledger is not None:
+        from chipclear.audit.ledger import Ledger
+
+        try:
+            book = Ledger.open(ledger)
+            try:
+                book.append(interview.case, decision, pack)
+            finally:
+                book.close()
+        except ChipclearError as exc:
+            print(f"{exc} (the case is saved to {path})", file=sys.stderr)
+            return int(ExitCode.INVALID_INPUT)
+    print(f"{decision.case_id}: {decision.verdict.value} (case saved to {path})")
+    ok = decision.verdict in (Verdict.go, Verdict.go_with_conditions)
+    return int(ExitCode.OK if ok else ExitCode.ATTENTION)

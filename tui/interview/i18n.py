@@ -1,0 +1,168 @@
+"""Interface strings in English and Chinese; rule texts come bilingual from the pack.
+
+Kept apart from the widgets so one key can switch every label at once, and so the
+default follows the user's locale (many users read Chinese first).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from chipclear.pack.loader import Text
+
+LANGS = ("en", "zh")
+
+_S: dict[str, tuple[str, str]] = {
+    "title": ("chipclear interview", "chipclear 采购合规问答"),
+    "saving_to": ("autosaved to {path}", "自动保存至 {path}"),
+    "question_n": ("Question {n}", "问题 {n}"),
+    "done": ("Nothing more to ask: the result is on the right.",
+             "无需再提问：结论见右侧。"),
+    "done_open": ("Nothing more can be asked here. Still unknown: {facts}. "
+                  "Review (F3) to answer them.",
+                  "此处无法再提问。仍未知：{facts}。可在回顾（F3）中补充。"),
+    "why": ("Why: ", "原因："),
+    "sources": ("Sources: ", "依据："),
+    "dont_know": ("Don't know", "不知道"),
+    "yes": ("Yes", "是"),
+    "no": ("No", "否"),
+    "enter_hint": ("Enter to answer · F7 don't know", "回车确认 · F7 不知道"),
+    "text_hint": ("Enter to answer (empty = none) · F7 don't know",
+                  "回车确认（留空表示没有）· F7 不知道"),
+    "verdict": ("Verdict", "结论"),
+    "us": ("US", "美国"),
+    "cn": ("China", "中国"),
+    "share": ("Revenue share", "收入分成"),
+    "findings": ("Findings (Enter: explain)", "发现（回车查看说明）"),
+    "no_findings": ("No findings yet.", "暂无发现。"),
+    "block": ("Block", "阻止"),
+    "condition": ("Condition", "条件"),
+    "info": ("Info", "提示"),
+    "conditions": ("Conditions to complete", "需完成的条件"),
+    "alternatives": ("Domestic alternatives", "国产替代对比"),
+    "meets": ("meets all", "全部满足"),
+    "unknown_facts": ("Still unknown", "仍未知"),
+    "chip_search": ("Chip (type to search the catalog)", "芯片（输入以搜索目录）"),
+    "quantity": ("Quantity", "数量"),
+    "unit_price": ("Unit price (USD)", "单价（美元）"),
+    "add_line": ("Add line", "添加"),
+    "done_lines": ("Done", "完成"),
+    "lines": ("Order lines", "采购项"),
+    "items_hint": ("Enter on price adds the line; Enter on an empty chip field finishes.",
+                   "在单价处回车添加一行；芯片栏为空时回车完成。"),
+    "no_match": ("No chip matches '{q}'.", "没有匹配“{q}”的芯片。"),
+    "pick_chip": ("Pick a chip from the list first.", "请先从列表中选择芯片。"),
+    "review": ("Review answers (Enter: change · Del: forget · Esc: back)",
+               "回顾回答（回车修改 · Del 清除 · Esc 返回）"),
+    "not_needed": ("no longer needed", "已不再需要"),
+    "unknown_mark": ("don't know", "不知道"),
+    "edit_lines": ("Order lines (change)", "采购项（修改）"),
+    "explain": ("Explain", "说明"),
+    "rule": ("Rule", "规则"),
+    "valid": ("In force", "有效期"),
+    "because": ("Facts used", "所用事实"),
+    "chain": ("Follows from", "推导链"),
+    "condition_data": ("Condition", "条件"),
+    "summary": ("Summary", "摘要"),
+    "exported": ("Exported {path}", "已导出 {path}"),
+    "saved": ("Saved {path}", "已保存 {path}"),
+    "evaluating": ("evaluating…", "正在评估…"),
+    "regulator": ("Regulator's question", "监管问题"),
+    "as_of": ("Evaluation date (YYYY-MM-DD)", "评估日期（YYYY-MM-DD）"),
+    "chip_q": ("Which chip is on this order line?", "该采购项是哪款芯片？"),
+    "item": ("line", "采购项"),
+}
+
+#: Footer and command-palette labels by binding id.
+ACTIONS: dict[str, tuple[str, str]] = {
+    "toggle_language": ("中文", "English"),
+    "review": ("Review", "回顾"),
+    "findings": ("Findings", "发现"),
+    "export_markdown": ("Memo", "备忘录"),
+    "export_json": ("JSON", "JSON"),
+    "dont_know": ("Don't know", "不知道"),
+    "save": ("Save", "保存"),
+    "back": ("Back", "返回"),
+    "forget_answer": ("Forget", "清除"),
+    "quit": ("Quit", "退出"),
+}
+
+ACTION_HELP: dict[str, tuple[str, str]] = {
+    "toggle_language": ("Switch between English and Chinese", "切换中文与英文"),
+    "review": ("Review and change every answer", "回顾并修改所有回答"),
+    "findings": ("Move to the findings list to explain one", "跳到发现列表查看说明"),
+    "export_markdown": ("Export the decision memo as Markdown (current language)",
+                        "导出 Markdown 决策备忘录（当前语言）"),
+    "export_json": ("Export the decision as JSON", "导出 JSON 格式决策"),
+    "dont_know": ("Answer the current question with \"don't know\"", "当前问题回答“不知道”"),
+    "save": ("Save the case file now", "立即保存案例文件"),
+}
+
+#: Readable labels for choice values (the stored value stays the enum value).
+CHOICES: dict[str, tuple[str, str]] = {
+    "internet_platform": ("Internet platform", "互联网平台"),
+    "cloud_provider": ("Cloud provider", "云服务商"),
+    "enterprise": ("Enterprise", "企业"),
+    "startup": ("Startup", "初创企业"),
+    "university": ("University", "高校"),
+    "research_institute": ("Research institute", "科研院所"),
+    "government": ("Government", "政府机关"),
+    "government_cloud": ("Government cloud", "政务云"),
+    "state_owned_enterprise": ("State-owned enterprise", "国有企业"),
+    "server_assembler": ("Server assembler", "服务器整机厂"),
+    "distributor": ("Distributor", "经销商"),
+    "military": ("Military", "军方"),
+    "training": ("Training", "训练"),
+    "inference": ("Inference", "推理"),
+    "research": ("Research", "科研"),
+    "resale": ("Resale", "转售"),
+    "other": ("Other", "其他"),
+    "commercial": ("Commercial", "商业"),
+    "supercomputer": ("Supercomputer", "超级计算机"),
+    "granted": ("Granted", "已批准"),
+    "pending": ("Pending", "审批中"),
+    "denied": ("Denied", "已拒绝"),
+    "none": ("Not applied for", "未申请"),
+}
+
+VERDICTS: dict[str, tuple[str, str, str]] = {
+    "go": ("✓", "GO", "可以采购"),
+    "go_with_conditions": ("!", "GO WITH CONDITIONS", "有条件采购"),
+    "no_go": ("✗", "NO GO", "不能采购"),
+    "needs_information": ("?", "NEEDS INFORMATION", "需要补充信息"),
+}
+
+
+def t(key: str, lang: str, **kw: object) -> str:
+    """The interface string ``key`` in ``lang``, formatted with ``kw``."""
+    en, zh = _S[key]
+    return (zh if lang == "zh" else en).format(**kw)
+
+
+def pick(pair: tuple[str, str] | Mapping[str, str], lang: str) -> str:
+    if isinstance(pair, tuple):
+        return pair[1] if lang == "zh" else pair[0]
+    return pair.get(lang) or pair.get("en", "")
+
+
+def text(value: Text | None, lang: str) -> str:
+    """A bilingual pack text in ``lang``."""
+    if value is None:
+        return ""
+    return value.zh if lang == "zh" else value.en
+
+
+def choice(value: str, lang: str) -> str:
+    label = CHOICES.get(value)
+    return f"{pick(label, lang)} ({value})" if label else value
+
+
+def default_lang(env: Mapping[str, str] | None = None) -> str:
+    """zh when the locale says Chinese (LC_ALL, then LANG), else en."""
+    env = os.environ if env is None else env
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(var, "")
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"

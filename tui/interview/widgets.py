@@ -1,0 +1,402 @@
+"""Widgets: the question form (one input per question type) and the decision panel.
+
+They only present what ``engine.interview`` computes; no rule logic lives here. A
+form posts ``Answered`` and keeps what the user typed until the engine accepts it, so
+an invalid answer never loses the input.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chipclear.interview.session import UNKNOWN, QuestionView
+from chipclear.io.render import REGULATOR_QUESTION
+from chipclear.model.decision import Decision
+from chipclear.pack.loader import InputType, RulePack
+from chipclear.tui.interview import i18n
+from chipclear.tui.interview.i18n import t
+from rich.markup import escape
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Button, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+
+class Answered(Message):
+    """The user submitted an answer for ``fact`` (``UNKNOWN`` for "don't know")."""
+
+    def __init__(self, fact: str, value: Any) -> None:
+        super().__init__()
+        self.fact = fact
+        self.value = value
+
+
+def _money(value: float | None) -> str:
+    return "—" if value is None else f"${value:,.2f}"
+
+
+class ItemsEditor(Vertical):
+    """Order lines with a chip picker that searches the catalog by name or alias."""
+
+    def __init__(self, pack: RulePack, lang: str, fact: str,
+                 lines: list[dict[str, Any]] | None = None, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.pack = pack
+        self.lang = lang
+        self.fact = fact
+        self.lines: list[dict[str, Any]] = [dict(x) for x in lines or []]
+        self.picked: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="lines-label", classes="label")
+        yield Static(id="lines")
+        yield Input(placeholder=t("chip_search", self.lang), id="chip-search")
+        yield OptionList(id="chip-results")
+        with Horizontal(id="qty-row"):
+            yield Input(placeholder=t("quantity", self.lang), id="qty")
+            yield Input(placeholder=t("unit_price", self.lang), id="price")
+        with Horizontal(id="lines-buttons"):
+            yield Button(t("add_line", self.lang), id="add-line")
+            yield Button(t("done_lines", self.lang), id="done-lines", variant="primary")
+        yield Static(t("items_hint", self.lang), classes="hint", id="items-hint")
+
+    def on_mount(self) -> None:
+        self._show_lines()
+        self._search("")
+
+    def relabel(self, lang: str) -> None:
+        self.lang = lang
+        self.query_one("#chip-search", Input).placeholder = t("chip_search", lang)
+        self.query_one("#qty", Input).placeholder = t("quantity", lang)
+        self.query_one("#price", Input).placeholder = t("unit_price", lang)
+        self.query_one("#add-line", Button).label = t("add_line", lang)
+        self.query_one("#done-lines", Button).label = t("done_lines", lang)
+        self.query_one("#items-hint", Static).update(t("items_hint", lang))
+        self._show_lines()
+
+    def _show_lines(self) -> None:
+        self.query_one("#lines-label", Static).update(f"{t('lines', self.lang)}:")
+        rows = []
+        for i, line in enumerate(self.lines, 1):
+            chip = self.pack.catalog.resolve(str(line.get("chip", "")))
+            name = chip.name if chip else str(line.get("chip"))
+            qty = line.get("quantity", "?")
+            price = line.get("unit_price_usd")
+            rows.append(f"{i}. {escape(name)} × {qty} @ {_money(_float(price))}")
+        self.query_one("#lines", Static).update("\n".join(rows) or "—")
+
+    def _search(self, query: str) -> None:
+        results = self.query_one("#chip-results", OptionList)
+        results.clear_options()
+        chips = self.pack.catalog.search(query, limit=8) if query.strip() else \
+            list(self.pack.catalog.chips.values())[:8]
+        exact = self.pack.catalog.resolve(query) if query.strip() else None
+        if exact is not None:
+            chips = [exact, *(c for c in chips if c.id != exact.id)]
+        for chip in chips:
+            results.add_option(Option(f"{escape(chip.name)}  [dim]{chip.id}[/]", id=chip.id))
+        if chips:
+            results.highlighted = 0
+        self.picked = None
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "chip-search":
+            event.stop()
+            self._search(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id == "chip-search":
+            if not event.value.strip() and self.lines:
+                self._finish()
+                return
+            exact = self.pack.catalog.resolve(event.value) if event.value.strip() else None
+            results = self.query_one("#chip-results", OptionList)
+            if exact is not None:  # an exact id or alias wins over the first search hit
+                self._pick(exact.id)
+            elif results.highlighted is not None and results.option_count:
+                self._pick(results.get_option_at_index(results.highlighted).id)
+            elif event.value.strip():
+                self._error(t("no_match", self.lang, q=event.value))
+        elif event.input.id == "qty":
+            self.query_one("#price", Input).focus()
+        elif event.input.id == "price":
+            self._add()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self._pick(event.option.id)
+
+    def _pick(self, chip_id: str | None) -> None:
+        if chip_id is None:
+            return
+        self.picked = chip_id
+        chip = self.pack.catalog.chips[chip_id]
+        self.query_one("#chip-search", Input).value = chip.name
+        self.picked = chip_id  # the change event above cleared it
+        self.query_one("#qty", Input).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "add-line":
+            self._add()
+        else:
+            if self.query_one("#chip-search", Input).value.strip():
+                self._add()
+            if self.lines:
+                self._finish()
+
+    def _add(self) -> None:
+        search = self.query_one("#chip-search", Input)
+        chip = self.picked
+        if chip is None and search.value.strip():
+            found = self.pack.catalog.resolve(search.value)
+            chip = found.id if found else None
+        if chip is None:
+            self._error(t("pick_chip", self.lang))
+            search.focus()
+            return
+        line: dict[str, Any] = {"chip": chip}
+        qty = self.query_one("#qty", Input).value.strip()
+        price = self.query_one("#price", Input).value.strip()
+        if qty:
+            line["quantity"] = qty
+        if price:
+            line["unit_price_usd"] = price
+        self.lines.append(line)
+        for widget_id in ("#qty", "#price"):
+            self.query_one(widget_id, Input).value = ""
+        search.value = ""
+        self.picked = None
+        self._show_lines()
+        self._error("")
+        search.focus()
+
+    def _finish(self) -> None:
+        self.post_message(Answered(self.fact, [dict(x) for x in self.lines]))
+
+    def _error(self, message: str) -> None:
+        form = self.parent
+        if isinstance(form, QuestionForm):
+            form.show_error(message)
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return float(str(value).replace(",", ""))
+    except (TypeError, ValueError):
+        return None
+
+
+class QuestionForm(Vertical):
+    """One question: its text, help, the input that fits its type, and inline errors."""
+
+    def __init__(self, pack: RulePack, view: QuestionView | None, lang: str,
+                 current: Any = None, number: int = 0, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.pack = pack
+        self.view = view
+        self.lang = lang
+        self.current = current
+        self.number = number
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="q-progress", classes="dim")
+        yield Static(id="q-text", classes="question")
+        yield Static(id="q-help", classes="help")
+        v = self.view
+        if v is not None:
+            if v.input is InputType.items:
+                yield ItemsEditor(self.pack, self.lang, v.fact,
+                                  self.current if isinstance(self.current, list) else None,
+                                  id="items-editor")
+            elif v.input in (InputType.choice, InputType.yesno):
+                yield OptionList(*self._options(), id="q-options")
+            else:
+                value = "" if self.current is None else str(self.current)
+                yield Input(value=value, placeholder=self._placeholder(), id="q-input")
+        yield Static(id="q-error", classes="error")
+        yield Static(id="q-why", classes="why")
+
+    def on_mount(self) -> None:
+        self.relabel(self.lang)
+        self.focus_input()
+
+    def focus_input(self) -> None:
+        for selector in ("#chip-search", "#q-options", "#q-input"):
+            found = self.query(selector)
+            if found:
+                found.first().focus()
+                return
+
+    def _placeholder(self) -> str:
+        v = self.view
+        if v is None:
+            return ""
+        if v.fact == "as_of" or v.input is InputType.date:
+            return "YYYY-MM-DD"
+        if v.fact.endswith("dense_tflops"):
+            return "fp8=1979, bf16=989"
+        if v.input is InputType.country:
+            return "CN, MO, HK, US, MY…"
+        return v.unit or ""
+
+    def _options(self) -> list[Option]:
+        v = self.view
+        assert v is not None
+        if v.input is InputType.yesno:
+            pairs = [("yes", t("yes", self.lang)), ("no", t("no", self.lang))]
+        else:
+            pairs = [(c, i18n.choice(c, self.lang)) for c in v.choices]
+        pairs.append((UNKNOWN, t("dont_know", self.lang)))
+        return [Option(escape(label), id=value) for value, label in pairs]
+
+    def relabel(self, lang: str) -> None:
+        """Switch language without touching what the user has typed."""
+        self.lang = lang
+        v = self.view
+        progress = t("question_n", lang, n=self.number) if self.number else ""
+        if v is not None and v.item_label:
+            progress += f" · {t('item', lang)} {v.item_label}"
+        self.query_one("#q-progress", Static).update(escape(progress))
+        if v is None:
+            self.query_one("#q-text", Static).update("")
+            return
+        label = i18n.text(v.text, lang)
+        if v.fact == "as_of":
+            label = t("as_of", lang)
+        elif v.fact.endswith("].chip"):
+            label = t("chip_q", lang)
+        unit = f" ({v.unit})" if v.unit else ""
+        self.query_one("#q-text", Static).update(escape(label + unit))
+        hint = t("text_hint" if v.input is InputType.text else "enter_hint", lang)
+        help_text = i18n.text(v.help, lang)
+        self.query_one("#q-help", Static).update(
+            escape(help_text + ("\n" if help_text else "") + hint))
+        why = ""
+        if v.rules:
+            why = t("why", lang) + i18n.text(v.why, lang)
+            if v.sources:
+                why += "\n" + t("sources", lang) + "; ".join(
+                    f"{s.name} ({s.date}, {s.confidence.value})" for s in v.sources)
+        self.query_one("#q-why", Static).update(escape(why))
+        options = self.query("#q-options")
+        if options:
+            ol = options.first(OptionList)
+            keep = ol.highlighted
+            ol.clear_options()
+            ol.add_options(self._options())
+            ol.highlighted = keep if keep is not None else 0
+        inputs = self.query("#q-input")
+        if inputs:
+            inputs.first(Input).placeholder = self._placeholder()
+        editors = self.query(ItemsEditor)
+        if editors:
+            editors.first().relabel(lang)
+
+    def show_error(self, message: str) -> None:
+        self.query_one("#q-error", Static).update(escape(f"✗ {message}") if message else "")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "q-input" and self.view is not None:
+            event.stop()
+            self.post_message(Answered(self.view.fact, event.value))
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option_list.id == "q-options" and self.view is not None:
+            event.stop()
+            self.post_message(Answered(self.view.fact, event.option.id))
+
+    def dont_know(self) -> None:
+        if self.view is not None:
+            self.post_message(Answered(self.view.fact, UNKNOWN))
+
+
+class FindingList(OptionList):
+    """Findings grouped block / condition / info; Enter opens the explanation."""
+
+
+class DecisionPanel(VerticalScroll):
+    """The live decision: verdict, statuses, cost, findings, checklist, alternatives."""
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.decision: Decision | None = None
+        self.open_facts: list[str] = []
+        self.lang = "en"
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="verdict")
+        yield Static(id="statuses")
+        yield Static(id="findings-label", classes="label")
+        yield FindingList(id="findings")
+        yield Static(id="conditions")
+        yield Static(id="open-facts")
+        yield Static(id="alternatives")
+
+    def show(self, decision: Decision, lang: str, open_facts: list[str]) -> None:
+        self.decision = decision
+        self.lang = lang
+        self.open_facts = open_facts
+        d = decision
+        symbol, en, zh = i18n.VERDICTS[d.verdict.value]
+        verdict = self.query_one("#verdict", Static)
+        verdict.update(f"{symbol} {t('verdict', lang)}: {zh if lang == 'zh' else en}")
+        verdict.set_classes(f"verdict-{d.verdict.value}")
+        lines = [f"{t('us', lang)}: {d.us.status.value} · {t('cn', lang)}: {d.cn.status.value}"]
+        if d.us.revenue_share_pct is not None:
+            lines.append(f"{t('share', lang)}: {d.us.revenue_share_pct:g}% = "
+                         f"{_money(d.us.revenue_share_usd)}")
+        lines.append(f"as of {d.as_of}")
+        self.query_one("#statuses", Static).update(escape("\n".join(lines)))
+        self.query_one("#findings-label", Static).update(t("findings", lang))
+        findings = self.query_one("#findings", FindingList)
+        keep = findings.highlighted_option.id if findings.highlighted_option else None
+        findings.clear_options()
+        options: list[Option] = []
+        for sev in ("block", "condition", "info"):
+            group = [f for f in d.findings if f.severity.value == sev]
+            if not group:
+                continue
+            options.append(Option(f"[b]{t(sev, lang)} ({len(group)})[/]", disabled=True))
+            for f in group:
+                mark = {"block": "✗", "condition": "!", "info": "·"}[sev]
+                options.append(Option(escape(f"{mark} {f.rule} {i18n.text(f.title, lang)}"),
+                                      id=f.rule))
+        if not options:
+            options.append(Option(t("no_findings", lang), disabled=True))
+        findings.add_options(options)
+        ids = [o.id for o in options]
+        if keep in ids:
+            findings.highlighted = ids.index(keep)
+        cond = ""
+        if d.conditions:
+            cond = f"[b]{t('conditions', lang)}[/]\n" + "\n".join(
+                escape(f"☐ {i18n.text(c.text, lang)} ({c.rule})") for c in d.conditions)
+        self.query_one("#conditions", Static).update(cond)
+        open_text = ""
+        if open_facts:
+            open_text = f"[b]{t('unknown_facts', lang)}[/]\n" + escape(", ".join(open_facts))
+        self.query_one("#open-facts", Static).update(open_text)
+        alts = ""
+        if d.domestic_alternatives:
+            rows = []
+            for a in d.domestic_alternatives:
+                meets = {True: "✓", False: "✗", None: "?"}[a.meets_all]
+                checks = "; ".join(
+                    f"{c.requirement} {c.offered or '?'}"
+                    f"{'✓' if c.meets else ('✗' if c.meets is False else '?')}"
+                    for c in a.checks)
+                rows.append(escape(f"{meets} {a.chip_name} ({a.status})"
+                                   + (f": {checks}" if checks else "")))
+            question = REGULATOR_QUESTION["zh" if lang == "zh" else "en"]
+            alts = (f"[b]{t('alternatives', lang)}[/] ({t('meets', lang)})\n"
+                    f"{t('regulator', lang)}: {escape(question)}\n" + "\n".join(rows))
+        self.query_one("#alternatives", Static).update(alts)
+
+
+def info_line(widget: Widget, message: str) -> None:
+    """Show a short status message (exports, saves) without a modal."""
+    widget.notify(message, timeout=4)
