@@ -42,21 +42,21 @@ CORPUS = """\
 cases:
   - id: cn-h200
     as_of: 2026-02-15
-    buyer: {country: CN}
+    buyer: {name: Example Cloud Co., country: CN}
     order: {items: [{chip: H200, quantity: 2, unit_price_usd: 30000}]}
     evidence: {necessity_justification: "FP8"}
   - id: hq-cn-h200
     as_of: 2026-02-15
-    buyer: {country: MY, headquarters: CN}
+    buyer: {name: Example Cloud Co., country: MY, headquarters: CN}
     order: {items: [{chip: H200, quantity: 2, unit_price_usd: 30000}]}
     evidence: {necessity_justification: "FP8"}
   - id: cn-ascend
     as_of: 2026-02-15
-    buyer: {country: CN}
+    buyer: {name: Example Cloud Co., country: CN}
     order: {items: [{chip: huawei-ascend-910c}]}
   - id: de-h200-2023
     as_of: 2023-01-10
-    buyer: {country: DE}
+    buyer: {name: Example Cloud Co., country: DE}
     order: {items: [{chip: H200, quantity: 2, unit_price_usd: 30000}]}
 """
 

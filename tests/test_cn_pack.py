@@ -74,8 +74,8 @@ def test_cn_sources_are_prefixed_unique_and_used(pack: RulePack) -> None:
     for src in data["sources"]:
         assert src["id"].startswith("cn-"), src["id"]
         assert src["url"].startswith(("http://", "https://")), src["id"]
-        assert src["confidence"] in ("official", "reported", "uncertain"), src["id"]
-    cited = {sid for rule in _cn_rules(pack) for sid in rule.sources}
+        assert src["confidence"] in ("official", "analysis", "reported", "uncertain"), src["id"]
+    cited = {sid for rule in _cn_rules(pack) for sid in (*rule.sources, *rule.context_sources)}
     cited |= {sid for p in pack.parameters.values() if p.id.startswith("cn.")
               for v in p.values for sid in v.sources}
     unused = sorted(set(ids) - cited)
@@ -137,7 +137,11 @@ def test_reported_only_lists_exactly_the_unofficial_cn_findings(
         for finding in decision.findings:
             if finding.jurisdiction.value != "CN":
                 continue
-            official = any(s.confidence is Confidence.official for s in finding.sources)
+            rule = pack.rules_by_id[finding.rule].rule
+            # The claim is as strong as its weakest operative source known on the date.
+            official = rule.confidence is Confidence.official if rule.confidence else \
+                bool(finding.sources) and all(
+                    s.confidence is Confidence.official for s in finding.sources)
             assert (finding.rule in decision.reported_only) is (not official), (
                 result.name, finding.rule)
 

@@ -29,7 +29,14 @@ H200 = {"items": [{"chip": "H200", "quantity": 8, "unit_price_usd": 30000}]}
 def test_chain_of_derived_facts_blocks_china(minipack: RulePack) -> None:
     d = Evaluator(minipack).evaluate(case(buyer={"country": "CN"}, order=H200))
     assert d.verdict is Verdict.no_go
-    assert d.us.status.value == "presumption_of_denial"
+    # No name to screen: the Entity List rule (prohibited) is undecided, so the status is
+    # not the presumption of denial reached so far but undetermined.
+    assert d.us.status.value == "undetermined"
+    assert d.us.undecided_rules == ["US-EL-HIT"]
+    named = Evaluator(minipack).evaluate(
+        case(buyer={"country": "CN", "name": "Example Cloud Co."}, order=H200))
+    assert named.us.status.value == "presumption_of_denial"
+    assert named.us.undecided_rules == []
     assert d.items[0].eccn == "3A090.a"
     assert d.items[0].tpp == 15832.0
     lic = next(f for f in d.findings if f.rule == "US-LIC-CN")
@@ -44,7 +51,8 @@ def test_headquarters_alone_triggers_the_same_rule(minipack: RulePack) -> None:
 
 
 def test_rule_not_yet_in_force_does_not_fire(minipack: RulePack) -> None:
-    d = Evaluator(minipack).evaluate(case(as_of="2023-01-10", buyer={"country": "CN"}, order=H200))
+    d = Evaluator(minipack).evaluate(case(as_of="2023-01-10", buyer={
+        "country": "CN", "name": "Example Cloud Co."}, order=H200))
     assert d.findings == []
     assert d.items[0].eccn is None
     assert d.us.status.value == "not_controlled"

@@ -6,7 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from chipclear.decide.evaluate import Evaluator
 from chipclear.io.yamlload import load_file
+from chipclear.model.case import Case
 from chipclear.pack.schema import SCHEMAS, render, schema_for
 from jsonschema import Draft202012Validator
 
@@ -63,3 +65,20 @@ def test_the_case_schema_rejects_what_the_model_rejects() -> None:
     assert not validator.is_valid({**good, "colour": "red"})
     assert not validator.is_valid({"cases": [good], "extra": 1})
     assert not validator.is_valid({"id": "x", "buyer": {"kind": "alien"}})
+
+
+def test_decisions_validate_against_the_decision_schema(evaluator: Evaluator) -> None:
+    """The decision schema describes what chipclear writes, new fields and values included."""
+    schema = json.loads((ROOT / "rules" / "schema" / "decision.schema.json").read_text("utf-8"))
+    validator = Draft202012Validator(schema)
+    statuses = set()
+    for path in sorted((ROOT / "examples" / "cases").glob("*.yaml")):
+        data = load_file(path)
+        for raw in data.get("cases", [data]):
+            decision = evaluator.evaluate(Case.model_validate(raw))
+            dumped = decision.model_dump(mode="json")
+            errors = list(validator.iter_errors(dumped))
+            assert not errors, (path.name, [e.message for e in errors[:3]])
+            statuses.add(dumped["cn"]["status"])
+    assert "undetermined" in statuses  # the new enum value is in the schema and in use
+    assert "undetermined" in schema["$defs"]["UsStatus"]["enum"]

@@ -13,22 +13,28 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from chipclear.decide import alternatives, kleene
-from chipclear.decide.compile import CompiledPack, compile_pack, derived_value
+from chipclear.decide import alternatives, counterfactual, kleene
+from chipclear.decide.compile import CompiledPack, _engine_value, compile_pack, derived_value
 from chipclear.decide.runtime import Runtime
 from chipclear.model.case import Case
 from chipclear.model.decision import (
+    ChangeOption,
+    Classification,
     CnOutcome,
     ConditionItem,
+    ConditionToConfirm,
     Decision,
     DomesticAlternative,
     Finding,
+    Impact,
     ItemOutcome,
     ListHit,
     Missing,
+    Notice,
     RulePackRef,
     SourceRef,
     UsOutcome,
@@ -36,18 +42,20 @@ from chipclear.model.decision import (
 )
 from chipclear.pack import conditions as C
 from chipclear.pack.catalog import ChipFacts, facts_for_spec
-from chipclear.pack.facts import REGISTRY, Scope, engine_key, flatten_case, normalise
+from chipclear.pack.facts import REGISTRY, Kind, Scope, engine_key, flatten_case, normalise
 from chipclear.pack.loader import (
     CN_ORDER,
     US_ORDER,
     CnStatus,
     CompiledRule,
+    Owner,
+    Rule,
     RulePack,
     Severity,
     Text,
     UsStatus,
 )
-from chipclear.pack.sources import Confidence
+from chipclear.pack.sources import Confidence, weakest
 from chipclear.screening.match import ListMatch, screen
 
 CASE_IDX = -1
@@ -156,10 +164,6 @@ def prepare(case: Case, pack: RulePack, as_of: dt.date) -> Prepared:
     return Prepared(case, as_of, case_facts, chips, item_facts, rows, matches)
 
 
-def _worst(statuses: list[Any], order: list[Any]) -> Any:
-    return max(statuses, key=order.index)
-
-
 def _fact_case_path(path: str, idx: int) -> str:
     spec = REGISTRY[path]
     template = spec.case_path or path
@@ -213,47 +217,109 @@ class Evaluator:
 
         n_items = len(prep.item_facts)
         instances = {Scope.case: [CASE_IDX], Scope.item: list(range(n_items))}
+        params = compiled.params
         # Undecided rules, in stratum order, so derived facts inherit pending facts.
         pending: dict[tuple[str, int], frozenset[str]] = {}  # (derived key, idx) -> facts
+
+        def lookup_at(idx: int) -> kleene.DerivedLookup:
+            def lookup(test: C.DerivedTest) -> kleene.Truth:
+                scope = pack.derived_scopes.get(test.key, Scope.case)
+                at = idx if scope is Scope.item else CASE_IDX
+                have = derived[at].get(test.key, [])
+                want = None if test.values is None else [derived_value(v) for v in test.values]
+                if any(want is None or v in want for v in have):
+                    return kleene.TRUE
+                wait = pending.get((test.key, at))
+                return kleene.Truth(None, wait) if wait else kleene.FALSE
+            return lookup
+
         undecided: dict[str, dict[int, frozenset[str]]] = defaultdict(dict)
         for cr in compiled.rules:
             for idx in instances[cr.scope]:
                 if idx in fired.get(cr.rule.id, ()):
                     continue
-
-                def lookup(test: C.DerivedTest, idx: int = idx) -> kleene.Truth:
-                    scope = pack.derived_scopes.get(test.key, Scope.case)
-                    at = idx if scope is Scope.item else CASE_IDX
-                    have = derived[at].get(test.key, [])
-                    want = None if test.values is None else \
-                        [derived_value(v) for v in test.values]
-                    if any(want is None or v in want for v in have):
-                        return kleene.TRUE
-                    wait = pending.get((test.key, at))
-                    return kleene.Truth(None, wait) if wait else kleene.FALSE
-
-                truth = kleene.evaluate(cr.condition, prep.facts_for(idx), compiled.params, lookup)
+                truth = kleene.evaluate(cr.condition, prep.facts_for(idx), params, lookup_at(idx))
                 if truth.value is None:
                     undecided[cr.rule.id][idx] = truth.unknown
                     for key in cr.rule.then.derive:
                         pending[(key, idx)] = pending.get((key, idx), frozenset()) | truth.unknown
+        # With no order lines known, every item rule is still open.
+        no_items = [cr for cr in compiled.rules if cr.scope is Scope.item] if n_items == 0 else []
+        open_at: dict[int, list[CompiledRule]] = defaultdict(list)
+        for cr in compiled.rules:
+            for idx in undecided.get(cr.rule.id, {}):
+                open_at[idx].append(cr)
+
+        blocked = any(pack.rules_by_id[r].rule.severity is Severity.block for r in fired)
 
         def rules_at(idx: int) -> list[str]:
             return [rid for rid, idxs in fired.items() if idx in idxs or CASE_IDX in idxs]
 
-        # Statuses per item, then the worst over items and case-level rules.
+        # Statuses: the worst a fired rule set, unless an open rule could still set worse.
+        us_reached: list[UsStatus | None] = []
+        cn_reached: list[CnStatus | None] = []
+        for i in range(n_items):
+            thens = [pack.rules_by_id[r].rule.then for r in rules_at(i)]
+            us_reached.append(_worst_or_none([t.us_status for t in thens], US_ORDER))
+            cn_reached.append(_worst_or_none([t.cn_status for t in thens], CN_ORDER))
+        case_thens = [pack.rules_by_id[r].rule.then for r in rules_at(CASE_IDX)]
+        us_case = _worst_or_none([*us_reached, *(t.us_status for t in case_thens)], US_ORDER)
+        cn_case = _worst_or_none([*cn_reached, *(t.cn_status for t in case_thens)], CN_ORDER)
+        every_open = [cr for idx in sorted(open_at) for cr in open_at[idx]] + no_items
+
+        def could_worsen(rules: list[CompiledRule], us: UsStatus | None,
+                         cn: CnStatus | None) -> tuple[list[str], list[str]]:
+            """Open rules that could set a worse status than reached (beyond conditions)."""
+            us_open = {cr.rule.id for cr in rules
+                       if _worse(cr.rule.then.us_status, us, US_ORDER, collapse=True)}
+            cn_open = {cr.rule.id for cr in rules
+                       if _worse(cr.rule.then.cn_status, cn, CN_ORDER, collapse=True)}
+            return sorted(us_open), sorted(cn_open)
+
+        def shown(reached: Any, rules: list[CompiledRule], side: str, order: list[Any],
+                  open_ids: list[str], best: Any) -> Any:
+            """The status to report: undetermined, or the reached one raised to the
+            conditional step when a condition to confirm could set it."""
+            if open_ids:
+                return order[0].__class__("undetermined")
+            if blocked:  # a blocked deal has no conditions to confirm
+                return reached or best
+            raised = [getattr(cr.rule.then, side) for cr in rules
+                      if _worse(getattr(cr.rule.then, side), reached, order)]
+            return _worst_or_none([reached, *raised], order) or best
+
+        def impact(cr: CompiledRule, idx: int) -> Impact | None:
+            """The most firing this open rule could do to the outcome (None: nothing)."""
+            rule, then = cr.rule, cr.rule.then
+            if rule.severity is Severity.block:
+                return Impact.could_block
+            targets = [idx] if idx >= 0 else list(range(n_items))
+            if _worse(then.us_status, us_case, US_ORDER, True) or _worse(
+                    then.cn_status, cn_case, CN_ORDER, True) or any(
+                    _worse(then.us_status, us_reached[j], US_ORDER, True)
+                    or _worse(then.cn_status, cn_reached[j], CN_ORDER, True) for j in targets):
+                return Impact.could_change_status
+            if then.condition is not None or rule.severity is Severity.condition or \
+                    then.us_status is not None or then.cn_status is not None:
+                return Impact.condition_only
+            return None
+
         items: list[ItemOutcome] = []
         total_usd = 0.0
         usd_known = True
         shares: list[float] = []
+        bases: list[Text] = []
         for i, chip in enumerate(prep.chips):
             here = rules_at(i)
-            us_set = [pack.rules_by_id[r].rule.then.us_status for r in here]
-            cn_set = [pack.rules_by_id[r].rule.then.cn_status for r in here]
-            us_status = _worst([s for s in us_set if s] or [UsStatus.not_controlled], US_ORDER)
-            cn_status = _worst([s for s in cn_set if s] or [CnStatus.no_objection], CN_ORDER)
-            share_rules = [compiled.revenue_share[r] for r in here if r in compiled.revenue_share]
-            share = max(share_rules) if share_rules else None
+            item_open = open_at[i] + open_at[CASE_IDX]
+            us_open, cn_open = could_worsen(item_open, us_reached[i], cn_reached[i])
+            share_rules = sorted((compiled.revenue_share[r], r) for r in here
+                                 if r in compiled.revenue_share)
+            share = share_rules[-1][0] if share_rules else None
+            basis = pack.rules_by_id[share_rules[-1][1]].rule.then.revenue_share_basis \
+                if share_rules else None
+            if basis is not None and basis not in bases:
+                bases.append(basis)
             usd = None
             item = (prep.case.order.items or [])[i]
             if share is not None:
@@ -264,23 +330,21 @@ class Evaluator:
                 else:
                     usd_known = False
             eccns = sorted(str(v) for v in derived[i].get("eccn", []))
+            cls, reason = self._classification(i, derived[i], open_at[i], undecided)
             items.append(ItemOutcome(
                 index=i, chip=chip.id, chip_name=chip.name, eccn=eccns[0] if eccns else None,
+                classification=cls, classification_reason=reason,
                 tpp=chip.tpp, performance_density=chip.performance_density,
-                us_status=us_status, cn_status=cn_status, revenue_share_pct=share,
-                revenue_share_usd=usd, uncertain_figures=list(chip.uncertain_figures),
+                us_status=shown(us_reached[i], item_open, "us_status", US_ORDER, us_open,
+                                UsStatus.not_controlled),
+                cn_status=shown(cn_reached[i], item_open, "cn_status", CN_ORDER, cn_open,
+                                CnStatus.no_objection),
+                revenue_share_pct=share, revenue_share_usd=usd, revenue_share_basis=basis,
+                uncertain_figures=list(chip.uncertain_figures),
                 figure_sources=list(chip.figure_sources),
+                undecided_rules=sorted(set(us_open) | set(cn_open)),
             ))
-        case_rules = rules_at(CASE_IDX)
-        case_thens = [pack.rules_by_id[r].rule.then for r in case_rules]
-        us_all = [it.us_status for it in items] + [t.us_status for t in case_thens if t.us_status]
-        cn_all = [it.cn_status for it in items] + [t.cn_status for t in case_thens if t.cn_status]
-        us_outcome = UsOutcome(
-            status=_worst(us_all or [UsStatus.not_controlled], US_ORDER),
-            revenue_share_pct=max(shares) if shares else None,
-            revenue_share_usd=round(total_usd, 2) if shares and usd_known else None,
-        )
-        cn_outcome = CnOutcome(status=_worst(cn_all or [CnStatus.no_objection], CN_ORDER))
+        us_case_open, cn_case_open = could_worsen(every_open, us_case, cn_case)
 
         findings: list[Finding] = []
         conditions: list[ConditionItem] = []
@@ -296,31 +360,68 @@ class Evaluator:
                 continue
             first = idxs[0]
             view = {**derived[CASE_IDX], **derived[first]}
-            reasons = kleene.because(cr.condition, prep.facts_for(first), compiled.params, view)
+            reasons = kleene.because(cr.condition, prep.facts_for(first), params, view)
             parents = sorted({r for fid in used[rid] for r in derived_by.get(fid, ())})
+            known = [s for s in rule.sources if pack.sources[s].date <= prep.as_of]
+            context = [s for s in rule.context_sources if pack.sources[s].date <= prep.as_of]
+            later = [s for s in (*rule.sources, *rule.context_sources)
+                     if pack.sources[s].date > prep.as_of]
             findings.append(Finding(
                 rule=rid, jurisdiction=rule.jurisdiction, severity=rule.severity,
                 title=rule.title, summary=rule.summary,
                 items=[i for i in idxs if i >= 0],
-                sources=[_source_ref(pack, s) for s in rule.sources],
-                confidence=pack.confidence(rule.sources), because=reasons,
-                derived_from=parents, valid_from=rule.valid_from, valid_to=rule.valid_to,
+                sources=[_source_ref(pack, s) for s in known],
+                confidence=_claim_confidence(pack, rule, known),
+                context_sources=[_source_ref(pack, s) for s in context],
+                later_sources=[_source_ref(pack, s) for s in sorted(set(later), key=later.index)],
+                because=reasons, derived_from=parents, valid_from=rule.valid_from,
+                valid_to=rule.valid_to,
             ))
 
-        blocked = any(f.severity is Severity.block for f in findings) or any(
-            pack.rules_by_id[r].rule.severity is Severity.block for r in fired)
         missing: list[Missing] = []
+        optional: list[Missing] = []
+        to_confirm: list[ConditionToConfirm] = []
         if not blocked:
-            missing = self._missing(compiled, undecided, n_items, prep)
+            missing, optional, to_confirm = self._open_facts(
+                compiled, undecided, no_items, prep, impact)
         if blocked:
             verdict = Verdict.no_go
         elif missing:
             verdict = Verdict.needs_information
-        elif conditions or any(f.severity is Severity.condition for f in findings):
+        elif conditions or to_confirm or any(f.severity is Severity.condition for f in findings):
             verdict = Verdict.go_with_conditions
         else:
             verdict = Verdict.go
+        if blocked:  # no money flows on a blocked deal
+            items = [it.model_copy(update={"revenue_share_usd": None}) for it in items]
+        us_outcome = UsOutcome(
+            status=shown(us_case, every_open, "us_status", US_ORDER, us_case_open,
+                         UsStatus.not_controlled),
+            revenue_share_pct=max(shares) if shares else None,
+            revenue_share_usd=round(total_usd, 2) if shares and usd_known and not blocked
+            else None,
+            revenue_share_basis=bases, undecided_rules=us_case_open,
+        )
+        cn_outcome = CnOutcome(
+            status=shown(cn_case, every_open, "cn_status", CN_ORDER, cn_case_open,
+                         CnStatus.no_objection),
+            undecided_rules=cn_case_open)
+
+        changes: list[ChangeOption] = []
+        if blocked:
+            changes = self._lift_blocks(compiled, fired, derived, prep, lookup_at)
+        elif missing:
+            changes = self._settle(compiled, undecided, missing, prep, lookup_at, impact)
         uncertain = sorted({f"{it.chip}: {fig}" for it in items for fig in it.uncertain_figures})
+        horizon = pack.manifest.reviewed_until
+        warnings: list[Notice] = []
+        if horizon is not None and prep.as_of > horizon:
+            warnings.append(Notice(code="after_review_horizon", text=Text(
+                en=f"Decided for {prep.as_of}, after {horizon}, the date up to which this rule "
+                   "pack's sources were reviewed: rules may have changed since; check for newer "
+                   "measures.",
+                zh=f"判定日期{prep.as_of}晚于本规则包来源的审阅截止日{horizon}：此后规则可能已有变化，"
+                   "请核查是否有新的措施。")))
         return Decision(
             case_id=prep.case.id, as_of=prep.as_of, rule_pack=self.ref, verdict=verdict,
             us=us_outcome, cn=cn_outcome, items=items, findings=findings,
@@ -332,26 +433,165 @@ class Evaluator:
                 matched_name=m.matched_name, matched_on=m.matched_on, how=m.how, since=m.since,
                 reference=m.reference, sources=[_source_ref(pack, s) for s in m.sources],
             ) for fact, m in sorted(prep.matches.items())],
+            conditions_to_confirm=to_confirm, optional_facts=optional,
+            what_would_change=changes, reviewed_until=horizon, warnings=warnings,
         )
 
-    def _missing(self, compiled: CompiledPack, undecided: dict[str, dict[int, frozenset[str]]],
-                 n_items: int, prep: Prepared) -> list[Missing]:
-        """Facts that undecided rules able to change the outcome are waiting for."""
+    def _classification(self, idx: int, derived: dict[str, list[Any]],
+                        open_rules: list[CompiledRule],
+                        undecided: dict[str, dict[int, frozenset[str]]],
+                        ) -> tuple[Classification, str | None]:
+        """3A090.a, 3A090.b, not_3A090 (with the reason a rule derived) or undetermined."""
+        eccns = {str(v) for v in derived.get("eccn", [])}
+        for cls in (Classification.a, Classification.b):
+            if cls.value in eccns:
+                return cls, None
+        reasons = sorted(str(v) for v in derived.get("not_3a090", []))
+        if reasons:
+            return Classification.not_3a090, ", ".join(reasons)
+        waits = sorted({_fact_case_path(p, idx) for cr in open_rules
+                        if {"eccn", "not_3a090"} & set(cr.rule.then.derive)
+                        for p in undecided[cr.rule.id].get(idx, ())})
+        if waits:
+            return Classification.undetermined, "waits for " + ", ".join(waits)
+        return Classification.undetermined, "no classification rule applies"
+
+    def _open_facts(
+        self, compiled: CompiledPack, undecided: dict[str, dict[int, frozenset[str]]],
+        no_items: list[CompiledRule], prep: Prepared,
+        impact: Callable[[CompiledRule, int], Impact | None],
+    ) -> tuple[list[Missing], list[Missing], list[ConditionToConfirm]]:
+        """Facts open rules wait for, split into decisive (missing) and condition-only ones.
+
+        A fact is decisive when an open rule waiting for it could block or change a status;
+        a precondition (``requires``) is always decisive, as it opens or closes a path.
+        """
         needs: dict[str, set[str]] = defaultdict(set)
+        level: dict[str, Impact] = {}
+
+        def note(path: str, rid: str, how: Impact) -> None:
+            needs[path].add(rid)
+            if path not in level or _IMPACT_ORDER.index(how) < _IMPACT_ORDER.index(level[path]):
+                level[path] = how
+
+        confirm: dict[str, tuple[Text, list[str], set[str]]] = {}
         for cr in compiled.rules:
-            if not _matters(cr):
-                continue
             for idx, paths in undecided.get(cr.rule.id, {}).items():
-                for path in paths:
-                    needs[_fact_case_path(path, idx)].add(cr.rule.id)
-        if n_items == 0 and any(cr.scope is Scope.item and _matters(cr) for cr in compiled.rules):
-            needs["order.items"].update(
-                cr.rule.id for cr in compiled.rules if cr.scope is Scope.item and _matters(cr))
-        out = []
-        for path in sorted(needs):
-            out.append(Missing(fact=path, question=self._question(path),
-                               rules=sorted(needs[path])))
+                how = impact(cr, idx)
+                if how is None:
+                    continue
+                required = {t.path for t in C.fact_tests(cr.requirement)} \
+                    if cr.requirement is not None else set()
+                for path in sorted(paths):
+                    step = Impact.could_change_status if how is Impact.condition_only and \
+                        path in required else how
+                    note(_fact_case_path(path, idx), cr.rule.id, step)
+                if how is Impact.condition_only:
+                    text = cr.rule.then.condition or cr.rule.title
+                    _, tests, facts = confirm.setdefault(cr.rule.id, (text, [], set()))
+                    for line in kleene.open_tests(cr.condition, prep.facts_for(idx),
+                                                  compiled.params):
+                        if line not in tests:
+                            tests.append(line)
+                    facts.update(_fact_case_path(p, idx) for p in paths)
+        for cr in no_items:
+            how = impact(cr, -1)
+            if how is not None:
+                note("order.items", cr.rule.id, how)
+        missing, optional = [], []
+        for path in sorted(needs, key=lambda p: (_IMPACT_ORDER.index(level[p]),
+                                                 list(Owner).index(self._owner(p)), p)):
+            entry = Missing(fact=path, question=self._question(path), rules=sorted(needs[path]),
+                            owner=self._owner(path), impact=level[path])
+            (optional if level[path] is Impact.condition_only else missing).append(entry)
+        decisive = {m.fact for m in missing}
+        to_confirm = [
+            ConditionToConfirm(rule=rid, text=text, applies_if=tests, facts=sorted(facts))
+            for rid, (text, tests, facts) in confirm.items()
+            if not facts <= decisive or not tests  # else it waits on decisive facts alone
+        ]
+        return missing, optional, to_confirm
+
+    def _lift_blocks(self, compiled: CompiledPack, fired: dict[str, set[int]],
+                     derived: dict[int, dict[str, list[Any]]], prep: Prepared,
+                     lookup_at: Callable[[int], kleene.DerivedLookup]) -> list[ChangeOption]:
+        """For each fired blocking rule, the smallest changes of facts that would lift it."""
+        pack = self.pack
+        by_rule = {cr.rule.id: cr for cr in compiled.rules}
+
+        def lifter(idx: int) -> counterfactual.Lifter:
+            def lift_derived(test: C.DerivedTest) -> counterfactual.Alternatives:
+                scope = pack.derived_scopes.get(test.key, Scope.case)
+                at = idx if scope is Scope.item else CASE_IDX
+                want = None if test.values is None else [derived_value(v) for v in test.values]
+                sources = [cr for cr in compiled.rules if at in fired.get(cr.rule.id, ())
+                           and test.key in cr.rule.then.derive
+                           and (want is None or derived_value(cr.rule.then.derive[test.key])
+                                in want)]
+                return counterfactual._product(
+                    [lifter(at).falsify(cr.condition) for cr in sources])
+            return counterfactual.Lifter(prep.facts_for(idx), compiled.params, lookup_at(idx),
+                                         lift_derived)
+
+        out: list[ChangeOption] = []
+        for cr in compiled.rules:
+            rid = cr.rule.id
+            if rid not in fired or cr.rule.severity is not Severity.block:
+                continue
+            first = sorted(fired[rid])[0]
+            lines = counterfactual.lines(lifter(first).falsify(by_rule[rid].condition))
+            out.append(ChangeOption(subject=rid, kind="block", changes=lines))
         return out
+
+    def _settle(self, compiled: CompiledPack, undecided: dict[str, dict[int, frozenset[str]]],
+                missing: list[Missing], prep: Prepared,
+                lookup_at: Callable[[int], kleene.DerivedLookup],
+                impact: Callable[[CompiledRule, int], Impact | None]) -> list[ChangeOption]:
+        """For each decisive fact, which answers apply or rule out the rules waiting for it."""
+        wanted = {m.fact for m in missing}
+        lines: dict[str, list[str]] = defaultdict(list)
+        for cr in compiled.rules:
+            for idx, paths in undecided.get(cr.rule.id, {}).items():
+                how = impact(cr, idx)
+                if how not in (Impact.could_block, Impact.could_change_status):
+                    continue
+                facts = prep.facts_for(idx)
+                for path in sorted(paths):
+                    case_path = _fact_case_path(path, idx)
+                    if case_path not in wanted:
+                        continue
+                    for test in C.fact_tests(cr.condition):
+                        if test.path != path:
+                            continue
+                        for negate in (False, True):
+                            value = _witness(test, compiled.params, negate)
+                            if value is None:
+                                continue
+                            truth = kleene.evaluate(cr.condition, {**facts, path: value},
+                                                    compiled.params, lookup_at(idx)).value
+                            effect = {True: f"{cr.rule.id} applies"
+                                      + (" (block)" if how is Impact.could_block else ""),
+                                      False: f"rules out {cr.rule.id}",
+                                      None: f"{cr.rule.id} then waits for other facts"}[truth]
+                            label = f"{path} = {kleene._show(path, value)}" \
+                                if REGISTRY[path].kind in (Kind.boolean, Kind.choice) else \
+                                kleene.describe(test, compiled.params, negate)
+                            line = f"{label}: {effect}"
+                            if line not in lines[case_path]:
+                                lines[case_path].append(line)
+        out = []
+        for m in missing:
+            found = lines.get(m.fact, [])
+            settled = [line for line in found if not line.endswith("waits for other facts")]
+            if found:
+                out.append(ChangeOption(subject=m.fact, kind="fact",
+                                        changes=(settled or found)[:8]))
+        return out
+
+    def _owner(self, case_path: str) -> Owner:
+        q = self.pack.questions.get(_generic_path(case_path)) or \
+            self.pack.questions.get(case_path)
+        return q.owner if q is not None else Owner.buyer
 
     def _question(self, case_path: str) -> Text:
         generic = _generic_path(case_path)
@@ -361,11 +601,63 @@ class Evaluator:
         return Text(en=f"Please provide {case_path}.", zh=f"请提供 {case_path}。")
 
 
-def _matters(cr: CompiledRule) -> bool:
-    """Whether a rule can change the outcome (an info-only rule cannot)."""
-    then = cr.rule.then
-    return bool(cr.rule.severity is not Severity.info or then.us_status or then.cn_status
-                or then.revenue_share_pct is not None or then.condition is not None)
+_IMPACT_ORDER = list(Impact)
+
+
+def _worst_or_none(statuses: Iterable[Any], order: list[Any]) -> Any:
+    present = [s for s in statuses if s is not None]
+    return max(present, key=order.index) if present else None
+
+
+def _worse(status: Any, reached: Any, order: list[Any], collapse: bool = False) -> bool:
+    """Whether a rule's status would be worse than the one reached (none reached: the best).
+
+    With ``collapse``, the best step and the conditional step (allowed, subject to
+    conditions) count as one: the difference between them is a checklist item.
+    """
+    if status is None:
+        return False
+
+    def rank(s: Any) -> int:
+        i = order.index(s if s is not None else order[0])
+        return 0 if collapse and i <= 1 else i
+
+    return rank(status) > rank(reached)
+
+
+def _claim_confidence(pack: RulePack, rule: Rule, known_sources: list[str]) -> Confidence:
+    """The rule's stated confidence, else the weakest of its operative sources known then."""
+    if rule.confidence is not None:
+        return rule.confidence if known_sources else weakest([rule.confidence,
+                                                              Confidence.uncertain])
+    return pack.confidence(known_sources)
+
+
+def _witness(test: C.FactTest, params: Mapping[str, Any], negate: bool) -> Any:
+    """An engine value for which the test holds (or, negated, fails); None if none is simple."""
+    spec = REGISTRY[test.path]
+    vals = test.value if isinstance(test.value, tuple) else (test.value,)
+    engine = [_engine_value(test.path, kleene.resolve(v, params)) for v in vals]
+    if test.op == "nonempty":
+        return "" if negate else "stated"
+    if spec.kind is Kind.boolean:
+        holds = engine[0] if test.op == "eq" else not engine[0]
+        return (not holds) if negate else holds
+    if test.op in ("in", "not_in", "eq", "ne"):
+        inside = (test.op in ("in", "eq")) != negate
+        if inside:
+            return engine[0]
+        if spec.kind is Kind.choice:
+            rest = [c for c in spec.choices if c not in engine]
+            return rest[0] if rest else None
+        if spec.kind in (Kind.number, Kind.date):
+            return max(engine) + 1
+        return None
+    t = engine[0]
+    step = 1.0
+    holds_at = {"gt": t + step, "gte": t, "lt": t - step, "lte": t}[test.op]
+    fails_at = {"gt": t, "gte": t - step, "lt": t, "lte": t + step}[test.op]
+    return fails_at if negate else holds_at
 
 
 def _generic_path(case_path: str) -> str:

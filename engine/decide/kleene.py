@@ -167,3 +167,39 @@ def _show_plain(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def describe(test: C.FactTest, params: Mapping[str, Any], negate: bool = False) -> str:
+    """A fact test in words, e.g. ``buyer.country in [CN, MO]`` or ``chip.tpp ≥ 4800``."""
+    if test.op == "nonempty":
+        return f"{test.path} is empty" if negate else f"{test.path} is given"
+    if test.op in ("eq", "ne") and isinstance(test.value, bool):
+        holds = test.value if test.op == "eq" else not test.value
+        return f"{test.path} = {_show(test.path, holds != negate)}"
+    vals = test.value if isinstance(test.value, tuple) else (test.value,)
+    shown = [_show(test.path, _engine_value(test.path, resolve(v, params))) for v in vals]
+    text = "[" + ", ".join(shown) + "]" if isinstance(test.value, tuple) else shown[0]
+    op = _NEGATED[test.op] if negate else test.op
+    return f"{test.path} {_SYMBOL[op]} {text}"
+
+
+def open_tests(cond: C.Condition, facts: Mapping[str, Any], params: Mapping[str, Any],
+               negate: bool = False) -> list[str]:
+    """The fact tests of a condition still open for lack of facts, as the condition needs them.
+
+    Under ``not`` a test is shown negated, so each line reads as what must hold.
+    """
+    if isinstance(cond, C.FactTest):
+        if cond.path in facts:
+            return []
+        return [describe(cond, params, negate)]
+    if isinstance(cond, C.Not):
+        return open_tests(cond.item, facts, params, not negate)
+    if isinstance(cond, C.All | C.AnyOf):
+        lines: list[str] = []
+        for item in cond.items:
+            for line in open_tests(item, facts, params, negate):
+                if line not in lines:
+                    lines.append(line)
+        return lines
+    return []

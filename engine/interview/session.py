@@ -34,7 +34,7 @@ from chipclear.errors import EngineFailure, Location, UserInputError
 from chipclear.io.caseio import describe, read_file
 from chipclear.io.render import markdown, to_json
 from chipclear.model.case import BIT_LENGTH, Case
-from chipclear.model.decision import Decision, Finding, SourceRef
+from chipclear.model.decision import Decision, Finding, Missing, SourceRef
 from chipclear.pack import conditions as C
 from chipclear.pack.facts import REGISTRY, Kind, Scope
 from chipclear.pack.loader import CompiledRule, InputType, Question, RulePack, Severity, Text
@@ -195,6 +195,8 @@ class QuestionView:
     blocking: bool
     item: int | None = None
     item_label: str | None = None
+    #: Only conditions to confirm wait for it: worth answering, never decisive.
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -235,6 +237,7 @@ class Explanation:
 class _Candidate:
     path: str
     rules: set[str] = field(default_factory=set)
+    optional: bool = True  # only conditions to confirm wait for it
 
 
 # --------------------------------------------------------------------------------------
@@ -508,21 +511,28 @@ class Interview:
             return [p for p in WORKLOAD if get_path(self.data, p) is None]
         return [fact] if self._answerable(fact) else []
 
+    def _open(self) -> list[Missing]:
+        """Decisive facts, then the optional ones only conditions to confirm wait for."""
+        return [*self.decision.missing, *self.decision.optional_facts]
+
     def _candidates(self) -> list[_Candidate]:
         found: dict[str, _Candidate] = {}
-        for m in self.decision.missing:
+        decisive = {m.fact for m in self.decision.missing}
+        for m in self._open():
             for path in self._targets(m.fact):
                 if path in self.unknown or (
                         path != "order.items" and get_path(self.data, path) is not None):
                     continue
-                found.setdefault(path, _Candidate(path)).rules.update(m.rules)
+                cand = found.setdefault(path, _Candidate(path))
+                cand.rules.update(m.rules)
+                cand.optional = cand.optional and m.fact not in decisive
         return sorted(found.values(), key=self._priority)
 
-    def _priority(self, c: _Candidate) -> tuple[int, int, int, int, str]:
+    def _priority(self, c: _Candidate) -> tuple[int, int, int, int, int, str]:
         first = FIRST.index(c.path) if c.path in FIRST else len(FIRST)
         block = 0 if any(self._severity(r) is Severity.block for r in c.rules) else 1
         bank = self._bank_order.get(generic(c.path), len(self._bank_order))
-        return first, block, -len(c.rules), bank, c.path
+        return first, int(c.optional), block, -len(c.rules), bank, c.path
 
     def _severity(self, rule_id: str) -> Severity | None:
         cr = self.pack.rules_by_id.get(rule_id)
@@ -532,25 +542,27 @@ class Interview:
         """The most useful question now, or None when nothing the user can answer is missing."""
         with self._lock:
             cands = self._candidates()
-            return self.view(cands[0].path, cands[0].rules) if cands else None
+            return self.view(cands[0].path, cands[0].rules, cands[0].optional) \
+                if cands else None
 
     def pending(self) -> list[QuestionView]:
         """Every question still worth asking, most useful first."""
         with self._lock:
-            return [self.view(c.path, c.rules) for c in self._candidates()]
+            return [self.view(c.path, c.rules, c.optional) for c in self._candidates()]
 
     def open_facts(self) -> list[str]:
         """Missing facts that will not be asked: answered "don't know" or not answerable here."""
         with self._lock:
             asked = {c.path for c in self._candidates()}
             out: list[str] = []
-            for m in self.decision.missing:
+            for m in self._open():
                 targets = self._targets(m.fact)
                 if not targets or not any(t in asked for t in targets):
                     out.append(m.fact)
             return out
 
-    def view(self, fact: str, rules: set[str] | None = None) -> QuestionView:
+    def view(self, fact: str, rules: set[str] | None = None,
+             optional: bool = False) -> QuestionView:
         """A question for any fact path, with why it is asked (the rules) and their sources."""
         rules = rules if rules is not None else self._rules_waiting(fact)
         q = self.question_for(fact)
@@ -580,11 +592,12 @@ class Interview:
             fact=fact, text=text, help=q.help if q else None, input=kind,
             unit=q.unit if q else None, choices=choices, rules=tuple(ordered),
             rule_titles=titles, why=_why(ordered, titles, blocking), sources=tuple(
-                sources.values()), blocking=blocking, item=idx, item_label=label)
+                sources.values()), blocking=blocking, item=idx, item_label=label,
+            optional=optional)
 
     def _rules_waiting(self, fact: str) -> set[str]:
         rules: set[str] = set()
-        for m in self.decision.missing:
+        for m in self._open():
             if fact in self._targets(m.fact) or m.fact == fact:
                 rules.update(m.rules)
         return rules
@@ -604,7 +617,7 @@ class Interview:
                     out.update(_case_paths(head, where))
             for rid in self._ancestors(f.derived_from):
                 out.update(self._rule_paths(self.pack.rules_by_id[rid], where))
-        for m in d.missing:
+        for m in self._open():
             out.add(m.fact)
             for rid in m.rules:
                 cr = self.pack.rules_by_id.get(rid)

@@ -172,12 +172,33 @@ class VendorAttestation(_Strict):
     no_unreasonable_supply_cutoff: bool | None = None
 
 
+class Certification(StrEnum):
+    """An exporter's answer to a certification: more than yes or no."""
+
+    certified = "certified"
+    not_yet = "not_yet"  # can and will certify; a to-do
+    cannot = "cannot"  # cannot certify: the path that needs it is closed
+
+
 class ExporterCertifications(_Strict):
-    us_supply_sufficient: bool | None = None
-    china_volume_within_cap: bool | None = None
-    third_party_testing_in_us: bool | None = None
-    kyc_and_remote_access_screening: bool | None = None
-    no_prohibited_end_use: bool | None = None
+    """The certifications the January 2026 case-by-case path requires of the exporter.
+
+    ``true`` reads as ``certified`` and ``false`` as ``not_yet`` (what they meant before
+    the three answers existed); state ``cannot`` when the exporter cannot certify.
+    """
+
+    us_supply_sufficient: Certification | None = None
+    china_volume_within_cap: Certification | None = None
+    third_party_testing_in_us: Certification | None = None
+    kyc_and_remote_access_screening: Certification | None = None
+    no_prohibited_end_use: Certification | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _from_bool(cls, value: object) -> object:
+        if isinstance(value, bool):
+            return Certification.certified if value else Certification.not_yet
+        return value
 
 
 class ImportApproval(StrEnum):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from chipclear.pack.loader import CnStatus, Jurisdiction, Severity, Text, UsStatus
+from chipclear.pack.loader import CnStatus, Jurisdiction, Owner, Severity, Text, UsStatus
 from chipclear.pack.sources import Confidence
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,14 +29,40 @@ class RulePackRef(_Model):
     sha256: str
 
 
+class Impact(StrEnum):
+    """What answering a missing fact could do, most serious first."""
+
+    could_block = "could_block"
+    could_change_status = "could_change_status"
+    condition_only = "condition_only"
+
+
+class Classification(StrEnum):
+    """An item's 3A090 classification; ``undetermined`` while a classifying rule waits."""
+
+    a = "3A090.a"
+    b = "3A090.b"
+    not_3a090 = "not_3A090"
+    undetermined = "undetermined"
+
+
+_UNDECIDED_DOC = ("Rules still undecided that could set a worse status than the one reached; "
+                  "while any is listed the status is `undetermined`.")
+_BASIS_DOC = ("What the dollar amount estimates (stated by the rule pack); amounts are "
+              "estimates, never shown once a block fired.")
+
+
 class UsOutcome(_Model):
     status: UsStatus
     revenue_share_pct: float | None = None
     revenue_share_usd: float | None = None
+    revenue_share_basis: list[Text] = Field(default_factory=list, description=_BASIS_DOC)
+    undecided_rules: list[str] = Field(default_factory=list, description=_UNDECIDED_DOC)
 
 
 class CnOutcome(_Model):
     status: CnStatus
+    undecided_rules: list[str] = Field(default_factory=list, description=_UNDECIDED_DOC)
 
 
 class ItemOutcome(_Model):
@@ -44,14 +70,20 @@ class ItemOutcome(_Model):
     chip: str
     chip_name: str
     eccn: str | None
+    classification: Classification = Classification.undetermined
+    classification_reason: str | None = Field(
+        None, description="For not_3A090, why (e.g. below_thresholds, note_2); for "
+                          "undetermined, what it waits for.")
     tpp: float | None
     performance_density: float | None
     us_status: UsStatus
     cn_status: CnStatus
     revenue_share_pct: float | None = None
     revenue_share_usd: float | None = None
+    revenue_share_basis: Text | None = Field(None, description=_BASIS_DOC)
     uncertain_figures: list[str] = Field(default_factory=list)
     figure_sources: list[str] = Field(default_factory=list)
+    undecided_rules: list[str] = Field(default_factory=list, description=_UNDECIDED_DOC)
 
 
 class SourceRef(_Model):
@@ -71,6 +103,11 @@ class Finding(_Model):
     items: list[int] = Field(default_factory=list, description="Order lines it concerns.")
     sources: list[SourceRef]
     confidence: Confidence
+    context_sources: list[SourceRef] = Field(
+        default_factory=list, description="Cited for background; the claim does not rest on them.")
+    later_sources: list[SourceRef] = Field(
+        default_factory=list, description="Published after the decision's as_of: not known on "
+                                          "that date, so not counted as support.")
     because: list[str]
     derived_from: list[str] = Field(default_factory=list, description="Rules whose facts it used.")
     valid_from: dt.date
@@ -86,6 +123,33 @@ class Missing(_Model):
     fact: str
     question: Text
     rules: list[str]
+    owner: Owner = Field(Owner.buyer, description="Who can answer it.")
+    impact: Impact = Field(Impact.could_change_status,
+                           description="The most an answer could do to the outcome.")
+
+
+class ConditionToConfirm(_Model):
+    """A checklist entry that applies only if a fact not yet known turns out so."""
+
+    rule: str
+    text: Text
+    applies_if: list[str] = Field(description="The tests still open, e.g. "
+                                              "use.data.personal_information = true.")
+    facts: list[str]
+
+
+class ChangeOption(_Model):
+    """What would lift one blocking finding, or settle one decisive fact."""
+
+    subject: str = Field(description="A blocking rule id, or a missing fact path.")
+    kind: str = Field(description="block (a fired blocking rule) or fact (a decisive fact).")
+    changes: list[str] = Field(description="Each line one smallest change, e.g. "
+                                           "'buyer.country not in [CN, MO, HK]'.")
+
+
+class Notice(_Model):
+    code: str
+    text: Text
 
 
 class AlternativeCheck(_Model):
@@ -130,7 +194,8 @@ class Decision(_Model):
     items: list[ItemOutcome]
     findings: list[Finding]
     conditions: list[ConditionItem]
-    missing: list[Missing]
+    missing: list[Missing] = Field(description="Decisive facts only (impact could_block or "
+                                               "could_change_status): the needs_information.")
     domestic_alternatives: list[DomesticAlternative] = Field(default_factory=list)
     reported_only: list[str] = Field(
         default_factory=list, description="Findings whose sources are press reports or uncertain."
@@ -138,3 +203,15 @@ class Decision(_Model):
     uncertain_figures: list[str] = Field(default_factory=list)
     list_matches: list[ListHit] = Field(
         default_factory=list, description="Screening-list entries the buyer's names matched.")
+    conditions_to_confirm: list[ConditionToConfirm] = Field(
+        default_factory=list, description="Checklist entries that apply only if an unknown fact "
+                                          "turns out so; never on their own needs_information.")
+    optional_facts: list[Missing] = Field(
+        default_factory=list, description="Facts only conditions to confirm wait for "
+                                          "(impact condition_only): worth asking, not decisive.")
+    what_would_change: list[ChangeOption] = Field(
+        default_factory=list, description="For no_go and needs_information: per blocking "
+                                          "finding and decisive fact, the smallest changes.")
+    reviewed_until: dt.date | None = Field(
+        None, description="The rule pack's sources were reviewed up to this date.")
+    warnings: list[Notice] = Field(default_factory=list)

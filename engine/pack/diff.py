@@ -71,12 +71,15 @@ def _rule_view(cr: CompiledRule) -> dict[str, Any]:
         "valid_from": r.valid_from.isoformat(),
         "valid_to": r.valid_to.isoformat() if r.valid_to else None,
         "sources": list(r.sources),
+        "context_sources": list(r.context_sources),
+        "confidence": r.confidence.value if r.confidence else None,
         "summary.en": r.summary.en if r.summary else None,
         "summary.zh": r.summary.zh if r.summary else None,
         "silent": r.silent,
         "when": C.to_data(cr.condition),
     }
-    for key in ("us_status", "cn_status", "revenue_share_pct", "derive", "condition"):
+    for key in ("us_status", "cn_status", "revenue_share_pct", "revenue_share_basis", "derive",
+                "condition"):
         view[f"then.{key}"] = then.get(key)
     return view
 

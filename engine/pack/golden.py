@@ -16,7 +16,7 @@ from chipclear.decide.evaluate import Evaluator
 from chipclear.errors import Location
 from chipclear.io.yamlload import load_file, locate
 from chipclear.model.case import Case
-from chipclear.model.decision import Decision, Verdict
+from chipclear.model.decision import Classification, Decision, Verdict
 from chipclear.pack.loader import CnStatus, RulePack, UsStatus
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,6 +27,7 @@ class _Strict(BaseModel):
 
 class ItemExpect(_Strict):
     eccn: str | None = None
+    classification: Classification | None = None
     us_status: UsStatus | None = None
     cn_status: CnStatus | None = None
     revenue_share_pct: float | None = None
@@ -42,6 +43,13 @@ class Expect(_Strict):
     not_findings: list[str] = Field(default_factory=list, description="Rules that must not.")
     conditions: list[str] = Field(default_factory=list, description="Rules in the checklist.")
     missing: list[str] = Field(default_factory=list, description="Facts that must be missing.")
+    not_missing: list[str] = Field(
+        default_factory=list, description="Facts that must not be missing (not decisive).")
+    optional: list[str] = Field(
+        default_factory=list, description="Facts that must be asked as optional: only "
+                                          "conditions to confirm wait for them.")
+    to_confirm: list[str] = Field(
+        default_factory=list, description="Rules that must be listed as conditions to confirm.")
     items: list[ItemExpect] = Field(default_factory=list)
     weak_justification: bool | None = Field(
         None, description="Whether a rule deriving weak_justification: true must fire.")
@@ -119,10 +127,23 @@ def check(decision: Decision, expect: Expect, pack: RulePack) -> list[str]:
     for fact in expect.missing:
         if fact not in missing:
             problems.append(f"{fact} not reported missing (missing: {', '.join(sorted(missing))})")
+    for fact in expect.not_missing:
+        if fact in missing:
+            problems.append(f"{fact} reported missing but is not decisive")
+    optional = {m.fact for m in decision.optional_facts}
+    for fact in expect.optional:
+        if fact not in optional:
+            problems.append(f"{fact} not asked as optional "
+                            f"(optional: {', '.join(sorted(optional))})")
+    confirm = {c.rule for c in decision.conditions_to_confirm}
+    for rule in expect.to_confirm:
+        if rule not in confirm:
+            problems.append(f"{rule} not listed as a condition to confirm")
     if expect.items and len(expect.items) != len(decision.items):
         problems.append(f"{len(decision.items)} items, expected {len(expect.items)}")
     for i, (got, want) in enumerate(zip(decision.items, expect.items, strict=False)):
         same(f"items[{i}].eccn", got.eccn, want.eccn)
+        same(f"items[{i}].classification", got.classification, want.classification)
         same(f"items[{i}].us_status", got.us_status, want.us_status)
         same(f"items[{i}].cn_status", got.cn_status, want.cn_status)
         same(f"items[{i}].revenue_share_pct", got.revenue_share_pct, want.revenue_share_pct)

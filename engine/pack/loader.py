@@ -22,7 +22,7 @@ from chipclear.io.yamlload import load_file, locate
 from chipclear.pack import conditions as C
 from chipclear.pack.catalog import Catalog, CatalogFile
 from chipclear.pack.facts import REGISTRY, Kind, Scope
-from chipclear.pack.sources import Confidence, Source, SourceFile, SourceId
+from chipclear.pack.sources import Confidence, Source, SourceFile, SourceId, weakest
 from chipclear.screening.match import ScreeningList, parse_list
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -50,22 +50,33 @@ class Severity(StrEnum):
 
 
 class UsStatus(StrEnum):
+    """US status, best to worst; ``undetermined`` is a decision's answer, never a rule's."""
+
     not_controlled = "not_controlled"
     licence_exception = "licence_exception"
     licence_required = "licence_required"
     presumption_of_denial = "presumption_of_denial"
     prohibited = "prohibited"
+    undetermined = "undetermined"
 
 
 class CnStatus(StrEnum):
+    """Chinese regulator's status, best to worst; ``undetermined`` as for UsStatus."""
+
     no_objection = "no_objection"
     conditions = "conditions"
     approval_required = "approval_required"
     prohibited = "prohibited"
+    undetermined = "undetermined"
 
 
-US_ORDER = list(UsStatus)
-CN_ORDER = list(CnStatus)
+#: Statuses a rule may set, best to worst (``undetermined`` is not on the scale).
+US_ORDER = [s for s in UsStatus if s is not UsStatus.undetermined]
+CN_ORDER = [s for s in CnStatus if s is not CnStatus.undetermined]
+#: The step of each scale that means "allowed, subject to conditions": a rule that only
+#: raises a status this far adds checklist items, it does not change what may be done.
+US_CONDITIONAL = UsStatus.licence_exception
+CN_CONDITIONAL = CnStatus.conditions
 
 RuleId = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]*(-[A-Z0-9.]+)+$", max_length=60)]
 DeriveValue = str | bool | float | int
@@ -110,7 +121,17 @@ class Then(_Strict):
     us_status: UsStatus | None = None
     cn_status: CnStatus | None = None
     revenue_share_pct: float | dict[str, str] | None = None
+    revenue_share_basis: Text | None = Field(
+        None, description="What the dollar figure of the share is an estimate of, e.g. the "
+                          "customs value at US import.")
     condition: Text | None = None
+
+    @model_validator(mode="after")
+    def _no_undetermined(self) -> Then:
+        if self.us_status is UsStatus.undetermined or self.cn_status is CnStatus.undetermined:
+            raise ValueError("'undetermined' is what a decision says while a rule is undecided; "
+                             "a rule sets a definite status")
+        return self
 
 
 class Rule(_Strict):
@@ -121,9 +142,20 @@ class Rule(_Strict):
     valid_from: dt.date
     valid_to: dt.date | None = Field(None, description="First day the rule no longer applies.")
     sources: list[SourceId] = Field(min_length=1)
+    context_sources: list[SourceId] = Field(
+        default_factory=list,
+        description="Sources cited for background only; the claim rests on `sources`.")
+    confidence: Confidence | None = Field(
+        None, description="Confidence of the claim the rule rests on; without it, the weakest "
+                          "of its (operative) sources.")
     summary: Text | None = None
     silent: bool = Field(False, description="Derives facts only; not shown as a finding.")
     when: Any
+    requires: list[Any] = Field(
+        default_factory=list,
+        description="Preconditions of the path (case-fact tests). All must hold for the rule to "
+                    "fire; a false one closes the path (another rule states what follows), an "
+                    "unknown one is a decisive missing fact.")
     then: Then = Field(default_factory=Then)
 
     @model_validator(mode="after")
@@ -164,8 +196,18 @@ class InputType(StrEnum):
     country = "country"
 
 
+class Owner(StrEnum):
+    """Who can answer a question: whom an officer sends it to."""
+
+    buyer = "buyer"
+    exporter = "exporter"
+    vendor = "vendor"
+    regulator = "regulator"
+
+
 class Question(_Strict):
     fact: str
+    owner: Owner = Owner.buyer
     text: Text
     help: Text | None = None
     input: InputType
@@ -186,6 +228,9 @@ class Manifest(_Strict):
     entity_list: str = "lists/entity_list.yaml"
     approved_customers: str = "lists/approved_customers.yaml"
     questions: str = "questions.yaml"
+    reviewed_until: dt.date | None = Field(
+        None, description="Date up to which the pack's sources were reviewed; a decision "
+                          "dated later warns that newer measures may apply.")
 
 
 @dataclass(frozen=True)
@@ -197,6 +242,8 @@ class CompiledRule:
     condition: C.Condition
     scope: Scope
     location: Location
+    #: The rule's ``requires`` as one condition (already joined into ``condition``).
+    requirement: C.Condition | None = None
 
 
 @dataclass
@@ -219,12 +266,10 @@ class RulePack:
         return {r.rule.id: r for r in self.rules}
 
     def confidence(self, source_ids: list[str]) -> Confidence:
-        """The strongest confidence among a rule's sources: a finding rests on its best source."""
-        levels = {self.sources[s].confidence for s in source_ids if s in self.sources}
-        for level in (Confidence.official, Confidence.reported):
-            if level in levels:
-                return level
-        return Confidence.uncertain
+        """The weakest confidence among the operative sources: a claim is as good as its
+        weakest support (none known: uncertain)."""
+        levels = [self.sources[s].confidence for s in source_ids if s in self.sources]
+        return weakest(levels) if levels else Confidence.uncertain
 
 
 def _validate(model: type[BaseModel], data: Any, path: Path) -> Any:
@@ -345,12 +390,15 @@ def load_pack(root: Path) -> RulePack:
                                     f"module {module}: applies_when: {exc}") from None
         for i, rule in enumerate(rfile.rules):
             check_sources(rule.sources, data, ["rules", i, "sources"], root / rules_rel)
+            check_sources(rule.context_sources, data, ["rules", i, "context_sources"],
+                          root / rules_rel)
             rule_entries.append((rule, module, data, i, root / rules_rel))
 
     compiled: list[CompiledRule] = []
     seen: dict[str, Location] = {}
     derived_scopes: dict[str, Scope] = {}
     pending: list[tuple[Rule, str, C.Condition, Location, Any, int, Path]] = []
+    requirements: dict[str, C.Condition | None] = {}
     for rule, module, data, i, path in rule_entries:
         where = _rule_location(data, i, path)
         if rule.id in seen:
@@ -362,6 +410,19 @@ def load_pack(root: Path) -> RulePack:
             mark = locate(data, ["rules", i, "when", *exc.path])
             raise RulePackError(Location(str(path), *(mark or (None, None))),
                                 f"{rule.id}: {exc}") from None
+        requirement: C.Condition | None = None
+        if rule.requires:
+            try:
+                requirement = C.All(tuple(C.parse(r, ("requires", j))
+                                          for j, r in enumerate(rule.requires)))
+            except C.ConditionError as exc:
+                mark = locate(data, ["rules", i, *exc.path])
+                raise RulePackError(Location(str(path), *(mark or (None, None))),
+                                    f"{rule.id}: {exc}") from None
+            if C.uses_derived(requirement):
+                raise RulePackError(where, f"{rule.id}: requires tests case facts, not derived "
+                                           "facts (a precondition is something someone states)")
+            cond = C.All((cond, requirement))
         if module in module_scope:
             cond = C.All((module_scope[module], cond))
         for test in C.fact_tests(cond):
@@ -375,6 +436,7 @@ def load_pack(root: Path) -> RulePack:
             raise RulePackError(where, f"{rule.id}: revenue_share_pct is a number or "
                                        "{param: name} naming a defined parameter")
         pending.append((rule, module, cond, where, data, i, path))
+        requirements[rule.id] = requirement
 
     # Scope: item rules test chip or item facts (or item-scoped derived facts).
     def direct_scope(cond: C.Condition) -> Scope:
@@ -402,7 +464,8 @@ def load_pack(root: Path) -> RulePack:
         for dtest in C.derived_tests(cond):
             if dtest.key not in derived_scopes:
                 raise RulePackError(where, f"{rule.id}: no rule derives '{dtest.key}'")
-        compiled.append(CompiledRule(rule, module, cond, scopes[rule.id], where))
+        compiled.append(CompiledRule(rule, module, cond, scopes[rule.id], where,
+                                     requirements[rule.id]))
 
     catalog_data = _read(root, manifest.catalog, files)
     catalog_file: CatalogFile = _validate(CatalogFile, catalog_data, root / manifest.catalog)

@@ -1,4 +1,4 @@
-"""JSON Schemas for every file users and rule authors write, for editors.
+"""JSON Schemas for every file users and rule authors write, and for the decision.
 
 yaml-language-server reads a ``# yaml-language-server: $schema=...`` modeline and
 then completes and checks keys as the author types. The schemas are generated from
@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from chipclear.model.case import Case
+from chipclear.model.decision import Decision
 from chipclear.pack.catalog import CatalogFile
 from chipclear.pack.conditions import OPS
 from chipclear.pack.golden import GoldenFile
@@ -64,6 +65,8 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "list.schema.json": ScreeningList,
     "questions.schema.json": QuestionFile,
     "golden.schema.json": GoldenFile,
+    # What chipclear answers (one JSON-lines row; `decisions[]` in JSON output).
+    "decision.schema.json": Decision,
 }
 
 
@@ -74,6 +77,9 @@ def _patch_when(node: Any) -> None:
         if isinstance(props, dict):
             if "when" in props:
                 props["when"] = {"$ref": "#/$defs/Condition"}
+            if "requires" in props:
+                props["requires"] = {"type": "array", "items": {"$ref": "#/$defs/Condition"},
+                                     "description": props["requires"].get("description")}
             if "applies_when" in props:
                 description = props["applies_when"].get("description")
                 props["applies_when"] = {"anyOf": [{"$ref": "#/$defs/Condition"}, {"type": "null"}],

@@ -1,13 +1,15 @@
 """Citations: every rule, parameter and catalog figure names where it comes from.
 
 A source's confidence tells the user whether a finding rests on published law
-(``official``), on press reports of unpublished guidance (``reported``), or on
-conflicting or estimated material (``uncertain``).
+(``official``), on chipclear's own reading of an official text (``analysis``), on
+press reports of unpublished guidance (``reported``), or on conflicting or estimated
+material (``uncertain``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Annotated
 
@@ -15,9 +17,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class Confidence(StrEnum):
+    """How far a claim can be relied on, strongest first."""
+
     official = "official"
+    analysis = "analysis"  # chipclear's own reading of an official text
     reported = "reported"
     uncertain = "uncertain"
+
+
+def weakest(levels: Iterable[Confidence]) -> Confidence:
+    """The weakest of some confidences (a claim is as strong as its weakest support)."""
+    order = list(Confidence)
+    return max(levels, key=order.index)
 
 
 SourceId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=80)]
