@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any, TextIO
 
 from chipclear.model.decision import SCHEMA_ID, AlternativeCheck, Decision
+from chipclear.pack.loader import Text
 
 Lang = str  # "en" or "zh"
 
@@ -25,12 +26,33 @@ _LABELS = {
            "question": "Regulator's question", "share": "revenue share",
            "reported": "rests on press reports or uncertain sources",
            "uncertain": "uses uncertain figures", "matches": "List matches",
-           "matched": "matched", "on": "on", "since": "listed since"},
+           "matched": "matched", "on": "on", "since": "listed since",
+           "confirm": "Conditions to confirm", "if": "if",
+           "optional": "Optional questions (only conditions to confirm wait for them)",
+           "change": "What would change the outcome", "estimate": "estimate",
+           "no_amount": "no amount: a block fired",
+           "later": "published later, not known on that date",
+           "context": "context", "warning": "Warning", "owner": {
+               "buyer": "for the buyer", "exporter": "for the exporter",
+               "vendor": "for the chip vendor", "regulator": "for the regulator"},
+           "impact": {"could_block": "could block", "could_change_status": "could change a status",
+                      "condition_only": "condition only"},
+           "undecided": "undetermined while open"},
     "zh": {"verdict": "结论", "us": "美国", "cn": "中国", "items": "采购项",
            "findings": "发现", "conditions": "需完成的条件", "missing": "缺少的信息",
            "alts": "国产替代对比", "question": "监管问题", "share": "收入分成",
            "reported": "仅依据媒体报道或不确定来源", "uncertain": "使用了不确定的数据",
-           "matches": "名单匹配", "matched": "匹配", "on": "依据名称", "since": "列入日期"},
+           "matches": "名单匹配", "matched": "匹配", "on": "依据名称", "since": "列入日期",
+           "confirm": "待确认的条件", "if": "如果",
+           "optional": "可选问题（仅待确认的条件需要）",
+           "change": "怎样会改变结论", "estimate": "估算",
+           "no_amount": "无金额：已有阻断项", "later": "晚于判定日期发布，当日不可知",
+           "context": "背景", "warning": "提示", "owner": {
+               "buyer": "由买方回答", "exporter": "由出口商回答",
+               "vendor": "由芯片厂商回答", "regulator": "由监管机关回答"},
+           "impact": {"could_block": "可能阻断", "could_change_status": "可能改变状态",
+                      "condition_only": "仅影响条件"},
+           "undecided": "未决规则"},
 }
 #: The regulator's question, in its own words (seed 000), with an English gloss.
 REGULATOR_QUESTION = {
@@ -96,6 +118,10 @@ def _check_text(check: AlternativeCheck) -> str:
     return f"{head}: {check.offered} {mark}"
 
 
+def _pick(text: Text, lang: Lang) -> str:
+    return text.zh if lang == "zh" else text.en
+
+
 def markdown(decision: Decision, lang: Lang = "en") -> str:
     L = _LABELS[lang]
     d = decision
@@ -103,17 +129,30 @@ def markdown(decision: Decision, lang: Lang = "en") -> str:
            f"**{L['verdict']}: `{d.verdict.value}`** · {L['us']}: `{d.us.status.value}` · "
            f"{L['cn']}: `{d.cn.status.value}` · as of {d.as_of} · rules "
            f"`{d.rule_pack.version}` `{d.rule_pack.sha256[:12]}`", ""]
+    for w in d.warnings:
+        out += [f"> ⚠ **{L['warning']}**: {_pick(w.text, lang)}", ""]
+    for side, outcome in ((L["us"], d.us), (L["cn"], d.cn)):
+        if outcome.undecided_rules:
+            out += [f"{side}: {L['undecided']}: {', '.join(outcome.undecided_rules)}", ""]
     if d.us.revenue_share_pct is not None:
-        out += [f"US {L['share']}: {d.us.revenue_share_pct:g}% = {_usd(d.us.revenue_share_usd)}",
-                ""]
+        if d.verdict.value == "no_go":
+            amount = L["no_amount"]
+        else:
+            amount = f"{_usd(d.us.revenue_share_usd)} ({L['estimate']})"
+        out += [f"US {L['share']}: {d.us.revenue_share_pct:g}% = {amount}", ""]
+        out += [f"- {_pick(b, lang)}" for b in d.us.revenue_share_basis]
+        if d.us.revenue_share_basis:
+            out.append("")
     if d.items:
         out += [f"### {L['items']}", "",
-                "| # | chip | ECCN | TPP | PD | US | CN | share | USD |",
-                "|---|---|---|---|---|---|---|---|---|"]
+                "| # | chip | ECCN | 3A090 | TPP | PD | US | CN | share | USD |",
+                "|---|---|---|---|---|---|---|---|---|---|"]
         for it in d.items:
             flag = " ⚠" if it.uncertain_figures else ""
             share = "—" if it.revenue_share_pct is None else f"{it.revenue_share_pct:g}%"
-            out.append(f"| {it.index} | {it.chip_name}{flag} | {it.eccn or '—'} | "
+            cls = it.classification.value + (f" ({it.classification_reason})"
+                                             if it.classification_reason else "")
+            out.append(f"| {it.index} | {it.chip_name}{flag} | {it.eccn or '—'} | {cls} | "
                        f"{_num(it.tpp)} | {_num(it.performance_density, 2)} | "
                        f"{it.us_status.value} | {it.cn_status.value} | {share} | "
                        f"{_usd(it.revenue_share_usd)} |")
@@ -130,7 +169,8 @@ def markdown(decision: Decision, lang: Lang = "en") -> str:
             for f in (f for f in d.findings if f.severity.value == sev):
                 title = f.title.zh if lang == "zh" else f.title.en
                 other = f.title.en if lang == "zh" else f.title.zh
-                note = f" — *{L['reported']}*" if f.confidence.value != "official" else ""
+                note = f" — *{L['reported']}* ({f.confidence.value})" \
+                    if f.confidence.value != "official" else ""
                 out.append(f"- **{sev.upper()}** `{f.rule}` ({f.jurisdiction.value}) {title} / "
                            f"{other}{note}")
                 for reason in f.because:
@@ -139,6 +179,11 @@ def markdown(decision: Decision, lang: Lang = "en") -> str:
                     out.append(f"  - follows from {', '.join(f.derived_from)}")
                 for s in f.sources:
                     out.append(f"  - [{s.name}]({s.url}) ({s.date}, {s.confidence.value})")
+                for s in f.context_sources:
+                    out.append(f"  - {L['context']}: [{s.name}]({s.url}) ({s.date}, "
+                               f"{s.confidence.value})")
+                for s in f.later_sources:
+                    out.append(f"  - *{L['later']}*: [{s.name}]({s.url}) ({s.date})")
         out.append("")
     if d.list_matches:
         out += [f"### {L['matches']}", ""]
@@ -157,11 +202,32 @@ def markdown(decision: Decision, lang: Lang = "en") -> str:
             gloss = c.text.en if lang == "zh" else c.text.zh
             out.append(f"- [ ] {main} / {gloss} (`{c.rule}`)")
         out.append("")
-    if d.missing:
-        out += [f"### {L['missing']}", ""]
-        for m in d.missing:
-            q = m.question.zh if lang == "zh" else m.question.en
-            out.append(f"- `{m.fact}`: {q} (needed by {', '.join(m.rules)})")
+    if d.conditions_to_confirm:
+        out += [f"### {L['confirm']}", ""]
+        for c in d.conditions_to_confirm:
+            when = " and ".join(c.applies_if)
+            head = f"{L['if']} {when}: " if when else ""
+            out.append(f"- [ ] {head}{_pick(c.text, lang)} (`{c.rule}`)")
+        out.append("")
+    for title, group in ((L["missing"], d.missing), (L["optional"], d.optional_facts)):
+        if not group:
+            continue
+        out += [f"### {title}", ""]
+        for owner in ("buyer", "exporter", "vendor", "regulator"):
+            mine = [m for m in group if m.owner.value == owner]
+            if not mine:
+                continue
+            out += [f"**{L['owner'][owner]}**", ""]
+            for m in mine:
+                q = m.question.zh if lang == "zh" else m.question.en
+                out.append(f"- `{m.fact}`: {q} ({L['impact'][m.impact.value]}; "
+                           f"{', '.join(m.rules)})")
+            out.append("")
+    if d.what_would_change:
+        out += [f"### {L['change']}", ""]
+        for change in d.what_would_change:
+            out.append(f"- `{change.subject}`:")
+            out.extend(f"  - {line}" for line in change.changes)
         out.append("")
     if d.domestic_alternatives:
         out += [f"### {L['alts']}", "",
@@ -193,6 +259,9 @@ def table(decisions: list[Decision], stream: TextIO, lang: Lang = "en", color: b
                         d.cn.status.value, _usd(d.us.revenue_share_usd), str(sev.count("block")),
                         str(len(d.conditions)), str(len(d.missing)))
     console.print(summary)
+    for note in sorted({w.text.zh if lang == "zh" else w.text.en
+                        for d in decisions for w in d.warnings}):
+        console.print(f"⚠ {note}")
     for d in decisions:
         console.print(Markdown(markdown(d, lang)))
 

@@ -350,6 +350,10 @@ class DecisionPanel(VerticalScroll):
             lines.append(f"{t('share', lang)}: {d.us.revenue_share_pct:g}% = "
                          f"{_money(d.us.revenue_share_usd)}")
         lines.append(f"as of {d.as_of}")
+        lines.extend(f"⚠ {w.text.zh if lang == 'zh' else w.text.en}" for w in d.warnings)
+        if d.conditions_to_confirm:
+            lines.append(f"+ {len(d.conditions_to_confirm)} "
+                         + ("项待确认条件" if lang == "zh" else "conditions to confirm"))
         self.query_one("#statuses", Static).update(escape("\n".join(lines)))
         self.query_one("#findings-label", Static).update(t("findings", lang))
         findings = self.query_one("#findings", FindingList)
