@@ -498,7 +498,8 @@ class Evaluator:
             how = impact(cr, -1)
             if how is not None:
                 note("order.items", cr.rule.id, how)
-        missing, optional = [], []
+        missing: list[Missing] = []
+        optional: list[Missing] = []
         for path in sorted(needs, key=lambda p: (_IMPACT_ORDER.index(level[p]),
                                                  list(Owner).index(self._owner(p)), p)):
             entry = Missing(fact=path, question=self._question(path), rules=sorted(needs[path]),

@@ -32,12 +32,13 @@ _LABELS = {
            "change": "What would change the outcome", "estimate": "estimate",
            "no_amount": "no amount: a block fired",
            "later": "published later, not known on that date",
-           "context": "context", "warning": "Warning", "owner": {
-               "buyer": "for the buyer", "exporter": "for the exporter",
-               "vendor": "for the chip vendor", "regulator": "for the regulator"},
-           "impact": {"could_block": "could block", "could_change_status": "could change a status",
-                      "condition_only": "condition only"},
-           "undecided": "undetermined while open"},
+           "context": "context", "warning": "Warning",
+           "undecided": "undetermined while open",
+           "buyer": "for the buyer", "exporter": "for the exporter",
+           "vendor": "for the chip vendor", "regulator": "for the regulator",
+           "could_block": "could block", "could_change_status": "could change a status",
+           "condition_only": "condition only",
+           "analysis": "chipclear's reading of an official text"},
     "zh": {"verdict": "结论", "us": "美国", "cn": "中国", "items": "采购项",
            "findings": "发现", "conditions": "需完成的条件", "missing": "缺少的信息",
            "alts": "国产替代对比", "question": "监管问题", "share": "收入分成",
@@ -47,12 +48,11 @@ _LABELS = {
            "optional": "可选问题（仅待确认的条件需要）",
            "change": "怎样会改变结论", "estimate": "估算",
            "no_amount": "无金额：已有阻断项", "later": "晚于判定日期发布，当日不可知",
-           "context": "背景", "warning": "提示", "owner": {
-               "buyer": "由买方回答", "exporter": "由出口商回答",
-               "vendor": "由芯片厂商回答", "regulator": "由监管机关回答"},
-           "impact": {"could_block": "可能阻断", "could_change_status": "可能改变状态",
-                      "condition_only": "仅影响条件"},
-           "undecided": "未决规则"},
+           "context": "背景", "warning": "提示", "undecided": "未决规则",
+           "buyer": "由买方回答", "exporter": "由出口商回答",
+           "vendor": "由芯片厂商回答", "regulator": "由监管机关回答",
+           "could_block": "可能阻断", "could_change_status": "可能改变状态",
+           "condition_only": "仅影响条件", "analysis": "本工具对官方文本的解读"},
 }
 #: The regulator's question, in its own words (seed 000), with an English gloss.
 REGULATOR_QUESTION = {
@@ -169,8 +169,9 @@ def markdown(decision: Decision, lang: Lang = "en") -> str:
             for f in (f for f in d.findings if f.severity.value == sev):
                 title = f.title.zh if lang == "zh" else f.title.en
                 other = f.title.en if lang == "zh" else f.title.zh
-                note = f" — *{L['reported']}* ({f.confidence.value})" \
-                    if f.confidence.value != "official" else ""
+                level = f.confidence.value
+                note = "" if level == "official" else \
+                    f" — *{L['analysis'] if level == 'analysis' else L['reported']}* ({level})"
                 out.append(f"- **{sev.upper()}** `{f.rule}` ({f.jurisdiction.value}) {title} / "
                            f"{other}{note}")
                 for reason in f.because:
@@ -204,10 +205,10 @@ def markdown(decision: Decision, lang: Lang = "en") -> str:
         out.append("")
     if d.conditions_to_confirm:
         out += [f"### {L['confirm']}", ""]
-        for c in d.conditions_to_confirm:
-            when = " and ".join(c.applies_if)
+        for tc in d.conditions_to_confirm:
+            when = " and ".join(tc.applies_if)
             head = f"{L['if']} {when}: " if when else ""
-            out.append(f"- [ ] {head}{_pick(c.text, lang)} (`{c.rule}`)")
+            out.append(f"- [ ] {head}{_pick(tc.text, lang)} (`{tc.rule}`)")
         out.append("")
     for title, group in ((L["missing"], d.missing), (L["optional"], d.optional_facts)):
         if not group:
@@ -217,10 +218,10 @@ def markdown(decision: Decision, lang: Lang = "en") -> str:
             mine = [m for m in group if m.owner.value == owner]
             if not mine:
                 continue
-            out += [f"**{L['owner'][owner]}**", ""]
+            out += [f"**{L[owner]}**", ""]
             for m in mine:
                 q = m.question.zh if lang == "zh" else m.question.en
-                out.append(f"- `{m.fact}`: {q} ({L['impact'][m.impact.value]}; "
+                out.append(f"- `{m.fact}`: {q} ({L[m.impact.value]}; "
                            f"{', '.join(m.rules)})")
             out.append("")
     if d.what_would_change:
