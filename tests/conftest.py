@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from chipclear.decide.evaluate import Evaluator
 from chipclear.pack.golden import GoldenResult, run_golden
 from chipclear.pack.loader import RulePack, load_pack

@@ -21,12 +21,12 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, seed, settings
-from hypothesis import strategies as st
-
 from chipclear.batch import run as batch
 from chipclear.decide.evaluate import Evaluator
 from chipclear.pack.loader import RulePack
+from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import strategies as st
+
 from tests.conftest import fuzz_seed
 
 TODAY = dt.date(2026, 11, 22)

@@ -6,9 +6,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from chipclear.errors import RulePackError, UserInputError
 from chipclear.pack.loader import load_pack
+
 from tests.conftest import MINIPACK
 
 
