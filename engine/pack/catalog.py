@@ -11,7 +11,7 @@ import difflib
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Annotated
 
@@ -188,7 +188,7 @@ def facts_for_spec(spec: ChipSpec) -> ChipFacts:
     tpp, precision = compute_tpp(dense)
     return ChipFacts(
         id="custom",
-        name=spec.name,
+        name=spec.name or "custom",
         vendor=spec.vendor,
         vendor_country=spec.vendor_country,
         family=spec.family,
@@ -207,6 +207,35 @@ def facts_for_spec(spec: ChipSpec) -> ChipFacts:
         else None,
         custom=True,
     )
+
+
+def with_case_figures(chip: ChipFacts, spec: ChipSpec) -> ChipFacts:
+    """A catalog chip with the figures a case supplies in place of the catalog's.
+
+    Used where the catalog lacks a figure (no cited source) and a rule needs it; the
+    figure is marked as the case's in ``figure_sources``.
+    """
+    given = spec.model_fields_set
+    if not given:
+        return chip
+    changes: dict[str, object] = {}
+    if "dense_tflops" in given:
+        tpp, precision = compute_tpp({str(p): v for p, v in spec.dense_tflops.items()})
+        changes.update(tpp=tpp, tpp_precision=precision, fp8=(
+            spec.dense_tflops[Precision("fp8")] > 0
+            if Precision("fp8") in spec.dense_tflops else None))
+    for name in ("memory_gb", "memory_bandwidth_gbs", "io_bandwidth_gbs"):
+        if name in given:
+            changes[name] = getattr(spec, name)
+    tpp = changes.get("tpp", chip.tpp)
+    if "die_area_mm2" in given or "dense_tflops" in given:
+        area = spec.die_area_mm2 if "die_area_mm2" in given else (
+            round(chip.tpp / chip.performance_density, 3)
+            if chip.tpp and chip.performance_density else None)
+        changes["performance_density"] = _density(tpp if isinstance(tpp, float) else None, area)
+    labels = tuple(f"case: {name}" for name in sorted(given))
+    return replace(chip, **changes,  # type: ignore[arg-type]
+                   figure_sources=tuple(sorted((*chip.figure_sources, *labels))))
 
 
 class Catalog:
