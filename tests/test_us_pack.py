@@ -10,8 +10,8 @@ import pytest
 from chipclear.decide.evaluate import Evaluator
 from chipclear.io.yamlload import load_file
 from chipclear.model.case import Case
-from chipclear.model.decision import Decision
-from chipclear.pack.golden import fired_rules
+from chipclear.model.decision import Decision, Verdict
+from chipclear.pack.golden import fired_rules, us_verdict
 from chipclear.pack.loader import RulePack, Severity, UsStatus
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,20 +137,22 @@ def test_h200_from_taiwan_stays_denied_after_january_2026(evaluator: Evaluator) 
 
 
 @pytest.mark.parametrize(
-    ("as_of", "status", "share"),
+    ("as_of", "status", "blocked", "share"),
     [
-        ("2025-04-08", UsStatus.not_controlled, None),
-        ("2025-04-09", UsStatus.presumption_of_denial, None),
-        ("2025-08-10", UsStatus.presumption_of_denial, None),
-        ("2025-08-11", UsStatus.licence_required, 15),
-        ("2026-03-01", UsStatus.licence_required, 15),
+        ("2025-04-08", UsStatus.not_controlled, False, None),
+        # The April 2025 letter requires a licence (NVIDIA 8-K); none was granted until August.
+        ("2025-04-09", UsStatus.licence_required, True, None),
+        ("2025-08-10", UsStatus.licence_required, True, None),
+        ("2025-08-11", UsStatus.licence_required, False, 15),
+        ("2026-03-01", UsStatus.licence_required, False, 15),
     ],
 )
 def test_h20_history(
-    evaluator: Evaluator, as_of: str, status: UsStatus, share: float | None
+    evaluator: Evaluator, as_of: str, status: UsStatus, blocked: bool, share: float | None
 ) -> None:
     decision = _run(evaluator, _case("nvidia-h20", as_of))
     assert decision.items[0].us_status is status
+    assert (us_verdict(decision, evaluator.pack) is Verdict.no_go) is blocked
     assert decision.items[0].revenue_share_pct == share
 
 
