@@ -212,3 +212,27 @@ def test_parameters_are_dated(pack: RulePack) -> None:
     assert value is not None and value.value == 21000
     share = pack.parameters["us.h20_revenue_share_pct"].at(dt.date(2025, 9, 1))
     assert share is not None and share.value == 15
+
+
+# --- issue 14: figures a case supplies for a catalog chip ------------------------------
+
+
+def test_case_can_supply_a_figure_the_catalog_lacks(evaluator: Evaluator) -> None:
+    """The H100 PCIe has no cited interconnect figure; the 2022 test asks for it, and the
+    answer is given as a spec override on the catalog chip instead of being refused."""
+    asked = _run(evaluator, _case("nvidia-h100-pcie", "2022-11-01"))
+    path = "order.items[0].spec.io_bandwidth_gbs"
+    assert path in {m.fact for m in asked.missing}
+    data = _case("nvidia-h100-pcie", "2022-11-01").model_dump(mode="json", exclude_none=True)
+    data["order"]["items"][0]["spec"] = {"io_bandwidth_gbs": 600}
+    answered = _run(evaluator, Case.model_validate(data))
+    assert path not in {m.fact for m in answered.missing}
+    assert answered.items[0].eccn == "3A090.a"
+    assert answered.items[0].us_status is UsStatus.presumption_of_denial
+    assert "case: io_bandwidth_gbs" in answered.items[0].figure_sources
+
+
+def test_catalog_spec_override_refuses_identity_fields() -> None:
+    with pytest.raises(ValueError, match="only override figures"):
+        Case.model_validate({"id": "x", "order": {"items": [
+            {"chip": "nvidia-h100-pcie", "spec": {"vendor_country": "CN"}}]}})

@@ -218,24 +218,25 @@ def with_case_figures(chip: ChipFacts, spec: ChipSpec) -> ChipFacts:
     given = spec.model_fields_set
     if not given:
         return chip
-    changes: dict[str, object] = {}
+    tpp, precision, fp8 = chip.tpp, chip.tpp_precision, chip.fp8
     if "dense_tflops" in given:
         tpp, precision = compute_tpp({str(p): v for p, v in spec.dense_tflops.items()})
-        changes.update(tpp=tpp, tpp_precision=precision, fp8=(
-            spec.dense_tflops[Precision("fp8")] > 0
-            if Precision("fp8") in spec.dense_tflops else None))
-    for name in ("memory_gb", "memory_bandwidth_gbs", "io_bandwidth_gbs"):
-        if name in given:
-            changes[name] = getattr(spec, name)
-    tpp = changes.get("tpp", chip.tpp)
-    if "die_area_mm2" in given or "dense_tflops" in given:
-        area = spec.die_area_mm2 if "die_area_mm2" in given else (
-            round(chip.tpp / chip.performance_density, 3)
-            if chip.tpp and chip.performance_density else None)
-        changes["performance_density"] = _density(tpp if isinstance(tpp, float) else None, area)
+        fp8 = (spec.dense_tflops[Precision("fp8")] > 0
+               if Precision("fp8") in spec.dense_tflops else None)
+    area: float | None = spec.die_area_mm2
+    if "die_area_mm2" not in given and chip.tpp and chip.performance_density:
+        area = chip.tpp / chip.performance_density  # the catalog's die area, recovered
     labels = tuple(f"case: {name}" for name in sorted(given))
-    return replace(chip, **changes,  # type: ignore[arg-type]
-                   figure_sources=tuple(sorted((*chip.figure_sources, *labels))))
+    return replace(
+        chip, tpp=tpp, tpp_precision=precision, fp8=fp8,
+        performance_density=_density(tpp, area),
+        memory_gb=spec.memory_gb if "memory_gb" in given else chip.memory_gb,
+        memory_bandwidth_gbs=(spec.memory_bandwidth_gbs if "memory_bandwidth_gbs" in given
+                              else chip.memory_bandwidth_gbs),
+        io_bandwidth_gbs=(spec.io_bandwidth_gbs if "io_bandwidth_gbs" in given
+                          else chip.io_bandwidth_gbs),
+        figure_sources=tuple(sorted((*chip.figure_sources, *labels))),
+    )
 
 
 class Catalog:
