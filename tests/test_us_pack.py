@@ -236,3 +236,22 @@ def test_catalog_spec_override_refuses_identity_fields() -> None:
     with pytest.raises(ValueError, match="only override figures"):
         Case.model_validate({"id": "x", "order": {"items": [
             {"chip": "nvidia-h100-pcie", "spec": {"vendor_country": "CN"}}]}})
+
+
+def test_exporter_certifications_are_asked_last_and_never_hold_the_verdict(
+        evaluator: Evaluator) -> None:
+    """91 FR 1684 certifications are the exporter's: unknown, they are a condition, listed
+    for the exporter, and the interview puts them after every buyer question."""
+    from chipclear.interview.session import Interview
+
+    data = _case("nvidia-h200-sxm", "2026-03-01", country="HK", headquarters="HK").model_dump(
+        mode="json", exclude_none=True)
+    del data["evidence"]["exporter_certifications"]
+    decision = _run(evaluator, Case.model_validate(data))
+    owners = {m.fact: m.owner for m in decision.missing}
+    cert = "evidence.exporter_certifications.china_volume_within_cap"
+    assert owners.get(cert) == "exporter"
+    assert us_verdict(decision, evaluator.pack) is Verdict.go_with_conditions
+    paths = [q.fact for q in Interview(evaluator.pack, data, evaluator=evaluator).pending()]
+    exporter_first = min(i for i, p in enumerate(paths) if p.startswith("evidence.exporter_"))
+    assert all(p.startswith("evidence.exporter_") for p in paths[exporter_first:])
