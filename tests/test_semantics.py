@@ -171,9 +171,10 @@ def test_every_non_decisive_fact_is_only_waited_for_by_conditions_to_confirm(
             assert set(m.rules) <= confirm, (r.name, m.fact, m.rules)
         for m in d.missing:
             assert m.impact.value in ("could_block", "could_change_status"), (r.name, m.fact)
+        for_buyer = [m for m in d.missing if m.owner.value != "exporter"]
         if d.verdict is Verdict.needs_information:
-            assert d.missing
-        if not d.missing and d.verdict is not Verdict.no_go:
+            assert for_buyer
+        if not for_buyer and d.verdict is not Verdict.no_go:
             assert d.verdict in PROCEED
 
 
@@ -241,7 +242,9 @@ def test_removing_facts_never_gives_a_more_permissive_status(
                 where, part.cn.status, full.cn.status)
             if part.verdict is Verdict.no_go:  # a block found with fewer facts stays
                 assert full.verdict is Verdict.no_go, where
-            if part.verdict in PROCEED:  # nothing decisive was open: the full case agrees
+            exporter_open = any(m.owner.value == "exporter" for m in part.missing)
+            if part.verdict in PROCEED and not exporter_open:
+                # nothing decisive was open: the full case agrees
                 assert full.verdict in PROCEED, (where, full.verdict)
             checked += 1
             undetermined += part.us.status.value == "undetermined"
@@ -288,7 +291,10 @@ def test_unknown_approval_or_headquarters_leaves_the_us_status_open(
     hk = decide(evaluator, buyer={"name": "Example HK Co.", "country": "HK",
                                   "headquarters": "HK"}, order=H200_US)
     assert hk.us.status.value == "undetermined"
-    assert "buyer.us_approved_customer" in {m.fact for m in hk.missing}
+    # Whether a licence names the buyer changes only conditions; the exporter's
+    # certifications (a "cannot" denies) keep the status open.
+    assert "US-CBC-CERT-CANNOT-2026" in hk.us.undecided_rules
+    assert "buyer.us_approved_customer" not in {m.fact for m in hk.missing}
     my = decide(evaluator, buyer={"name": "Example MY Sdn Bhd", "country": "MY"},
                 order=H200_US)
     assert my.us.status.value == "undetermined"
@@ -312,7 +318,7 @@ def test_missing_facts_carry_owner_and_impact(evaluator: Evaluator) -> None:
     assert order == sorted(order, key=["could_block", "could_change_status"].index)
     change = {c.subject: c.changes for c in d.what_would_change}
     assert ("evidence.exporter_certifications.china_volume_within_cap = cannot: "
-            "US-LIC-CN-CBC-UNCERTIFIABLE-2026 applies (block)") in \
+            "US-CBC-CERT-CANNOT-2026 applies (block)") in \
         change["evidence.exporter_certifications.china_volume_within_cap"]
 
 
@@ -374,3 +380,86 @@ def test_the_review_horizon_warns_in_every_format(evaluator: Evaluator,
     with out.open("w", encoding="utf-8") as stream:
         table([later], stream, color=False)
     assert "rules may have changed since" in out.read_text(encoding="utf-8")
+
+
+# --- preconditions (`requires`) --------------------------------------------------------
+
+PATH_RULES = """
+  - id: US-PATH-OPEN
+    title: {en: A path that needs the exporter's certification, zh: 需出口商证明的路径}
+    jurisdiction: US
+    severity: condition
+    valid_from: 2023-11-17
+    sources: [fr-2023]
+    when: {fact: buyer.country, eq: MY}
+    requires:
+      - {fact: evidence.exporter_certifications.china_volume_within_cap, in: [certified, not_yet]}
+    then: {condition: {en: keep the certification, zh: 留存证明}}
+  - id: US-PATH-CLOSED
+    title: {en: The exporter cannot certify, zh: 出口商无法证明}
+    jurisdiction: US
+    severity: block
+    valid_from: 2023-11-17
+    sources: [fr-2023]
+    when:
+      all:
+        - {fact: buyer.country, eq: MY}
+        - {fact: evidence.exporter_certifications.china_volume_within_cap, eq: cannot}
+    then: {us_status: presumption_of_denial}
+"""
+
+
+def _pack_with(tmp_path: Path, extra: str) -> RulePack:
+    import shutil
+
+    from chipclear.pack.loader import load_pack
+
+    root = tmp_path / "pack"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "minipack", root)
+    rules = root / "core" / "rules.yaml"
+    rules.write_text(rules.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    return load_pack(root)
+
+
+def test_a_precondition_opens_closes_or_waits(tmp_path: Path) -> None:
+    ev = Evaluator(_pack_with(tmp_path, PATH_RULES))
+    buyer = {"name": "Example MY Sdn Bhd", "country": "MY", "headquarters": "MY"}
+    cap = "evidence.exporter_certifications.china_volume_within_cap"
+
+    def run(answer: str | None) -> Decision:
+        evidence: dict[str, Any] = {"necessity_justification": "FP8"}
+        if answer is not None:
+            evidence["exporter_certifications"] = {"china_volume_within_cap": answer}
+        return ev.evaluate(Case.model_validate({
+            "id": "p", "as_of": "2026-02-15", "buyer": buyer, "evidence": evidence,
+            "order": {"items": [{"chip": "H200", "quantity": 1, "unit_price_usd": 1}]}}))
+
+    fired = {a: {f.rule for f in run(a).findings} | {c.rule for c in run(a).conditions}
+             for a in ("certified", "not_yet", "cannot")}
+    assert "US-PATH-OPEN" in fired["certified"] and "US-PATH-OPEN" in fired["not_yet"]
+    assert "US-PATH-OPEN" not in fired["cannot"] and "US-PATH-CLOSED" in fired["cannot"]
+    open_ = run(None)
+    assert {m.fact: m.impact.value for m in open_.missing}.get(cap) == "could_block"
+    assert open_.us.status.value == "undetermined"
+
+
+def test_a_precondition_is_decisive_even_on_a_condition_only_path(tmp_path: Path) -> None:
+    only_open = PATH_RULES.split("  - id: US-PATH-CLOSED")[0]
+    ev = Evaluator(_pack_with(tmp_path, only_open))
+    d = ev.evaluate(Case.model_validate({
+        "id": "p", "as_of": "2026-02-15", "evidence": {"necessity_justification": "FP8"},
+        "buyer": {"name": "Example MY Sdn Bhd", "country": "MY", "headquarters": "MY"},
+        "order": {"items": [{"chip": "H200", "quantity": 1, "unit_price_usd": 1}]}}))
+    impacts = {m.fact: m.impact.value for m in d.missing}
+    assert impacts["evidence.exporter_certifications.china_volume_within_cap"] == \
+        "could_change_status"
+
+
+def test_a_precondition_cannot_test_a_derived_fact(tmp_path: Path) -> None:
+    from chipclear.errors import RulePackError
+
+    bad = PATH_RULES.split("  - id: US-PATH-CLOSED")[0].replace(
+        "- {fact: evidence.exporter_certifications.china_volume_within_cap, "
+        "in: [certified, not_yet]}", "- {derived: eccn}")
+    with pytest.raises(RulePackError, match="requires tests case facts"):
+        _pack_with(tmp_path, bad)

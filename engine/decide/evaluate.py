@@ -41,7 +41,7 @@ from chipclear.model.decision import (
     Verdict,
 )
 from chipclear.pack import conditions as C
-from chipclear.pack.catalog import ChipFacts, facts_for_spec
+from chipclear.pack.catalog import ChipFacts, facts_for_spec, with_case_figures
 from chipclear.pack.facts import REGISTRY, Kind, Scope, engine_key, flatten_case, normalise
 from chipclear.pack.loader import (
     CN_ORDER,
@@ -135,7 +135,8 @@ def prepare(case: Case, pack: RulePack, as_of: dt.date) -> Prepared:
         found = pack.catalog.resolve(item.chip)
         if found is None:
             raise UnknownChip(i, item.chip, pack.catalog.suggest(item.chip))
-        chips.append(pack.catalog.facts(found.id))
+        listed = pack.catalog.facts(found.id)
+        chips.append(listed if item.spec is None else with_case_figures(listed, item.spec))
     if chips:
         domestic = [c.vendor_country == "CN" for c in chips if c.vendor_country]
         if len(domestic) == len(chips):
@@ -152,6 +153,11 @@ def prepare(case: Case, pack: RulePack, as_of: dt.date) -> Prepared:
         item = (case.order.items or [])[i]
         facts = dict(case_facts)
         facts.update(_chip_facts(chip))
+        if item.spec is not None and item.spec.us_commercially_available_2026_01_15 is not None:
+            facts["chip.us_commercially_available_2026_01_15"] = \
+                item.spec.us_commercially_available_2026_01_15
+        if item.made_with_us_technology is not None:
+            facts["item.made_with_us_technology"] = item.made_with_us_technology
         if item.quantity is not None:
             facts["item.quantity"] = float(item.quantity)
         if item.unit_price_usd is not None:
@@ -386,21 +392,25 @@ class Evaluator:
                 compiled, undecided, no_items, prep, impact)
         if blocked:
             verdict = Verdict.no_go
-        elif missing:
+        elif any(m.owner is not Owner.exporter for m in missing):
+            # The exporter's facts (its certifications) the buyer cannot answer: they are
+            # listed for the exporter and the verdict stays conditional on them.
             verdict = Verdict.needs_information
-        elif conditions or to_confirm or any(f.severity is Severity.condition for f in findings):
+        elif conditions or to_confirm or missing or any(
+                f.severity is Severity.condition for f in findings):
             verdict = Verdict.go_with_conditions
         else:
             verdict = Verdict.go
-        if blocked:  # no money flows on a blocked deal
-            items = [it.model_copy(update={"revenue_share_usd": None}) for it in items]
+        if blocked:  # nothing ships, so no tariff or payment is due: show no share
+            items = [it.model_copy(update={"revenue_share_pct": None, "revenue_share_usd": None})
+                     for it in items]
         us_outcome = UsOutcome(
             status=shown(us_case, every_open, "us_status", US_ORDER, us_case_open,
                          UsStatus.not_controlled),
-            revenue_share_pct=max(shares) if shares else None,
+            revenue_share_pct=max(shares) if shares and not blocked else None,
             revenue_share_usd=round(total_usd, 2) if shares and usd_known and not blocked
             else None,
-            revenue_share_basis=bases, undecided_rules=us_case_open,
+            revenue_share_basis=[] if blocked else bases, undecided_rules=us_case_open,
         )
         cn_outcome = CnOutcome(
             status=shown(cn_case, every_open, "cn_status", CN_ORDER, cn_case_open,
@@ -441,16 +451,21 @@ class Evaluator:
                         open_rules: list[CompiledRule],
                         undecided: dict[str, dict[int, frozenset[str]]],
                         ) -> tuple[Classification, str | None]:
-        """3A090.a, 3A090.b, not_3A090 (with the reason a rule derived) or undetermined."""
-        eccns = {str(v) for v in derived.get("eccn", [])}
-        for cls in (Classification.a, Classification.b):
-            if cls.value in eccns:
-                return cls, None
-        reasons = sorted(str(v) for v in derived.get("not_3a090", []))
-        if reasons:
-            return Classification.not_3a090, ", ".join(reasons)
+        """3A090.a, 3A090.b, not_3A090 (with the reason a rule derived) or undetermined.
+
+        Read from the derived ``classification`` (and ``classification_reason``), else
+        from ``eccn``; undetermined while a rule that classifies is open.
+        """
+        stated = {str(v) for v in derived.get("classification", [])} | {
+            str(v) for v in derived.get("eccn", [])}
+        reasons = sorted(str(v) for v in derived.get("classification_reason", []))
+        for cls in (Classification.a, Classification.b, Classification.not_3a090):
+            if cls.value in stated:
+                reason = ", ".join(reasons) if cls is Classification.not_3a090 and reasons \
+                    else None
+                return cls, reason
         waits = sorted({_fact_case_path(p, idx) for cr in open_rules
-                        if {"eccn", "not_3a090"} & set(cr.rule.then.derive)
+                        if {"eccn", "classification"} & set(cr.rule.then.derive)
                         for p in undecided[cr.rule.id].get(idx, ())})
         if waits:
             return Classification.undetermined, "waits for " + ", ".join(waits)

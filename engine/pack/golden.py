@@ -10,14 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from chipclear.decide.evaluate import Evaluator
 from chipclear.errors import Location
 from chipclear.io.yamlload import load_file, locate
 from chipclear.model.case import Case
-from chipclear.model.decision import Classification, Decision, Verdict
-from chipclear.pack.loader import CnStatus, RulePack, UsStatus
+from chipclear.model.decision import Decision, Verdict
+from chipclear.pack.loader import CnStatus, Owner, RulePack, Severity, UsStatus
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -25,18 +25,33 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+Classification = Literal["3A090.a", "3A090.b", "not_3A090", "undetermined"]
+
+
 class ItemExpect(_Strict):
+    """What one order line must get; a key written as ``null`` asserts null."""
+
     eccn: str | None = None
-    classification: Classification | None = None
+    classification: Classification | None = Field(
+        None, description="From the rules that fired on the item and derive `classification`; "
+                          "undetermined when none did.")
     us_status: UsStatus | None = None
     cn_status: CnStatus | None = None
     revenue_share_pct: float | None = None
     revenue_share_usd: float | None = None
+    tpp: float | None = None
+    tpp_tolerance_pct: float = Field(0, ge=0, description="Relative tolerance on tpp.")
+    memory_gb: float | None = Field(None, description="The catalog's primary figure.")
+    memory_bandwidth_gbs: float | None = Field(None, description="The catalog's primary figure.")
 
 
 class Expect(_Strict):
-    verdict: Verdict
+    verdict: Verdict | None = None
+    verdict_not: list[Verdict] = Field(default_factory=list)
+    us_verdict: Verdict | None = Field(
+        None, description="The verdict from US rules alone (the CN module may add to it).")
     us_status: UsStatus | None = None
+    us_status_not: list[UsStatus] = Field(default_factory=list)
     cn_status: CnStatus | None = None
     revenue_share_usd: float | None = None
     findings: list[str] = Field(default_factory=list, description="Rules that must fire.")
@@ -44,7 +59,10 @@ class Expect(_Strict):
     conditions: list[str] = Field(default_factory=list, description="Rules in the checklist.")
     missing: list[str] = Field(default_factory=list, description="Facts that must be missing.")
     not_missing: list[str] = Field(
-        default_factory=list, description="Facts that must not be missing (not decisive).")
+        default_factory=list, description="Facts that must not be missing for the buyer "
+                                          "(not decisive, or the exporter's).")
+    exporter_missing: list[str] = Field(
+        default_factory=list, description="Facts that must be asked of the exporter.")
     optional: list[str] = Field(
         default_factory=list, description="Facts that must be asked as optional: only "
                                           "conditions to confirm wait for them.")
@@ -57,6 +75,7 @@ class Expect(_Strict):
 
 class Golden(_Strict):
     name: str
+    note: str | None = Field(None, description="Why: the source and its reading.")
     case: Case
     expect: Expect
 
@@ -98,6 +117,27 @@ def weak_justification(decision: Decision, pack: RulePack) -> bool:
                for cr in pack.rules if cr.rule.id in fired)
 
 
+def item_classification(decision: Decision, pack: RulePack, index: int) -> str:
+    """The item's 3A090 classification, as the decision states it."""
+    return decision.items[index].classification.value
+
+
+def us_verdict(decision: Decision, pack: RulePack) -> Verdict:
+    """The verdict the US rules alone would give (blocks, buyer questions, conditions)."""
+    def us(rule: str) -> bool:
+        return pack.rules_by_id[rule].rule.jurisdiction == "US"
+
+    if any(f.severity is Severity.block and us(f.rule) for f in decision.findings):
+        return Verdict.no_go
+    if any(m.owner is not Owner.exporter and any(us(r) for r in m.rules)
+           for m in decision.missing):
+        return Verdict.needs_information
+    if any(us(c.rule) for c in decision.conditions) or any(
+            f.severity is Severity.condition and us(f.rule) for f in decision.findings):
+        return Verdict.go_with_conditions
+    return Verdict.go
+
+
 def check(decision: Decision, expect: Expect, pack: RulePack) -> list[str]:
     """Every way the decision differs from what the golden case expects."""
     problems: list[str] = []
@@ -106,10 +146,23 @@ def check(decision: Decision, expect: Expect, pack: RulePack) -> list[str]:
         if want is not None and got != want:
             problems.append(f"{label}: got {got!r}, expected {want!r}")
 
+    def stated(label: str, got: Any, want: Any, given: set[str], key: str) -> None:
+        if key in given and want is None and got is not None:
+            problems.append(f"{label}: got {got!r}, expected null")
+        else:
+            same(label, got, want)
+
     same("verdict", decision.verdict, expect.verdict)
+    if decision.verdict in expect.verdict_not:
+        problems.append(f"verdict: got {decision.verdict!r}, which the law rules out here")
+    if expect.us_verdict is not None:
+        same("us verdict", us_verdict(decision, pack), expect.us_verdict)
+    if decision.us.status in expect.us_status_not:
+        problems.append(f"us.status: got {decision.us.status!r}, which the law rules out here")
     same("us.status", decision.us.status, expect.us_status)
     same("cn.status", decision.cn.status, expect.cn_status)
-    same("us.revenue_share_usd", decision.us.revenue_share_usd, expect.revenue_share_usd)
+    stated("us.revenue_share_usd", decision.us.revenue_share_usd, expect.revenue_share_usd,
+           expect.model_fields_set, "revenue_share_usd")
     fired = fired_rules(decision)
     for rule in expect.findings:
         if rule not in fired:
@@ -127,9 +180,14 @@ def check(decision: Decision, expect: Expect, pack: RulePack) -> list[str]:
     for fact in expect.missing:
         if fact not in missing:
             problems.append(f"{fact} not reported missing (missing: {', '.join(sorted(missing))})")
+    asked = {m.fact for m in decision.missing if m.owner is not Owner.exporter}
     for fact in expect.not_missing:
-        if fact in missing:
-            problems.append(f"{fact} reported missing but is not decisive")
+        if fact in asked:
+            problems.append(f"{fact} reported missing but must not be")
+    of_exporter = {m.fact for m in decision.missing if m.owner is Owner.exporter}
+    for fact in expect.exporter_missing:
+        if fact not in of_exporter:
+            problems.append(f"{fact} not asked of the exporter")
     optional = {m.fact for m in decision.optional_facts}
     for fact in expect.optional:
         if fact not in optional:
@@ -142,12 +200,29 @@ def check(decision: Decision, expect: Expect, pack: RulePack) -> list[str]:
     if expect.items and len(expect.items) != len(decision.items):
         problems.append(f"{len(decision.items)} items, expected {len(expect.items)}")
     for i, (got, want) in enumerate(zip(decision.items, expect.items, strict=False)):
-        same(f"items[{i}].eccn", got.eccn, want.eccn)
-        same(f"items[{i}].classification", got.classification, want.classification)
+        given = want.model_fields_set
+        stated(f"items[{i}].eccn", got.eccn, want.eccn, given, "eccn")
+        same(f"items[{i}].classification", item_classification(decision, pack, i),
+             want.classification)
         same(f"items[{i}].us_status", got.us_status, want.us_status)
         same(f"items[{i}].cn_status", got.cn_status, want.cn_status)
-        same(f"items[{i}].revenue_share_pct", got.revenue_share_pct, want.revenue_share_pct)
-        same(f"items[{i}].revenue_share_usd", got.revenue_share_usd, want.revenue_share_usd)
+        stated(f"items[{i}].revenue_share_pct", got.revenue_share_pct, want.revenue_share_pct,
+               given, "revenue_share_pct")
+        stated(f"items[{i}].revenue_share_usd", got.revenue_share_usd, want.revenue_share_usd,
+               given, "revenue_share_usd")
+        if want.tpp is not None and (got.tpp is None or abs(got.tpp - want.tpp) >
+                                     want.tpp * want.tpp_tolerance_pct / 100):
+            problems.append(f"items[{i}].tpp: got {got.tpp!r}, expected {want.tpp!r}"
+                            f" (±{want.tpp_tolerance_pct}%)")
+        if "tpp" in given and want.tpp is None and got.tpp is not None:
+            problems.append(f"items[{i}].tpp: got {got.tpp!r}, expected null")
+        if got.chip in pack.catalog.chips:
+            facts = pack.catalog.facts(got.chip)
+            same(f"items[{i}].memory_gb", facts.memory_gb, want.memory_gb)
+            same(f"items[{i}].memory_bandwidth_gbs", facts.memory_bandwidth_gbs,
+                 want.memory_bandwidth_gbs)
+        elif want.memory_gb is not None or want.memory_bandwidth_gbs is not None:
+            problems.append(f"items[{i}]: memory figures are only checked for catalog chips")
     return problems
 
 

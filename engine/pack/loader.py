@@ -207,7 +207,10 @@ class Owner(StrEnum):
 
 class Question(_Strict):
     fact: str
-    owner: Owner = Owner.buyer
+    owner: Owner = Field(
+        Owner.buyer, description="Who can answer it. The exporter's facts (its certifications) "
+                                 "are shown for the exporter and never make the verdict "
+                                 "needs_information: the buyer cannot answer them.")
     text: Text
     help: Text | None = None
     input: InputType
