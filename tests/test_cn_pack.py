@@ -148,7 +148,8 @@ def test_reported_only_examples(cn_results: list[GoldenResult]) -> None:
     # SAMR's announcement and the CAC statement are official texts read only in reprints
     # (no samr.gov.cn / cac.gov.cn page found): labelled reported, not official (issue 15).
     assert "CN-CTX-SAMR-2025" in rtx.reported_only
-    h20 = _decision(cn_results, "cn-h20-platform-2025-09-attestations-not-yet-obtained-empty-justification")
+    h20 = _decision(
+        cn_results, "cn-h20-platform-2025-09-attestations-not-yet-obtained-empty-justification")
     assert "CN-ATT-PACKAGE-2025" in h20.reported_only  # chipclear's reading of the summons
     assert "CN-CAC-SUMMONS-2025" not in h20.reported_only  # cites the CSL articles
     assert "CN-ATT-NOBACKDOOR-2025" not in h20.reported_only

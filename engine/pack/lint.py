@@ -9,9 +9,9 @@ Errors: ``no-sources``, ``window``, ``condition``, ``unknown-fact``, ``param-gap
 ``load``, ``official-url`` (a source labelled official whose URL is on none of the domains
 ``official_domains.yaml`` lists: a mirror or a press relay of an official text is not its
 official home), ``cjk-space`` (an ASCII space between two Chinese characters, which YAML
-line folding leaves in Chinese text). Warnings: ``underived``. Notes: ``contradiction``: the decision always takes
-the worst status, so two overlapping statuses never leave a case undecided; they are
-listed for a reviewer to confirm the stricter rule is meant to win, not as defects.
+line folding leaves in Chinese text). Warnings: ``underived``. Notes: ``contradiction``:
+the decision always takes the worst status, so two overlapping statuses never leave a case
+undecided; they are listed for a reviewer to confirm the stricter rule is meant to win, not as defects.
 """
 
 from __future__ import annotations
