@@ -11,7 +11,8 @@ Errors: ``no-sources``, ``window``, ``condition``, ``unknown-fact``, ``param-gap
 official home), ``cjk-space`` (an ASCII space between two Chinese characters, which YAML
 line folding leaves in Chinese text). Warnings: ``underived``. Notes: ``contradiction``:
 the decision always takes the worst status, so two overlapping statuses never leave a case
-undecided; they are listed for a reviewer to confirm the stricter rule is meant to win, not as defects.
+undecided; they are listed for a reviewer to confirm the stricter rule is meant to win,
+not as defects.
 """
 
 from __future__ import annotations
