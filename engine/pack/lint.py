@@ -30,6 +30,8 @@ from chipclear.io.yamlload import load_file, locate
 from chipclear.pack import conditions as C
 from chipclear.pack.facts import REGISTRY
 from chipclear.pack.loader import CompiledRule, RulePack, load_pack
+from chipclear.pack.sources import OfficialDomainsFile
+from pydantic import ValidationError
 
 ERRORS = ("no-sources", "window", "condition", "unknown-fact", "param-gap", "load",
           "official-url", "cjk-space")
@@ -202,14 +204,13 @@ def _domains(root: Path) -> tuple[list[str], list[Issue]]:
         return [], [Issue(Location(str(path)), "official-url",
                           "no list of official domains (add official_domains.yaml to the pack)")]
     data = load_file(path)
-    found: list[str] = []
-    for group in ("government", "company"):
-        entries = data.get(group) if isinstance(data, dict) else None
-        for entry in entries if isinstance(entries, list) else []:
-            domain = entry.get("domain") if isinstance(entry, dict) else entry
-            if isinstance(domain, str) and domain.strip():
-                found.append(domain.strip().lower().lstrip("."))
-    return found, []
+    try:
+        parsed = OfficialDomainsFile.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        return [], [Issue(_where(data, list(err["loc"]), path), "official-url",
+                          f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}")]
+    return parsed.domains(), []
 
 
 def _on_domain(url: str, domains: list[str]) -> bool:
