@@ -136,9 +136,10 @@ def prepare(case: Case, pack: RulePack, as_of: dt.date) -> Prepared:
             case_facts["case.has_domestic_chip"] = any(domestic)
     rows: list[DomesticAlternative] = []
     meets: bool | None = None
+    stated_workload = alternatives.stated(case.use.workload)
     if any(c.vendor_country != "CN" for c in chips):
         rows = alternatives.compare(case.use.workload, pack.catalog)
-        if alternatives.stated(case.use.workload):
+        if stated_workload:
             meets = alternatives.meets_all(rows)
     item_facts: list[dict[str, Any]] = []
     for i, chip in enumerate(chips):
@@ -156,8 +157,10 @@ def prepare(case: Case, pack: RulePack, as_of: dt.date) -> Prepared:
             facts["item.unit_price_usd"] = float(item.unit_price_usd)
         if item.quantity is not None and item.unit_price_usd is not None:
             facts["item.value_usd"] = float(item.quantity * item.unit_price_usd)
-        if chip.vendor_country != "CN" and meets is not None:
-            facts["item.domestic_alternative_meets_all"] = meets
+        if chip.vendor_country != "CN" and stated_workload:
+            # Weakness must be shown: a comparison left open by unknown catalog figures does
+            # not contradict the buyer (the alternatives table shows what stayed open).
+            facts["item.domestic_alternative_meets_all"] = meets is True
         item_facts.append(facts)
     return Prepared(case, as_of, case_facts, chips, item_facts, rows, matches)
 
@@ -354,7 +357,8 @@ class Evaluator:
                 continue
             for idx, paths in undecided.get(cr.rule.id, {}).items():
                 for path in paths:
-                    needs[_fact_case_path(path, idx)].add(cr.rule.id)
+                    for asked in _asked_paths(path, idx, prep.case_facts):
+                        needs[asked].add(cr.rule.id)
         if n_items == 0 and any(cr.scope is Scope.item and _matters(cr) for cr in compiled.rules):
             needs["order.items"].update(
                 cr.rule.id for cr in compiled.rules if cr.scope is Scope.item and _matters(cr))
@@ -372,6 +376,15 @@ class Evaluator:
         if q is not None:
             return q.text
         return Text(en=f"Please provide {case_path}.", zh=f"请提供 {case_path}。")
+
+
+def _asked_paths(path: str, idx: int, case_facts: dict[str, Any]) -> list[str]:
+    """The case fields to ask for a missing fact: a computed fact names the unanswered
+    fields that supply it (the domestic comparison: the workload), else its own path."""
+    asks = REGISTRY[path].asks
+    if asks:
+        return [p for p in asks if p not in case_facts] or [_fact_case_path(path, idx)]
+    return [_fact_case_path(path, idx)]
 
 
 def _matters(cr: CompiledRule) -> bool:
