@@ -144,9 +144,10 @@ def prepare(case: Case, pack: RulePack, as_of: dt.date) -> Prepared:
             case_facts["case.has_domestic_chip"] = any(domestic)
     rows: list[DomesticAlternative] = []
     meets: bool | None = None
+    stated_workload = alternatives.stated(case.use.workload)
     if any(c.vendor_country != "CN" for c in chips):
         rows = alternatives.compare(case.use.workload, pack.catalog)
-        if alternatives.stated(case.use.workload):
+        if stated_workload:
             meets = alternatives.meets_all(rows)
     item_facts: list[dict[str, Any]] = []
     for i, chip in enumerate(chips):
@@ -164,8 +165,10 @@ def prepare(case: Case, pack: RulePack, as_of: dt.date) -> Prepared:
             facts["item.unit_price_usd"] = float(item.unit_price_usd)
         if item.quantity is not None and item.unit_price_usd is not None:
             facts["item.value_usd"] = float(item.quantity * item.unit_price_usd)
-        if chip.vendor_country != "CN" and meets is not None:
-            facts["item.domestic_alternative_meets_all"] = meets
+        if chip.vendor_country != "CN" and stated_workload:
+            # Weakness must be shown: a comparison left open by unknown catalog figures does
+            # not contradict the buyer (the alternatives table shows what stayed open).
+            facts["item.domestic_alternative_meets_all"] = meets is True
         item_facts.append(facts)
     return Prepared(case, as_of, case_facts, chips, item_facts, rows, matches)
 
@@ -500,7 +503,8 @@ class Evaluator:
                 for path in sorted(paths):
                     step = Impact.could_change_status if how is Impact.condition_only and \
                         path in required else how
-                    note(_fact_case_path(path, idx), cr.rule.id, step)
+                    for asked in _asked_paths(path, idx, prep.case_facts):
+                        note(asked, cr.rule.id, step)
                 if how is Impact.condition_only:
                     text = cr.rule.then.condition or cr.rule.title
                     _, tests, facts = confirm.setdefault(cr.rule.id, (text, [], set()))
@@ -508,7 +512,7 @@ class Evaluator:
                                                   compiled.params):
                         if line not in tests:
                             tests.append(line)
-                    facts.update(_fact_case_path(p, idx) for p in paths)
+                    facts.update(a for p in paths for a in _asked_paths(p, idx, prep.case_facts))
         for cr in no_items:
             how = impact(cr, -1)
             if how is not None:
@@ -674,6 +678,15 @@ def _witness(test: C.FactTest, params: Mapping[str, Any], negate: bool) -> Any:
     holds_at = {"gt": t + step, "gte": t, "lt": t - step, "lte": t}[test.op]
     fails_at = {"gt": t, "gte": t - step, "lt": t, "lte": t + step}[test.op]
     return fails_at if negate else holds_at
+
+
+def _asked_paths(path: str, idx: int, case_facts: dict[str, Any]) -> list[str]:
+    """The case fields to ask for a missing fact: a computed fact names the unanswered
+    fields that supply it (the domestic comparison: the workload), else its own path."""
+    asks = REGISTRY[path].asks
+    if asks:
+        return [p for p in asks if p not in case_facts] or [_fact_case_path(path, idx)]
+    return [_fact_case_path(path, idx)]
 
 
 def _generic_path(case_path: str) -> str:

@@ -74,6 +74,11 @@ class Buyer(_Strict):
     kind: BuyerKind | None = None
     state_owned: bool | None = None
     state_funded_project: bool | None = None
+    state_funded_project_completion_pct: Annotated[
+        float, Field(ge=0, le=100, allow_inf_nan=False)
+    ] | None = Field(
+        None, description="How far the state-funded data-centre project is built, in percent "
+                          "(the November 2025 guidance splits at 30%).")
     critical_infrastructure: bool | None = None
     us_approved_customer: bool | None = None
 
@@ -207,6 +212,9 @@ class VendorAttestation(_Strict):
     no_illegal_data_collection: bool | None = None
     no_illegal_control: bool | None = None
     no_unreasonable_supply_cutoff: bool | None = None
+    vendor_refused: bool | None = Field(
+        None, description="The vendor has refused the security attestations or contractual "
+                          "commitments (not merely: not yet provided).")
 
 
 class CertificationState(StrEnum):
@@ -254,6 +262,9 @@ class Evidence(_Strict):
     exporter_certifications: ExporterCertifications = Field(
         default_factory=ExporterCertifications
     )
+    cybersecurity_review_required: bool | None = Field(
+        None, description="The CII operator's own pre-judgment (预判): the purchase affects or "
+                          "may affect national security, so it must be filed for review.")
     cybersecurity_review_filed: bool | None = None
     import_approval: ImportApproval | None = None
 

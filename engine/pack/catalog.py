@@ -57,6 +57,9 @@ class Figures(_Strict):
     memory_gb: Figure | None = None
     memory_bandwidth_gbs: Figure | None = None
     io_bandwidth_gbs: Figure | None = None
+    max_cluster_size: Figure | None = Field(
+        None, description="Largest cluster (cards) the vendor's interconnect is reported to "
+                          "scale to; only the domestic comparison uses it.")
 
 
 class Chip(_Strict):

@@ -8,6 +8,7 @@ the examples it affects are reviewed together; the test suite and
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -17,7 +18,8 @@ from chipclear.errors import Location
 from chipclear.io.yamlload import load_file, locate
 from chipclear.model.case import Case
 from chipclear.model.decision import Decision, Verdict
-from chipclear.pack.loader import CnStatus, Owner, RulePack, Severity, UsStatus
+from chipclear.pack.loader import CnStatus, Jurisdiction, Owner, RulePack, Severity, UsStatus
+from chipclear.pack.sources import Confidence
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -71,6 +73,20 @@ class Expect(_Strict):
     items: list[ItemExpect] = Field(default_factory=list)
     weak_justification: bool | None = Field(
         None, description="Whether a rule deriving weak_justification: true must fire.")
+    checklist: list[str] = Field(
+        default_factory=list,
+        description="Text every one of which some CN checklist item must contain (English, "
+                    "case-insensitive): the expectation does not depend on rule ids.")
+    not_checklist: list[str] = Field(
+        default_factory=list, description="Text no CN checklist item may contain.")
+    cites: list[str] = Field(
+        default_factory=list,
+        description="Citations (e.g. 'CSL Art. 37') that must appear in the names of the sources "
+                    "or the titles of the CN findings; a number never matches a longer one.")
+    not_cites: list[str] = Field(default_factory=list, description="Citations that must not.")
+    confidence: Confidence | None = Field(
+        None, description="Confidence that some CN finding setting the decided CN status has.")
+    note: str | None = Field(None, description="Reasoning and sources for reviewers; not checked.")
 
 
 class Golden(_Strict):
@@ -197,6 +213,7 @@ def check(decision: Decision, expect: Expect, pack: RulePack) -> list[str]:
     for rule in expect.to_confirm:
         if rule not in confirm:
             problems.append(f"{rule} not listed as a condition to confirm")
+    problems += _check_cn_text(decision, expect, pack)
     if expect.items and len(expect.items) != len(decision.items):
         problems.append(f"{len(decision.items)} items, expected {len(expect.items)}")
     for i, (got, want) in enumerate(zip(decision.items, expect.items, strict=False)):
@@ -223,6 +240,45 @@ def check(decision: Decision, expect: Expect, pack: RulePack) -> list[str]:
                  want.memory_bandwidth_gbs)
         elif want.memory_gb is not None or want.memory_bandwidth_gbs is not None:
             problems.append(f"items[{i}]: memory figures are only checked for catalog chips")
+    return problems
+
+
+def _cn_rules(pack: RulePack) -> set[str]:
+    return {cr.rule.id for cr in pack.rules if cr.rule.jurisdiction is Jurisdiction.CN}
+
+
+def _cites(haystack: str, citation: str) -> bool:
+    """Whether ``citation`` appears, a trailing number not running on (Art. 3 != Art. 37)."""
+    return re.search(re.escape(citation.casefold()) + r"(?![0-9])", haystack) is not None
+
+
+def _check_cn_text(decision: Decision, expect: Expect, pack: RulePack) -> list[str]:
+    """The checklist, citation and confidence expectations, read on the CN side only."""
+    problems: list[str] = []
+    cn = _cn_rules(pack)
+    checklist = [c.text.en.casefold() for c in decision.conditions if c.rule in cn]
+    for text in expect.checklist:
+        if not any(text.casefold() in item for item in checklist):
+            problems.append(f"no CN checklist item mentions {text!r}")
+    for text in expect.not_checklist:
+        if any(text.casefold() in item for item in checklist):
+            problems.append(f"a CN checklist item mentions {text!r} but must not")
+    findings = [f for f in decision.findings if f.rule in cn]
+    cited = "\n".join([s.name.casefold() for f in findings for s in f.sources]
+                      + [f.title.en.casefold() for f in findings])
+    for citation in expect.cites:
+        if not _cites(cited, citation):
+            problems.append(f"no CN finding cites {citation!r}")
+    for citation in expect.not_cites:
+        if _cites(cited, citation):
+            problems.append(f"a CN finding cites {citation!r} but must not")
+    if expect.confidence is not None:
+        deciding = [f for f in findings
+                    if pack.rules_by_id[f.rule].rule.then.cn_status is decision.cn.status]
+        labels = sorted({str(f.confidence.value) for f in deciding})
+        if expect.confidence.value not in labels:
+            problems.append(f"no finding setting cn.status {decision.cn.status.value} is "
+                            f"{expect.confidence.value} (found: {', '.join(labels) or 'none'})")
     return problems
 
 

@@ -18,7 +18,7 @@ from chipclear.pack.catalog import CatalogFile
 from chipclear.pack.conditions import OPS
 from chipclear.pack.golden import GoldenFile
 from chipclear.pack.loader import Manifest, ParameterFile, QuestionFile, RuleFile
-from chipclear.pack.sources import SourceFile
+from chipclear.pack.sources import OfficialDomainsFile, SourceFile
 from chipclear.screening.match import ScreeningList
 from pydantic import BaseModel
 
@@ -67,6 +67,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "golden.schema.json": GoldenFile,
     # What chipclear answers (one JSON-lines row; `decisions[]` in JSON output).
     "decision.schema.json": Decision,
+    "official_domains.schema.json": OfficialDomainsFile,
 }
 
 
