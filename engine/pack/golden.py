@@ -61,14 +61,14 @@ class Expect(_Strict):
     conditions: list[str] = Field(default_factory=list, description="Rules in the checklist.")
     missing: list[str] = Field(default_factory=list, description="Facts that must be missing.")
     not_missing: list[str] = Field(
-        default_factory=list, description="Facts that must not be asked of the buyer.")
+        default_factory=list,
+        description="Facts that must not be asked of the buyer (over-asking guard); the "
+                    "exporter's own questions are checked by exporter_missing.")
     exporter_missing: list[str] = Field(
         default_factory=list, description="Facts that must be asked of the exporter.")
     items: list[ItemExpect] = Field(default_factory=list)
     weak_justification: bool | None = Field(
         None, description="Whether a rule deriving weak_justification: true must fire.")
-    not_missing: list[str] = Field(
-        default_factory=list, description="Facts that must not be asked (over-asking guard).")
     checklist: list[str] = Field(
         default_factory=list,
         description="Text every one of which some CN checklist item must contain (English, "
