@@ -225,15 +225,15 @@ def table(decisions: list[Decision], console: Console | _TerminalLike, lang: Lan
 
     overview = Table(title="chipclear decisions", box=box.SIMPLE_HEAD, title_justify="left",
                      pad_edge=False, collapse_padding=True)
-    overview.add_column("case", overflow="fold")
-    overview.add_column("as of", overflow="fold")
+    overview.add_column("case, as of", overflow="fold")
     for col in ("verdict", "US", "CN"):
         overview.add_column(col, overflow="fold", min_width=11)
     overview.add_column("share USD", overflow="fold", justify="right")
-    overview.add_column("b/c/m", no_wrap=True, min_width=5, justify="right")  # blocks, conditions, missing
+    # blocks / conditions / missing facts
+    overview.add_column("b/c/m", no_wrap=True, min_width=5, justify="right")
     for d in decisions:
         sev = [f.severity.value for f in d.findings]
-        overview.add_row(printable(d.case_id), str(d.as_of), words(d.verdict.value),
+        overview.add_row(f"{printable(d.case_id)}\n{d.as_of}", words(d.verdict.value),
                          words(d.us.status.value), words(d.cn.status.value),
                          "—" if d.us.revenue_share_usd is None
                          else f"${d.us.revenue_share_usd:,.0f}",

@@ -34,12 +34,20 @@ def _inside(path: Path, folder: Path) -> bool:
         return False
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 class Output:
     """The output stream of one run: stdout, or a file replaced atomically at the end."""
 
     def __init__(self, target: Path | None) -> None:
         self.target = None if target is None or str(target) == "-" else target
         self._tmp: Path | None = None
+        self._real: Path | None = None
+        self._direct = False  # writing straight into a device or pipe
         self.stream: TextIO = sys.stdout
 
     def check(self, inputs: Iterable[Path], ledger: Path | None) -> None:
@@ -72,9 +80,19 @@ class Output:
     def open(self) -> TextIO:
         if self.target is None:
             return self.stream
+        real = self.target.resolve()  # a link is followed, never replaced by a file
+        if real.exists() and not real.is_file():  # a device or a pipe: write into it
+            try:
+                self.stream = real.open("w", encoding="utf-8")
+            except OSError as exc:
+                raise OutputFailure(f"{self.target}: cannot write the output: "
+                                    f"{exc.strerror or exc}") from None
+            self._direct = True
+            return self.stream
+        self._real = real
         try:
-            fd, name = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".partial",
-                                        dir=self.target.parent)
+            fd, name = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".partial",
+                                        dir=real.parent)
         except OSError as exc:
             raise OutputFailure(f"{self.target}: cannot write the output: "
                                 f"{exc.strerror or exc}") from None
@@ -96,14 +114,22 @@ class Output:
         """Make the output final: flush, sync, rename the temporary file over the target."""
         if self.target is None or self._tmp is None:
             self.flush()
+            if self._direct:
+                try:
+                    self.stream.close()
+                except OSError as exc:
+                    raise OutputFailure(f"{self.target}: cannot write the output: "
+                                        f"{exc.strerror or exc}") from None
             return
         try:
             self.stream.flush()
             os.fsync(self.stream.fileno())
             self.stream.close()
-            mode = self.target.stat().st_mode & 0o777 if self.target.exists() else 0o644
+            real = self._real
+            assert real is not None
+            mode = real.stat().st_mode & 0o777 if real.exists() else 0o666 & ~_umask()
             os.chmod(self._tmp, mode)
-            os.replace(self._tmp, self.target)
+            os.replace(self._tmp, real)
             self._tmp = None
         except OSError as exc:
             self.discard()
