@@ -433,6 +433,7 @@ def coverage(pack: RulePack, cases: Sequence[CorpusCase], today: dt.date,
     errs = list(errors)
     outcomes: Iterable[Any]
     pool = None
+    lost = 0
     if jobs:
         from chipclear.batch.pool import WorkerPool
 
@@ -444,6 +445,7 @@ def coverage(pack: RulePack, cases: Sequence[CorpusCase], today: dt.date,
     try:
         for cc, out in zip(cases, outcomes, strict=True):
             if not isinstance(out, Outcome):  # a Lost task: the worker crashed or hung
+                lost += 1
                 if failures is not None:
                     failures.append(engine_failure_line(cc.label, cc.case.id, out.reason))
                 continue
@@ -459,7 +461,7 @@ def coverage(pack: RulePack, cases: Sequence[CorpusCase], today: dt.date,
     finally:
         if pool is not None:
             pool.close()
-    return Coverage(len(cases), fired, in_force, errs)
+    return Coverage(len(cases) - lost, fired, in_force, errs)
 
 
 # --- rendering ---------------------------------------------------------------------------
