@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 from chipclear.batch.pool import DEFAULT_TIMEOUT
-from chipclear.errors import ExitCode, error_record
+from chipclear.errors import ExitCode, OutputFailure, error_record
 from chipclear.tui.cli.common import Format, Lang, RulesOpt, fail, load_rules, parse_date
 from chipclear.tui.cli.process import Interrupted
 from typer._click.exceptions import ClickException, UsageError
@@ -117,7 +117,7 @@ def console_for(stream: TextIO, color: Color) -> Console:
 
 @app.command(epilog=EXIT_CODES)
 def evaluate(
-    paths: Annotated[list[Path], typer.Argument(metavar="PATH...",
+    paths: Annotated[list[Path], typer.Argument(metavar="PATH",
                                                 help="Case files or folders of case files.")],
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
     as_of: Annotated[str | None, typer.Option(metavar="YYYY-MM-DD",
@@ -229,6 +229,13 @@ def evaluate(
             json_stream.close([error_record(e) for e in errors])
         out.commit()
         raise
+    except BrokenPipeError:
+        out.discard()
+        raise
+    except OSError as exc:  # the output could not be written (full disk, closed pipe)
+        out.discard()  # the target keeps its previous content
+        raise OutputFailure(f"{output if output is not None else 'stdout'}: cannot write "
+                            f"the output: {exc.strerror or exc}") from None
     except BaseException:
         out.discard()  # the target keeps its previous content
         raise
@@ -302,6 +309,9 @@ def full_app() -> typer.Typer:
 
 def _invoke(args: Sequence[str]) -> int:
     """Run the click command behind the app; usage errors are one line, exit 2."""
+    from chipclear.tui.cli.common import plain_metavars
+
+    plain_metavars()
     command = typer.main.get_command(full_app())
     command._main_shell_completion({}, "chipclear", None)  # exits on a completion request
     try:
