@@ -29,13 +29,7 @@ from chipclear.model.case import Case
 from chipclear.pack.loader import load_pack
 
 from tests.conftest import MINIPACK, ROOT
-
-SEAMS = Path(__file__).resolve().parent / "seams"
-
-
-def seam_env(crash: str = "", hang: str = "") -> dict[str, str]:
-    path = os.pathsep.join(filter(None, [str(SEAMS), os.environ.get("PYTHONPATH", "")]))
-    return {"PYTHONPATH": path, "CHIPCLEAR_SEAM_CRASH": crash, "CHIPCLEAR_SEAM_HANG": hang}
+from tests.seams import seam_env
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

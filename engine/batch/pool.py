@@ -77,7 +77,12 @@ def _worker(conn: Connection, setup: Setup, parent: int) -> None:
             task = conn.recv()
             if task is None:
                 break
-            conn.send(apply(task))
+            try:
+                result: Any = apply(task)
+            except Exception as exc:  # a bug, not a crash: say what it was
+                text = " ".join(f"{type(exc).__name__}: {exc}".split())
+                result = Lost(f"internal error in the worker: {text} (please report it)")
+            conn.send(result)
     except BaseException:
         os._exit(70)
     os._exit(0)

@@ -153,6 +153,8 @@ def evaluate(
     from chipclear.tui.cli.process import deferred_signals
 
     override = parse_date(as_of, "--as-of")
+    if summary_only and details_only:
+        fail("--summary and --details exclude each other (give one, or neither for both)")
     for path in paths:
         if not path.exists():
             fail(f"{path}: file not found (check the path)")

@@ -34,6 +34,21 @@ def _inside(path: Path, folder: Path) -> bool:
         return False
 
 
+def _is_case_file(path: Path) -> bool:
+    """A file folder expansion would read as cases and that is not an earlier output of
+    chipclear (decisions carry ``rule_pack``; a case never does)."""
+    from chipclear.io.caseio import CASE_SUFFIXES
+
+    if path.suffix not in CASE_SUFFIXES or not path.is_file():
+        return False
+    try:
+        with path.open("rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return True
+    return b'"rule_pack"' not in head and b'"schema"' not in head
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -59,7 +74,8 @@ class Output:
             raise UserInputError(Location(str(target)), "-o is the ledger file",
                                  "write the output somewhere else")
         for path in inputs:
-            if _same(target, path) or (path.is_file() and _same(target, path)):
+            if _same(target, path) or (path.is_dir() and _inside(target, path)
+                                       and _is_case_file(target)):
                 raise UserInputError(Location(str(target)), "-o is one of the input files",
                                      "write the output somewhere else")
         if target.is_dir():
