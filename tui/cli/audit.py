@@ -294,11 +294,13 @@ def ledger_verify(path: LedgerArg) -> None:
 @ledger_app.command("list")
 def ledger_list(path: LedgerArg) -> None:
     """One line per decision: sequence, time, case, date, verdict, rule pack."""
+    from chipclear.io.render import printable
+
     with _open(path) as book:
         typer.echo(f"{'seq':>6}  {'utc':27}  {'as_of':10}  {'verdict':18}  {'pack':12}  case")
         for row in book.rows():
             typer.echo(f"{row.seq:>6}  {row.utc:27}  {row.as_of:10}  {row.verdict:18}  "
-                       f"{row.pack_sha256[:12]}  {row.case_id}")
+                       f"{row.pack_sha256[:12]}  {printable(row.case_id)}")
 
 
 @ledger_app.command("show")
