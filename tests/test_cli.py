@@ -246,3 +246,31 @@ def test_schema_writes_into_the_pack_it_is_given(tmp_path: Path) -> None:
     assert list(elsewhere.iterdir()) == []
     nothing = run("schema", cwd=elsewhere)
     assert nothing.returncode == 2 and list(elsewhere.iterdir()) == []
+
+
+def test_a_long_run_on_a_terminal_shows_a_progress_bar_and_a_pipe_does_not(
+        tmp_path: Path) -> None:
+    import os
+    import pty
+
+    batch = [{**yaml.safe_load(GOOD), "id": f"c{i:03d}"} for i in range(60)]
+    cases = write(tmp_path / "c.yaml", yaml.safe_dump({"cases": batch}, default_flow_style=False))
+    args = [sys.executable, "-m", "chipclear", "evaluate", str(cases), "--rules",
+            str(MINIPACK), "-f", "jsonl", "-o", str(tmp_path / "o.jsonl")]
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(args, cwd=ROOT, stderr=slave, stdout=subprocess.DEVNULL)
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    assert proc.wait(timeout=120) == 0
+    assert b"60 cases" in seen
+    piped = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert piped.returncode == 0 and piped.stderr == ""

@@ -188,37 +188,31 @@ def markdown(decision: Decision, lang: Lang = "en") -> str:
     return "\n".join(out) + "\n"
 
 
-class _TerminalLike:
-    """A console seen as a terminal, so ``table`` renders once into its capture."""
-
-    def __init__(self, console: Console) -> None:
-        self._console = console
-        self.is_terminal = True
-
-    def print(self, *objects: Any) -> None:
-        self._console.print(*objects)
-
-
-def table(decisions: list[Decision], console: Console | _TerminalLike, lang: Lang = "en",
+def table(decisions: list[Decision], console: Console, lang: Lang = "en",
           summary: bool = True, details: bool = True) -> None:
     """A terminal rendering: each case's details, then the summary table, printed last
     so it is what stays on screen. ``console`` decides colour and width (Rich reads
     NO_COLOR, FORCE_COLOR, COLUMNS and whether the stream is a terminal)."""
+    if not console.is_terminal:  # piped: the same text without padding at line ends
+        with console.capture() as captured:
+            _table(decisions, console, lang, summary, details)
+        console.file.write("".join(line.rstrip() + "\n"
+                                   for line in captured.get().splitlines()))
+    else:
+        _table(decisions, console, lang, summary, details)
+
+
+def _table(decisions: list[Decision], console: Console, lang: Lang, summary: bool,
+           details: bool) -> None:
+    from rich import box
     from rich.markdown import Markdown
     from rich.table import Table
 
-    if not console.is_terminal:  # piped: the same text without padding at line ends
-        with console.capture() as captured:
-            table(decisions, _TerminalLike(console), lang, summary, details)
-        console.file.write("".join(line.rstrip() + "\n"
-                                   for line in captured.get().splitlines()))
-        return
     if details:
         for d in decisions:
             console.print(Markdown(markdown(d, lang)))
     if not summary:
         return
-    from rich import box
 
     def words(value: str) -> str:  # a narrow terminal wraps between words, not inside
         return value.replace("_", " ")
