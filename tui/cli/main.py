@@ -173,6 +173,7 @@ def evaluate(
     entries = (e for p in expand(paths) if not out.skips(p) for e in read_file(p))
     pool = None
     json_stream = None
+    progress = Progress(enabled=fmt is Format.table or out.target is not None)
     stream = out.open()
     try:
         if fmt is Format.json:
@@ -191,7 +192,6 @@ def evaluate(
             head = list(islice(entries, HANDFUL + 1))
             pool = case_pool(jobs or auto_jobs(len(head)), pack, today, override, timeout)
             outcomes = decide_entries(pool, chain(head, entries))
-        progress = Progress(enabled=fmt is Format.table or out.target is not None)
         for outcome in outcomes:
             tally.add(outcome)
             progress.tick()
@@ -242,6 +242,7 @@ def evaluate(
         out.discard()  # the target keeps its previous content
         raise
     finally:
+        progress.close()
         if pool is not None:
             pool.close()
         if book is not None:
