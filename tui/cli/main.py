@@ -62,6 +62,12 @@ def _root(version: Annotated[bool, typer.Option(
     export licensing and the Chinese regulator's questions, as dated, cited rules."""
 
 
+def _decided(outcome: Outcome) -> Decision:
+    decision = outcome.decided()
+    assert decision is not None, "an outcome with a verdict has a decision"
+    return decision
+
+
 class Progress:
     """A rich.progress bar on stderr for long runs on a terminal; error lines above it."""
 
@@ -195,24 +201,24 @@ def evaluate(
         for outcome in outcomes:
             tally.add(outcome)
             progress.tick()
-            decision = outcome.decided() if outcome.error is None else None
-            if decision is None or outcome.entry.case is None:
+            case = outcome.entry.case
+            if outcome.error is not None or outcome.final_verdict() is None or case is None:
                 errors.append(outcome.error or f"{outcome.entry.location()}: invalid case")
                 progress.say(errors[-1])
                 continue
             if fmt is Format.table:  # delivered at the end, with its ledger rows
-                table_rows.append((outcome.entry.case, decision))
+                table_rows.append((case, _decided(outcome)))
                 continue
             with deferred_signals():  # the line, then its ledger row: both or neither
-                if fmt is Format.jsonl:
+                if fmt is Format.jsonl:  # the worker's line as is: no parsing back
                     stream.write(outcome.jsonl())
                 elif json_stream is not None:
-                    json_stream.add(decision)
+                    json_stream.add(_decided(outcome))
                 else:
-                    stream.write(render.markdown(decision, lang.value))
-                out.flush()
+                    stream.write(render.markdown(_decided(outcome), lang.value))
                 if book is not None:
-                    book.append(outcome.entry.case, decision, pack)
+                    out.flush()
+                    book.append(case, _decided(outcome), pack)
         progress.close()
         if fmt is Format.table:
             with deferred_signals():
