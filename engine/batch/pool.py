@@ -67,11 +67,11 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _worker(conn: Connection, setup: Setup, parent: int) -> None:
-    _die_with_parent(parent)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, signal.SIG_DFL)  # a forked child inherits the parent's handlers
     try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_DFL)  # a forked child inherits the parent's handlers
+        _die_with_parent(parent)
         apply = setup()
         while True:
             task = conn.recv()
@@ -83,7 +83,7 @@ def _worker(conn: Connection, setup: Setup, parent: int) -> None:
                 text = " ".join(f"{type(exc).__name__}: {exc}".split())
                 result = Lost(f"internal error in the worker: {text} (please report it)")
             conn.send(result)
-    except BaseException:
+    except BaseException:  # the parent reports a silent death as Lost
         os._exit(70)
     os._exit(0)
 
