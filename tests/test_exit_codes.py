@@ -74,6 +74,9 @@ def test_version_help_and_usage_errors(tmp_path: Path) -> None:
     line = one_line(usage.stderr)
     assert line.startswith("chipclear evaluate: No such option: --no-such-option")
     assert "╭" not in usage.stderr
+    for bare in ((), ("audit",)):  # no command: the help, not an error
+        helped = run(*bare)
+        assert helped.returncode == 0 and helped.stdout.startswith("Usage: chipclear")
     missing = run("ledger", "show")
     assert missing.returncode == 2
     assert one_line(missing.stderr).startswith("chipclear ledger show: Missing argument")

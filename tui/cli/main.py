@@ -14,7 +14,7 @@ from chipclear.batch.pool import DEFAULT_TIMEOUT
 from chipclear.errors import ExitCode, OutputFailure, error_record
 from chipclear.tui.cli.common import Format, Lang, RulesOpt, fail, load_rules, parse_date
 from chipclear.tui.cli.process import Interrupted
-from typer._click.exceptions import ClickException, UsageError
+from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
 if TYPE_CHECKING:
     from chipclear.batch.run import Outcome
@@ -328,6 +328,9 @@ def _invoke(args: Sequence[str]) -> int:
             command.invoke(ctx)
     except typer.Exit as exc:
         return int(exc.exit_code)
+    except NoArgsIsHelpError as exc:  # `chipclear` or `chipclear audit` alone: the help
+        typer.echo(exc.format_message())
+        return int(ExitCode.OK)
     except UsageError as exc:
         where = exc.ctx.command_path if exc.ctx is not None else "chipclear"
         message = " ".join(exc.format_message().split())
