@@ -147,23 +147,55 @@ def test_74_output_that_cannot_be_written(tmp_path: Path) -> None:
         assert Path("/dev/full").is_char_device()  # written into, never replaced
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only files anyway")
-def test_74_read_only_output_and_ledger(tmp_path: Path) -> None:
-    case = write(tmp_path / "a.yaml", GOOD)
-    locked = tmp_path / "ro.json"
-    locked.write_text("keep", encoding="utf-8")
-    locked.chmod(0o444)
-    result = run("evaluate", str(case), "--rules", str(MINIPACK), "-o", str(locked))
-    assert result.returncode == 74
-    assert "read-only" in one_line(result.stderr)
-    assert locked.read_text(encoding="utf-8") == "keep"
-    ledger = tmp_path / "l.sqlite"
-    assert run("evaluate", str(case), "--rules", str(MINIPACK), "--ledger",
-               str(ledger)).returncode == 0
-    ledger.chmod(0o444)
-    ro = run("evaluate", str(case), "--rules", str(MINIPACK), "--ledger", str(ledger))
-    assert ro.returncode == 74
-    assert "cannot append to the ledger" in one_line(ro.stderr)
+def _unprivileged() -> None:
+    """Run as nobody: root writes read-only files anyway."""
+    os.setgroups([])
+    os.setgid(65534)
+    os.setuid(65534)
+
+
+def test_74_read_only_output_and_ledger() -> None:
+    import shutil
+    import tempfile
+
+    work = Path(tempfile.mkdtemp(prefix="chipclear-ro-"))  # a folder nobody can write in
+    work.chmod(0o777)
+    as_user = {"preexec_fn": _unprivileged} if os.geteuid() == 0 else {}
+    if as_user:
+        try:
+            subprocess.run([sys.executable, "-c", ""], timeout=60, check=True, **as_user)
+        except (OSError, subprocess.CalledProcessError):
+            shutil.rmtree(work)
+            pytest.skip("running as root, and nobody cannot run this Python")
+
+    def run_as(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "chipclear", *args], cwd=ROOT,
+                              capture_output=True, text=True, timeout=300, **as_user)
+
+    try:
+        case = write(work / "a.yaml", GOOD)
+        case.chmod(0o644)
+        locked = work / "ro.json"
+        locked.write_text("keep", encoding="utf-8")
+        locked.chmod(0o444)
+        result = run_as("evaluate", str(case), "--rules", str(MINIPACK), "-o", str(locked))
+        assert result.returncode == 74
+        assert "read-only" in one_line(result.stderr)
+        assert locked.read_text(encoding="utf-8") == "keep"
+        ledger = work / "l.sqlite"
+        assert run("evaluate", str(case), "--rules", str(MINIPACK), "--ledger",
+                   str(ledger)).returncode == 0
+        ledger.chmod(0o444)
+        kept = ledger.read_bytes()
+        ro = run_as("evaluate", str(case), "--rules", str(MINIPACK), "--ledger", str(ledger))
+        assert ro.returncode == 74
+        assert "cannot append to the ledger" in one_line(ro.stderr)
+        assert ro.stdout == ""
+        assert ledger.read_bytes() == kept
+        listed = run_as("ledger", "verify", str(ledger))  # reading still works
+        assert listed.returncode == 0, listed.stderr
+    finally:
+        shutil.rmtree(work)
 
 
 def test_74_locked_ledger_is_one_line_before_any_decision(tmp_path: Path) -> None:
