@@ -79,13 +79,19 @@ class EngineFailure(ChipclearError):
 _LINE = re.compile(r"^(?P<file>.+?)(?::(?P<line>\d+)(?::(?P<col>\d+))?)?: (?P<message>.*)$", re.S)
 
 
-def error_record(line: str) -> dict[str, str | int | None]:
-    """A one-line error as the ``{file, line, col, message, hint}`` object of JSON output.
+def error_record(error: str | UserInputError) -> dict[str, str | int | None]:
+    """An error as the ``{file, line, col, message, hint}`` object of JSON output.
 
     Bridges the one-line strings the batch still carries to the structured errors being
     built for case input: ``file:line:col: message (hint)``; a trailing parenthesis is
-    the hint, a line without a location keeps its text as the message.
+    the hint, a line without a location keeps its text as the message. A
+    ``UserInputError`` gives its fields as they are.
     """
+    if isinstance(error, UserInputError):
+        where = error.location
+        return {"file": where.file, "line": where.line, "col": where.col,
+                "message": error.message, "hint": error.hint}
+    line = error
     match = _LINE.match(line)
     if match is None or " " in match["file"]:
         return {"file": None, "line": None, "col": None, "message": line, "hint": None}
