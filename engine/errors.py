@@ -93,7 +93,7 @@ def error_record(error: str | UserInputError) -> dict[str, str | int | None]:
                 "message": error.message, "hint": error.hint}
     line = error
     match = _LINE.match(line)
-    if match is None or " " in match["file"]:
+    if match is None or (match["line"] is None and " " in match["file"]):  # "x y: ..." prose
         return {"file": None, "line": None, "col": None, "message": line, "hint": None}
     message, hint = match["message"], None
     if message.endswith(")") and " (" in message:

@@ -274,3 +274,21 @@ def test_a_long_run_on_a_terminal_shows_a_progress_bar_and_a_pipe_does_not(
     assert b"60 cases" in seen
     piped = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert piped.returncode == 0 and piped.stderr == ""
+
+
+def test_error_records_from_lines_and_from_user_errors() -> None:
+    from chipclear.errors import Location, UserInputError, error_record
+
+    assert error_record("my cases/c.yaml:7:13: bad")["file"] == "my cases/c.yaml"
+    assert error_record("audit diff: engine failure: boom")["file"] is None
+    assert error_record("c.yaml:7:13: unknown chip 'H2O0' (did you mean 'H200'?)") == {
+        "file": "c.yaml", "line": 7, "col": 13, "message": "unknown chip 'H2O0'",
+        "hint": "did you mean 'H200'?"}
+    assert error_record("c.yaml: empty file") == {
+        "file": "c.yaml", "line": None, "col": None, "message": "empty file", "hint": None}
+    assert error_record("c.yaml:2:1: f(x) is wrong (use g(x) instead)")["hint"] == \
+        "use g(x) instead"
+    exc = UserInputError(Location("d.json", 3, 5), "quantity: not an integer", "use 4, not 4.0")
+    assert error_record(exc) == {"file": "d.json", "line": 3, "col": 5,
+                                 "message": "quantity: not an integer",
+                                 "hint": "use 4, not 4.0"}

@@ -226,14 +226,17 @@ def test_worker_evaluator_reports_a_crash_and_carries_on(
     evaluation (in a fresh worker) gives the same decision as in-process."""
     from chipclear.decide.evaluate import Evaluator
 
-    for key, value in seam_env(crash="c001").items():
+    for key, value in seam_env(crash="c001", hang="c002").items():
         monkeypatch.setenv(key, value)
     pack = load_pack(MINIPACK)
-    good, bad = (Case.model_validate(c) for c in corpus(2))
-    with WorkerEvaluator(pack) as evaluator:
+    good, bad, stuck = (Case.model_validate(c) for c in corpus(3))
+    with WorkerEvaluator(pack, timeout=3) as evaluator:
         with pytest.raises(EngineFailure) as failure:
             evaluator.evaluate(bad)
         assert "\n" not in str(failure.value) and "case 'c001'" in str(failure.value)
+        assert evaluator.evaluate(good) == Evaluator(pack).evaluate(good)
+        with pytest.raises(EngineFailure, match="case 'c002': no answer within 3 s"):
+            evaluator.evaluate(stuck)
         assert evaluator.evaluate(good) == Evaluator(pack).evaluate(good)
 
 
