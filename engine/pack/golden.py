@@ -42,6 +42,8 @@ class Expect(_Strict):
     not_findings: list[str] = Field(default_factory=list, description="Rules that must not.")
     conditions: list[str] = Field(default_factory=list, description="Rules in the checklist.")
     missing: list[str] = Field(default_factory=list, description="Facts that must be missing.")
+    not_missing: list[str] = Field(default_factory=list,
+                                   description="Facts that must not be reported missing.")
     items: list[ItemExpect] = Field(default_factory=list)
     weak_justification: bool | None = Field(
         None, description="Whether a rule deriving weak_justification: true must fire.")
@@ -119,6 +121,9 @@ def check(decision: Decision, expect: Expect, pack: RulePack) -> list[str]:
     for fact in expect.missing:
         if fact not in missing:
             problems.append(f"{fact} not reported missing (missing: {', '.join(sorted(missing))})")
+    for fact in expect.not_missing:
+        if fact in missing:
+            problems.append(f"{fact} reported missing but must not be")
     if expect.items and len(expect.items) != len(decision.items):
         problems.append(f"{len(decision.items)} items, expected {len(expect.items)}")
     for i, (got, want) in enumerate(zip(decision.items, expect.items, strict=False)):
