@@ -161,6 +161,8 @@ def test_evasion_is_caught(entity_list: ScreeningList, name: str, entry_id: str,
     ("智源科技", Tier.review),  # the list's note: 智源 alone, review only
     ("HIT Co., Ltd.", Tier.review),  # an exact hit on a common-word alias is only a review
     ("Suma S.A.", Tier.review),
+    ("Face Ltd", Tier.review),  # "Face++" is Megvii's product brand, kept for review only
+    ("Face Value Trading Co", None),
 ])
 def test_innocent_names_never_block(entity_list: ScreeningList, name: str,
                                     at_most: Tier | None) -> None:
@@ -404,7 +406,7 @@ def _distinctive_names(latin: bool) -> list[tuple[str, str]]:
 
 LATIN = _distinctive_names(latin=True)
 CJK = [(i, t) for i, t in _distinctive_names(latin=False) if fold(t).core]
-PROPS = settings(max_examples=150, deadline=None,
+PROPS = settings(max_examples=80, deadline=None,
                  suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 

@@ -175,6 +175,7 @@ class _Target:
     words: tuple[str, ...]  # skeleton words
     generic: bool  # nothing distinctive once generic words, places and legal forms go
     full: bool  # a full name of the party, not an alias
+    anchor: int = 0  # the word containment looks up: the first distinctive one
 
 
 def _rank(how: How, tier: Tier, score: float, name: int, given: int) -> tuple[int, int, float,
@@ -184,20 +185,22 @@ def _rank(how: How, tier: Tier, score: float, name: int, given: int) -> tuple[in
 
 @dataclass
 class _ByLength:
-    """Keys grouped by length, so a near-spelling search visits only reachable lengths."""
+    """Keys grouped by (length, first letter) and (length, last letter): a near spelling
+    keeps one end of the name (one changed letter cannot change both), and only lengths a
+    ratio of ``SIMILAR_RATIO`` can reach are visited."""
 
-    keys: dict[int, tuple[list[str], list[int]]] = field(default_factory=dict)
+    keys: dict[tuple[int, str, str], tuple[list[str], list[int]]] = field(default_factory=dict)
     lengths: list[int] = field(default_factory=list)
 
     def add(self, key: str, pos: int) -> None:
         if len(key) < _MIN_SIMILAR:
             return
-        if len(key) not in self.keys:
-            self.keys[len(key)] = ([], [])
+        if len(key) not in self.lengths:
             bisect.insort(self.lengths, len(key))
-        keys, positions = self.keys[len(key)]
-        keys.append(key)
-        positions.append(pos)
+        for end in (("^", key[0]), ("$", key[-1])):
+            keys, positions = self.keys.setdefault((len(key), *end), ([], []))
+            keys.append(key)
+            positions.append(pos)
 
     def near(self, key: str) -> Iterable[int]:
         """Positions of keys at or above ``SIMILAR_RATIO`` (rapidfuzz ratio) to ``key``."""
@@ -208,11 +211,15 @@ class _ByLength:
         r = SIMILAR_RATIO / 100
         lo = bisect.bisect_left(self.lengths, r / (2 - r) * n)
         hi = bisect.bisect_right(self.lengths, (2 - r) / r * n)
+        seen: set[int] = set()
         for length in self.lengths[lo:hi]:
-            keys, positions = self.keys[length]
-            for _, _, i in process.extract(key, keys, scorer=fuzz.ratio,
-                                           score_cutoff=SIMILAR_RATIO, limit=None):
-                yield positions[i]
+            for end in (("^", key[0]), ("$", key[-1])):
+                keys, positions = self.keys.get((length, *end), ((), ()))
+                for _, _, i in process.extract(key, keys, scorer=fuzz.ratio,
+                                               score_cutoff=SIMILAR_RATIO, limit=None):
+                    if positions[i] not in seen:
+                        seen.add(positions[i])
+                        yield positions[i]
 
 
 @dataclass
@@ -226,7 +233,8 @@ class Index:
     look: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     look_bare: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     reordered: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
-    first_word: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    first_word: dict[str, list[int]] = field(  # by anchor word
+        default_factory=lambda: defaultdict(list))
     cjk_prefix: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     #: for the similarity tier: distinctive residues of the look-alike folds and, for names
     #: whose residue is only a common word, the whole folded name
@@ -244,7 +252,9 @@ class Index:
                     continue
                 pos = len(index.targets)
                 words = tuple(folded.skeleton.split(" "))
-                target = _Target(p, n, folded, words, folded.generic, n < party.full_names)
+                anchor = next((i for i, w in enumerate(words) if not not_distinctive(w)), 0)
+                target = _Target(p, n, folded, words, folded.generic, n < party.full_names,
+                                 anchor)
                 index.targets.append(target)
                 index.exact[folded.compact].append(pos)
                 if folded.bare:
@@ -276,7 +286,7 @@ class Index:
             if len(compact) >= _MIN_CJK_CONTAINED:
                 self.cjk_prefix[compact[:2]].append(pos)
         elif len(compact) >= _MIN_ASCII_CONTAINED:
-            self.first_word[target.words[0]].append(pos)
+            self.first_word[target.words[target.anchor]].append(pos)
 
     def hits(self, given: Folded) -> dict[int, tuple[How, Tier, float]]:
         """Every listed name this buyer name hits, with how and the tier it earns."""
@@ -342,7 +352,9 @@ class Index:
         for i, word in enumerate(words):
             for pos in self.first_word.get(word, ()):
                 target = self.targets[pos]
-                if tuple(words[i:i + len(target.words)]) == target.words and allowed(target):
+                start = i - target.anchor
+                if start >= 0 and tuple(words[start:start + len(target.words)]) == \
+                        target.words and allowed(target):
                     yield pos
         compact = skeleton.replace(" ", "")
         if not is_cjk(compact):

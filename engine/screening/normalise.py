@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from importlib.resources import files
 from typing import Any
 
@@ -52,11 +52,34 @@ class Vocabulary:
     digits: dict[str, str]
     apostrophes: str
 
-    @property
+    @cached_property
+    def legal_en_set(self) -> frozenset[str]:
+        return frozenset(self.legal_en)
+
+    @cached_property
+    def legal_zh_set(self) -> frozenset[str]:
+        return frozenset(self.legal_zh)
+
+    @cached_property
+    def longest_place_zh(self) -> int:
+        return max(map(len, self.places_zh), default=0)
+
+    @cached_property
     def not_distinctive(self) -> frozenset[str]:
         """Words that never identify a party on their own."""
         return self.generic_en | self.common | self.places | frozenset(self.legal_en) | \
             frozenset(self.generic_zh) | frozenset(self.legal_zh)
+
+    @cached_property
+    def dropped(self) -> frozenset[str]:
+        """Words left out of a name's distinctive residue (common names stay in it)."""
+        return self.generic_en | self.places | frozenset(self.legal_en)
+
+    @cached_property
+    def cjk_not_distinctive(self) -> tuple[str, ...]:
+        """Chinese words removed, longest first, when testing a CJK word for distinctiveness."""
+        common = sorted((w for w in self.common if _CJK.search(w)), key=len, reverse=True)
+        return (*self.generic_zh, *self.places_zh, *self.legal_zh, *common)
 
 
 @cache
@@ -159,19 +182,27 @@ def _words(text: str, *, keep_parens: bool) -> str:
 
 
 def strip_legal_forms(core: str) -> str:
-    """Drop legal forms from the end of a name as often as they occur."""
+    """Drop legal forms from the end of a name as often as they occur (set lookups on the
+    last words or characters, so the cost does not grow with the vocabulary)."""
     vocab = vocabulary()
     if core.startswith("the "):
         core = core[4:]
+    en, zh = vocab.legal_en_set, vocab.legal_zh_set
+    longest_zh = max(map(len, zh), default=0)
     changed = True
     while changed and core:
         changed = False
-        for zh in vocab.legal_zh:
-            if core.endswith(zh) and len(core) > len(zh):
-                core, changed = core[: -len(zh)].rstrip(), True
-        for en in vocab.legal_en:
-            if core.endswith(" " + en):
-                core, changed = core[: -len(en) - 1].rstrip(), True
+        words = core.rsplit(" ", 3)
+        for n in (3, 2, 1):
+            if len(words) > n and " ".join(words[-n:]) in en:
+                core, changed = " ".join(words[:-n]), True
+                break
+        if changed or not is_cjk(core[-1:]):
+            continue
+        for k in range(min(longest_zh, len(core) - 1), 1, -1):
+            if core[-k:] in zh:
+                core, changed = core[:-k].rstrip(), True
+                break
     return core
 
 
@@ -181,9 +212,10 @@ def without_place(core: str) -> str | None:
     head, _, rest = core.partition(" ")
     if rest and head in vocab.places:
         return rest
-    for place in vocab.places_zh:
-        if core.startswith(place) and len(core) > len(place) + 1:
-            return core[len(place):].lstrip()
+    if is_cjk(core[:1]):
+        for k in range(min(vocab.longest_place_zh, len(core) - 2), 1, -1):
+            if core[:k] in vocab.places:
+                return core[k:].lstrip()
     return None
 
 
@@ -219,9 +251,9 @@ def not_distinctive(core: str) -> bool:
             continue
         if is_cjk(word):
             rest = word
-            for zh in (*vocab.generic_zh, *vocab.places_zh, *vocab.legal_zh,
-                       *sorted((w for w in vocab.common if is_cjk(w)), key=len, reverse=True)):
-                rest = rest.replace(zh, "")
+            for zh in vocab.cjk_not_distinctive:
+                if zh in rest:
+                    rest = rest.replace(zh, "")
             if rest:
                 return False
             continue
@@ -237,8 +269,7 @@ def distinctive(core: str) -> str:
     """
     vocab = vocabulary()
     core = without_place(core) or core
-    drop = vocab.generic_en | vocab.places | frozenset(vocab.legal_en)
-    text = "".join(w for w in core.split(" ") if w not in drop)
+    text = "".join(w for w in core.split(" ") if w not in vocab.dropped)
     if is_cjk(text):
         for zh in (*vocab.generic_zh, *vocab.legal_zh):
             text = text.replace(zh, "")
@@ -284,35 +315,35 @@ class Folded:
     skeleton: str  # core of the look-alike fold, digits read as letters
     mixed_script: bool
 
-    @property
+    @cached_property
     def compact(self) -> str:
         return self.core.replace(" ", "")
 
-    @property
+    @cached_property
     def bare(self) -> str | None:
         """Compact core without a leading place name."""
         rest = without_place(self.core)
         return None if rest is None else rest.replace(" ", "")
 
-    @property
+    @cached_property
     def skeleton_compact(self) -> str:
         return self.skeleton.replace(" ", "")
 
-    @property
+    @cached_property
     def skeleton_bare(self) -> str | None:
         rest = without_place(self.skeleton)
         return None if rest is None else rest.replace(" ", "")
 
-    @property
+    @cached_property
     def distinctive(self) -> str:
         """The look-alike fold's distinctive residue (see ``distinctive``)."""
         return distinctive(self.skeleton)
 
-    @property
+    @cached_property
     def sorted_words(self) -> str:
         return " ".join(sorted(self.core.split(" ")))
 
-    @property
+    @cached_property
     def generic(self) -> bool:
         """One or two words that name no party on their own ("Suma", "浪潮", "Dawning Co");
         a longer phrase of common words ("Harbin Institute of Technology") is a name."""
@@ -322,6 +353,9 @@ class Folded:
 @lru_cache(maxsize=65536)
 def fold(text: str) -> Folded:
     """Fold a party name for screening (see the module docstring)."""
+    if text.isascii():  # no marks, format characters or look-alikes to resolve
+        core = strip_legal_forms(_words(text, keep_parens=False))
+        return Folded(text, core, _loose_words(core), False)
     plain = _strip_marks(text)
     core = strip_legal_forms(_words(plain, keep_parens=False))
     look = _strip_marks(text.translate(_pre_skeleton_map())).translate(_skeleton_map())
