@@ -164,12 +164,12 @@ def markdown(decision: Decision, lang: Lang = "en") -> str:
             when = f", {lst.imported_on}, sha256 {lst.sha256[:12]}…" if lst.imported_on and \
                 lst.sha256 else ""
             out.append(f"- `{lst.list_id}` ({lst.kind}, {lst.entries}{when})")
-        for flag in scr.red_flags:
-            out.append(f"- **{L['flag']}**: {flag.zh if lang == 'zh' else flag.en}")
-        for c in scr.cleared:
-            state = L["cleared"] if c.applied else L["not_applied"]
-            out.append(f"- `{c.entry_id}` \"{c.matched_name}\" ~ \"{c.matched_on}\": {state} "
-                       f"({c.reason})")
+        for red_flag in scr.red_flags:
+            out.append(f"- **{L['flag']}**: {red_flag.zh if lang == 'zh' else red_flag.en}")
+        for cleared in scr.cleared:
+            state = L["cleared"] if cleared.applied else L["not_applied"]
+            out.append(f"- `{cleared.entry_id}` \"{cleared.matched_name}\" ~ "
+                       f"\"{cleared.matched_on}\": {state} ({cleared.reason})")
         out.append("")
     if d.conditions:
         out += [f"### {L['conditions']}", ""]
