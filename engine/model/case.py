@@ -213,9 +213,10 @@ class ScreeningReview(_Strict):
     match cannot be cleared.
     """
 
-    cleared: list[ScreeningEntryId] = Field(default_factory=list)
-    confirmed: list[ScreeningEntryId] = Field(default_factory=list)
-    reason: str | None = Field(None, description="Why the cleared matches are not the buyer.")
+    cleared: list[ScreeningEntryId] = Field(default_factory=list, max_length=100)
+    confirmed: list[ScreeningEntryId] = Field(default_factory=list, max_length=100)
+    reason: str | None = Field(None, max_length=4000,
+                               description="Why the cleared matches are not the buyer.")
 
     @model_validator(mode="after")
     def _reason_for_clearing(self) -> ScreeningReview:
