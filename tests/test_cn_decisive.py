@@ -71,7 +71,11 @@ def _outcome(evaluator: Evaluator, base: dict[str, Any],
     decision = evaluator.evaluate(Case.model_validate(data))
     verdict = "needs_information" if decision.verdict is Verdict.needs_information \
         else decision.verdict.value
-    return verdict, decision.us.status.value, decision.cn.status.value
+    # An undetermined status (issue 13) hides what the fired rules reached; compare that too.
+    thens = [evaluator.pack.rules_by_id[r].rule.then for r in fired_rules(decision)]
+    reached = "/".join(sorted({str(t.cn_status) for t in thens if t.cn_status}
+                              | {str(t.us_status) for t in thens if t.us_status}))
+    return verdict, decision.us.status.value, decision.cn.status.value + " " + reached
 
 
 def _cn_only(pack: RulePack, rules: list[str]) -> bool:
@@ -91,7 +95,7 @@ def _mildest(evaluator: Evaluator, base: dict[str, Any], facts: list[str]) -> di
     unrelated to a question do not mask it with a worse status of their own."""
     chosen: dict[str, Any] = {}
     for fact in facts:
-        def rank(value: Any, fact: str = fact) -> tuple[int, int, int]:
+        def rank(value: Any, fact: str = fact) -> tuple[int, int, int, int]:
             data = copy.deepcopy(base)
             for path, answer in {**chosen, fact: value}.items():
                 _set(data, path, answer)
@@ -102,7 +106,9 @@ def _mildest(evaluator: Evaluator, base: dict[str, Any], facts: list[str]) -> di
             cn = max((_CN_RANK[t.cn_status.value] for t in thens if t.cn_status), default=0)
             us = max((_US_RANK[t.us_status.value] for t in thens if t.us_status), default=0)
             weight = len(d.conditions) + sum(f.severity.value != "info" for f in d.findings)
-            return cn, us, weight
+            # Then the answer that leaves fewer rules able to make a status worse.
+            still_open = len(d.us.undecided_rules) + len(d.cn.undecided_rules)
+            return cn, us, weight, still_open
         chosen[fact] = min(_answers(evaluator.pack, fact), key=rank)
     return chosen
 

@@ -404,9 +404,11 @@ def test_the_review_horizon_warns_in_every_format(evaluator: Evaluator,
     text = later.warnings[0].text.en
     assert text in to_json([later], []) and text in to_jsonl_line(later)
     assert text in markdown(later) and later.warnings[0].text.zh in markdown(later, "zh")
+    from rich.console import Console
+
     out = tmp_path / "table.txt"
     with out.open("w", encoding="utf-8") as stream:
-        table([later], stream, color=False)
+        table([later], Console(file=stream, no_color=True, width=200))
     assert "rules may have changed since" in out.read_text(encoding="utf-8")
 
 

@@ -158,8 +158,12 @@ def test_h20_history(
 
 @pytest.mark.parametrize("as_of", ["2025-11-01", "2026-02-15", "2026-12-01"])
 def test_b200_is_always_denied_to_china(evaluator: Evaluator, as_of: str) -> None:
-    decision = _run(evaluator, _case("nvidia-b200", as_of))
+    # Ownership answered: while the affiliates rule is in force an unknown owner keeps the
+    # status undetermined (it could prohibit), issue 13.
+    decision = _run(evaluator, _case("nvidia-b200", as_of, owned_by_listed_parties=False))
     assert decision.items[0].us_status is UsStatus.presumption_of_denial
+    unknown = _run(evaluator, _case("nvidia-b200", as_of))
+    assert unknown.items[0].us_status in (UsStatus.presumption_of_denial, UsStatus.undetermined)
     assert decision.us.revenue_share_usd is None
 
 

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from chipclear.model.decision import SCHEMA_ID, AlternativeCheck, Decision
 from chipclear.pack.loader import Text
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 Lang = str  # "en" or "zh"
 
@@ -38,7 +41,10 @@ _LABELS = {
            "vendor": "for the chip vendor", "regulator": "for the regulator",
            "could_block": "could block", "could_change_status": "could change a status",
            "condition_only": "condition only",
-           "analysis": "chipclear's reading of an official text"},
+           "analysis": "chipclear's reading of an official text",
+           "screened": "Name screening", "cleared": "cleared by the user",
+           "not_applied": "NOT applied: an exact match cannot be cleared",
+           "flag": "red flag", "review": "POSSIBLE MATCH, review"},
     "zh": {"verdict": "结论", "us": "美国", "cn": "中国", "items": "采购项",
            "findings": "发现", "conditions": "需完成的条件", "missing": "缺少的信息",
            "alts": "国产替代对比", "question": "监管问题", "share": "收入分成",
@@ -52,7 +58,10 @@ _LABELS = {
            "buyer": "由买方回答", "exporter": "由出口商回答",
            "vendor": "由芯片厂商回答", "regulator": "由监管机关回答",
            "could_block": "可能阻断", "could_change_status": "可能改变状态",
-           "condition_only": "仅影响条件", "analysis": "本工具对官方文本的解读"},
+           "condition_only": "仅影响条件", "analysis": "本工具对官方文本的解读",
+           "screened": "名称筛查", "cleared": "用户已排除",
+           "not_applied": "未采纳：完全匹配不可排除",
+           "flag": "警示", "review": "可能匹配，须复核"},
 }
 #: The regulator's question, in its own words (seed 000), with an English gloss.
 REGULATOR_QUESTION = {
@@ -61,11 +70,20 @@ REGULATOR_QUESTION = {
 }
 
 
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
+
+
+def printable(text: str) -> str:
+    """Text for a person's terminal or memo: control characters (escape sequences that
+    could repaint a terminal, carriage returns that hide what came before) as ``\\xNN``."""
+    return text.translate(_CONTROL)
+
+
 def decision_dict(decision: Decision) -> dict[str, Any]:
     return decision.model_dump(mode="json")
 
 
-def to_json(decisions: Iterable[Decision], errors: list[str]) -> str:
+def to_json(decisions: Iterable[Decision], errors: list[Any]) -> str:
     body = {"schema": SCHEMA_ID, "decisions": [decision_dict(d) for d in decisions],
             "errors": errors}
     return json.dumps(body, ensure_ascii=False, indent=2) + "\n"
@@ -90,7 +108,7 @@ class JsonStream:
                           + text.replace("\n", "\n    "))
         self.count += 1
 
-    def close(self, errors: list[str]) -> None:
+    def close(self, errors: list[Any]) -> None:
         tail = json.dumps({"errors": errors}, ensure_ascii=False, indent=2)
         self.stream.write(("\n  ]" if self.count else "]") + ",\n" + tail[2:] + "\n")
 
@@ -125,7 +143,7 @@ def _pick(text: Text, lang: Lang) -> str:
 def markdown(decision: Decision, lang: Lang = "en") -> str:
     L = _LABELS[lang]
     d = decision
-    out = [f"## {d.case_id}", "",
+    out = [f"## {printable(d.case_id)}", "",
            f"**{L['verdict']}: `{d.verdict.value}`** · {L['us']}: `{d.us.status.value}` · "
            f"{L['cn']}: `{d.cn.status.value}` · as of {d.as_of} · rules "
            f"`{d.rule_pack.version}` `{d.rule_pack.sha256[:12]}`", ""]
@@ -190,11 +208,26 @@ def markdown(decision: Decision, lang: Lang = "en") -> str:
         out += [f"### {L['matches']}", ""]
         for hit in d.list_matches:
             ref = f", {hit.reference}" if hit.reference else ""
-            out.append(f"- `{hit.fact}`: \"{hit.matched_name}\" {L['matched']} {hit.entry_name} "
-                       f"(`{hit.entry_id}`) {L['on']} \"{hit.matched_on}\" ({hit.how}); "
-                       f"{L['since']} {hit.since}{ref}")
+            tier = f" **{L['review']}**" if hit.tier == "review" else ""
+            out.append(f"- `{hit.fact}`:{tier} \"{hit.matched_name}\" {L['matched']} "
+                       f"{hit.entry_name} (`{hit.entry_id}`) {L['on']} \"{hit.matched_on}\" "
+                       f"({hit.how}, {hit.tier}); {L['since']} {hit.since}{ref}")
             for src in hit.sources:
                 out.append(f"  - [{src.name}]({src.url}) ({src.date}, {src.confidence.value})")
+        out.append("")
+    if d.screening is not None:
+        scr = d.screening
+        out += [f"### {L['screened']}", "", scr.note.zh if lang == "zh" else scr.note.en, ""]
+        for lst in scr.lists:
+            when = f", {lst.imported_on}, sha256 {lst.sha256[:12]}…" if lst.imported_on and \
+                lst.sha256 else ""
+            out.append(f"- `{lst.list_id}` ({lst.kind}, {lst.entries}{when})")
+        for red_flag in scr.red_flags:
+            out.append(f"- **{L['flag']}**: {red_flag.zh if lang == 'zh' else red_flag.en}")
+        for cleared in scr.cleared:
+            state = L["cleared"] if cleared.applied else L["not_applied"]
+            out.append(f"- `{cleared.entry_id}` \"{cleared.matched_name}\" ~ "
+                       f"\"{cleared.matched_on}\": {state} ({cleared.reason})")
         out.append("")
     if d.conditions:
         out += [f"### {L['conditions']}", ""]
@@ -243,32 +276,58 @@ def markdown(decision: Decision, lang: Lang = "en") -> str:
     return "\n".join(out) + "\n"
 
 
-def table(decisions: list[Decision], stream: TextIO, lang: Lang = "en", color: bool = True) -> None:
-    """A terminal rendering: a summary table, then each case's details."""
-    from rich.console import Console
+def table(decisions: list[Decision], console: Console, lang: Lang = "en",
+          summary: bool = True, details: bool = True) -> None:
+    """A terminal rendering: each case's details, then the summary table, printed last
+    so it is what stays on screen. ``console`` decides colour and width (Rich reads
+    NO_COLOR, FORCE_COLOR, COLUMNS and whether the stream is a terminal)."""
+    if not console.is_terminal:  # piped: the same text without padding at line ends
+        with console.capture() as captured:
+            _table(decisions, console, lang, summary, details)
+        console.file.write("".join(line.rstrip() + "\n"
+                                   for line in captured.get().splitlines()))
+    else:
+        _table(decisions, console, lang, summary, details)
+
+
+def _table(decisions: list[Decision], console: Console, lang: Lang, summary: bool,
+           details: bool) -> None:
+    from rich import box
     from rich.markdown import Markdown
     from rich.table import Table
 
-    console = Console(file=stream, no_color=not color, highlight=False, soft_wrap=False,
-                      width=None if color else 160)
-    summary = Table(title="chipclear decisions")
-    for col in ("case", "as of", "verdict", "US", "CN", "share USD", "block", "cond", "missing"):
-        summary.add_column(col, overflow="fold")
+    if details:
+        for d in decisions:
+            console.print(Markdown(markdown(d, lang)))
+    if not summary:
+        return
+
+    def words(value: str) -> str:  # a narrow terminal wraps between words, not inside
+        return value.replace("_", " ")
+
+    overview = Table(title="chipclear decisions", box=box.SIMPLE_HEAD, title_justify="left",
+                     pad_edge=False, collapse_padding=True)
+    overview.add_column("case, as of", overflow="fold")
+    for col in ("verdict", "US", "CN"):
+        overview.add_column(col, overflow="fold", min_width=11)
+    overview.add_column("share USD", overflow="fold", justify="right")
+    # blocks / conditions / missing facts
+    overview.add_column("b/c/m", no_wrap=True, min_width=5, justify="right")
     for d in decisions:
         sev = [f.severity.value for f in d.findings]
-        summary.add_row(d.case_id, str(d.as_of), d.verdict.value, d.us.status.value,
-                        d.cn.status.value, _usd(d.us.revenue_share_usd), str(sev.count("block")),
-                        str(len(d.conditions)), str(len(d.missing)))
-    console.print(summary)
+        overview.add_row(f"{printable(d.case_id)}\n{d.as_of}", words(d.verdict.value),
+                         words(d.us.status.value), words(d.cn.status.value),
+                         "—" if d.us.revenue_share_usd is None
+                         else f"${d.us.revenue_share_usd:,.0f}",
+                         f"{sev.count('block')}/{len(d.conditions)}/{len(d.missing)}")
+    console.print(overview)
     for note in sorted({w.text.zh if lang == "zh" else w.text.en
                         for d in decisions for w in d.warnings}):
         console.print(f"⚠ {note}")
-    for d in decisions:
-        console.print(Markdown(markdown(d, lang)))
 
 
-def write_all(decisions: list[Decision], fmt: str, stream: TextIO, errors: list[str],
-              lang: Lang = "en", color: bool = False) -> None:
+def write_all(decisions: list[Decision], fmt: str, stream: TextIO, errors: list[Any],
+              lang: Lang = "en", console: Console | None = None) -> None:
     if fmt == "json":
         stream.write(to_json(decisions, errors))
     elif fmt == "jsonl":
@@ -279,4 +338,6 @@ def write_all(decisions: list[Decision], fmt: str, stream: TextIO, errors: list[
         for d in decisions:
             stream.write(markdown(d, lang))
     else:
-        table(decisions, stream, lang, color)
+        from rich.console import Console
+
+        table(decisions, console or Console(file=stream), lang)

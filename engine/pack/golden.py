@@ -61,8 +61,9 @@ class Expect(_Strict):
     conditions: list[str] = Field(default_factory=list, description="Rules in the checklist.")
     missing: list[str] = Field(default_factory=list, description="Facts that must be missing.")
     not_missing: list[str] = Field(
-        default_factory=list, description="Facts that must not be missing for the buyer "
-                                          "(not decisive, or the exporter's).")
+        default_factory=list,
+        description="Facts that must not be asked of the buyer (over-asking guard); the "
+                    "exporter's own questions are checked by exporter_missing.")
     exporter_missing: list[str] = Field(
         default_factory=list, description="Facts that must be asked of the exporter.")
     optional: list[str] = Field(
