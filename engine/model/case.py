@@ -2,15 +2,48 @@
 
 Every field is optional unless stated: a field that is absent is *unknown*, not false.
 The field names are a public contract (case files, examples, downstream tools).
+
+Fields are strictly typed: a yes/no field takes only ``true`` or ``false`` (not ``yes``,
+``NO``, ``on`` or 1), a count only a whole number (not ``true``, ``2.0`` or ``"1,000"``),
+a figure only a number, ``as_of`` only a ``YYYY-MM-DD`` date (not a Unix time or a
+timestamp). A case file is evidence: a value that needs guessing is refused with a hint.
+
+Every value is bounded, so no input reaches the engine as a number it cannot represent
+or a size it cannot handle in time:
+
+=============================  ==============================================================
+quantity                       a whole number from 1 to 10,000,000
+unit_price_usd                 0.01 (one cent) to 1,000,000,000
+dense_tflops (per precision)   0 to 1,000,000 (about 70 times the densest catalog chip; TPP
+                               then stays below 64,000,000)
+die_area_mm2                   1 to 100,000 (a whole 300 mm wafer is about 70,000), so
+                               performance density stays finite
+memory_gb, min_memory_gb       0 to 100,000
+*_bandwidth_gbs                0 to 100,000,000 (on-wafer SRAM reaches about 21,000,000)
+min_cluster_size               a whole number from 1 to 10,000,000
+names, chip ids, vendors       at most 300 characters; the case id at most 200
+necessity_justification        at most 20,000 characters
+order lines                    at most 1,000 per case
+=============================  ==============================================================
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 
 class Precision(StrEnum):
@@ -36,8 +69,43 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
-CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
-NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+MAX_QUANTITY = 10_000_000
+MAX_PRICE_USD = 1_000_000_000
+MAX_DENSE_TFLOPS = 1_000_000
+MAX_DIE_AREA_MM2 = 100_000
+MAX_MEMORY_GB = 100_000
+MAX_BANDWIDTH_GBS = 100_000_000
+MAX_NAME_CHARS = 300
+MAX_TEXT_CHARS = 20_000
+MAX_ORDER_LINES = 1_000
+
+Flag = Annotated[bool, Strict()]
+CountryCode = Annotated[
+    str, Strict(), Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
+Name = Annotated[str, Strict(), Field(max_length=MAX_NAME_CHARS)]
+Count = Annotated[int, Strict(), Field(ge=1, le=MAX_QUANTITY)]
+Price = Annotated[float, Strict(), Field(ge=0.01, le=MAX_PRICE_USD, allow_inf_nan=False)]
+Tflops = Annotated[float, Strict(), Field(ge=0, le=MAX_DENSE_TFLOPS, allow_inf_nan=False)]
+DieArea = Annotated[float, Strict(), Field(ge=1, le=MAX_DIE_AREA_MM2, allow_inf_nan=False)]
+MemoryGb = Annotated[float, Strict(), Field(ge=0, le=MAX_MEMORY_GB, allow_inf_nan=False)]
+Bandwidth = Annotated[float, Strict(), Field(ge=0, le=MAX_BANDWIDTH_GBS, allow_inf_nan=False)]
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date(value: object) -> object:
+    """Only a calendar date: an integer would be read as a Unix time, a timestamp cut."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise PydanticCustomError("date_value", "there is no such day") from None
+    raise PydanticCustomError("date_format", "not a date written as YYYY-MM-DD")
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 
 
 class BuyerKind(StrEnum):
@@ -56,17 +124,17 @@ class BuyerKind(StrEnum):
 
 
 class Buyer(_Strict):
-    name: str | None = None
-    name_zh: str | None = None
+    name: Name | None = None
+    name_zh: Name | None = None
     country: CountryCode | None = Field(None, description="Where the consignee is located.")
     headquarters: CountryCode | None = Field(
         None, description="Where the buyer or its ultimate parent is headquartered."
     )
     kind: BuyerKind | None = None
-    state_owned: bool | None = None
-    state_funded_project: bool | None = None
-    critical_infrastructure: bool | None = None
-    us_approved_customer: bool | None = None
+    state_owned: Flag | None = None
+    state_funded_project: Flag | None = None
+    critical_infrastructure: Flag | None = None
+    us_approved_customer: Flag | None = None
 
     @field_validator("country", "headquarters", mode="before")
     @classmethod
@@ -77,26 +145,26 @@ class Buyer(_Strict):
 class ChipSpec(_Strict):
     """An accelerator that is not in the catalog, described by its datasheet figures."""
 
-    name: str
-    vendor: str | None = None
+    name: Name
+    vendor: Name | None = None
     vendor_country: CountryCode | None = None
-    family: str | None = None
-    datacenter: bool | None = None
-    dense_tflops: dict[Precision, NonNegative] = Field(default_factory=dict)
-    die_area_mm2: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
-    memory_gb: NonNegative | None = None
-    memory_bandwidth_gbs: NonNegative | None = None
-    io_bandwidth_gbs: NonNegative | None = Field(
+    family: Name | None = None
+    datacenter: Flag | None = None
+    dense_tflops: dict[Precision, Tflops] = Field(default_factory=dict)
+    die_area_mm2: DieArea | None = None
+    memory_gb: MemoryGb | None = None
+    memory_bandwidth_gbs: Bandwidth | None = None
+    io_bandwidth_gbs: Bandwidth | None = Field(
         None, description="Aggregate interconnect bandwidth (the October 2022 3A090 test)."
     )
 
 
 class OrderItem(_Strict):
-    chip: str | None = Field(None, description="Catalog id or alias, e.g. H200 or nvidia-h200.")
-    custom: bool = False
+    chip: Name | None = Field(None, description="Catalog id or alias, e.g. H200 or nvidia-h200.")
+    custom: Flag = False
     spec: ChipSpec | None = None
-    quantity: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
-    unit_price_usd: NonNegative | None = None
+    quantity: Count | None = None
+    unit_price_usd: Price | None = None
 
     @model_validator(mode="after")
     def _chip_or_spec(self) -> OrderItem:
@@ -110,9 +178,9 @@ class OrderItem(_Strict):
 
 
 class Order(_Strict):
-    seller: str | None = None
+    seller: Name | None = None
     ship_from: CountryCode | None = Field(None, description="Country the goods are exported from.")
-    items: list[OrderItem] | None = None
+    items: Annotated[list[OrderItem], Field(max_length=MAX_ORDER_LINES)] | None = None
 
     @field_validator("ship_from", mode="before")
     @classmethod
@@ -136,16 +204,16 @@ class EndUse(StrEnum):
 
 
 class Workload(_Strict):
-    min_memory_gb: NonNegative | None = None
-    min_memory_bandwidth_gbs: NonNegative | None = None
-    min_cluster_size: Annotated[int, Field(ge=1)] | None = None
-    needs_fp8: bool | None = None
-    needs_cuda_ecosystem: bool | None = None
+    min_memory_gb: MemoryGb | None = None
+    min_memory_bandwidth_gbs: Bandwidth | None = None
+    min_cluster_size: Count | None = None
+    needs_fp8: Flag | None = None
+    needs_cuda_ecosystem: Flag | None = None
 
 
 class DataOnCluster(_Strict):
-    personal_information: bool | None = None
-    important_data: bool | None = None
+    personal_information: Flag | None = None
+    important_data: Flag | None = None
 
 
 class Use(_Strict):
@@ -156,28 +224,28 @@ class Use(_Strict):
 
 
 class Deployment(_Strict):
-    air_gapped: bool | None = None
-    outbound_telemetry_blocked: bool | None = None
-    remote_access_controls: bool | None = None
+    air_gapped: Flag | None = None
+    outbound_telemetry_blocked: Flag | None = None
+    remote_access_controls: Flag | None = None
 
 
 class VendorAttestation(_Strict):
-    no_backdoor: bool | None = None
-    no_remote_shutdown: bool | None = None
-    no_location_tracking: bool | None = None
-    firmware_hashes: bool | None = None
-    network_components_inventory: bool | None = None
-    no_illegal_data_collection: bool | None = None
-    no_illegal_control: bool | None = None
-    no_unreasonable_supply_cutoff: bool | None = None
+    no_backdoor: Flag | None = None
+    no_remote_shutdown: Flag | None = None
+    no_location_tracking: Flag | None = None
+    firmware_hashes: Flag | None = None
+    network_components_inventory: Flag | None = None
+    no_illegal_data_collection: Flag | None = None
+    no_illegal_control: Flag | None = None
+    no_unreasonable_supply_cutoff: Flag | None = None
 
 
 class ExporterCertifications(_Strict):
-    us_supply_sufficient: bool | None = None
-    china_volume_within_cap: bool | None = None
-    third_party_testing_in_us: bool | None = None
-    kyc_and_remote_access_screening: bool | None = None
-    no_prohibited_end_use: bool | None = None
+    us_supply_sufficient: Flag | None = None
+    china_volume_within_cap: Flag | None = None
+    third_party_testing_in_us: Flag | None = None
+    kyc_and_remote_access_screening: Flag | None = None
+    no_prohibited_end_use: Flag | None = None
 
 
 class ImportApproval(StrEnum):
@@ -188,20 +256,21 @@ class ImportApproval(StrEnum):
 
 
 class Evidence(_Strict):
-    necessity_justification: str | None = None
+    necessity_justification: Annotated[
+        str, Strict(), Field(max_length=MAX_TEXT_CHARS)] | None = None
     vendor_attestation: VendorAttestation = Field(default_factory=VendorAttestation)
     exporter_certifications: ExporterCertifications = Field(
         default_factory=ExporterCertifications
     )
-    cybersecurity_review_filed: bool | None = None
+    cybersecurity_review_filed: Flag | None = None
     import_approval: ImportApproval | None = None
 
 
 class Case(_Strict):
     """One purchase to decide."""
 
-    id: Annotated[str, Field(min_length=1, max_length=200)]
-    as_of: dt.date | None = Field(
+    id: Annotated[str, Strict(), Field(min_length=1, max_length=200)]
+    as_of: IsoDate | None = Field(
         None, description="Date the rules are evaluated at; today if absent."
     )
     buyer: Buyer = Field(default_factory=Buyer)

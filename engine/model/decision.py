@@ -138,3 +138,6 @@ class Decision(_Model):
     uncertain_figures: list[str] = Field(default_factory=list)
     list_matches: list[ListHit] = Field(
         default_factory=list, description="Screening-list entries the buyer's names matched.")
+    source: str | None = Field(
+        None, exclude_if=lambda value: value is None,
+        description="Where the case was read, file:line; absent when it came from no file.")
