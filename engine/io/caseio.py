@@ -121,9 +121,12 @@ def _shown(value: Any) -> str:
 
 
 def _number(value: Any) -> str:
+    """1,000,000 for a count; 1e+16 or 1e-308 for a float no one would write out."""
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         value = int(value)
-    return f"{value:,}" if isinstance(value, int | float) else str(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    return f"{value:,}" if isinstance(value, int) else f"{value:.15g}"
 
 
 def _number_hint(value: Any, whole: bool) -> str:
@@ -248,8 +251,10 @@ def describe_all(exc: ValidationError) -> list[tuple[list[int | str], str, str |
 
 def validation_error(entry: CaseEntry, exc: ValidationError) -> UserInputError:
     """Every problem of a case as one error, each with its own position."""
-    problems = [Problem(entry.location(loc, at_key), message, hint)
-                for loc, message, hint, at_key in describe_all(exc)]
+    problems = sorted(
+        (Problem(entry.location(loc, at_key), message, hint)
+         for loc, message, hint, at_key in describe_all(exc)),
+        key=lambda p: (p.location.line or 0, p.location.col or 0))  # in reading order
     if len(problems) > MAX_PROBLEMS_PER_CASE:
         extra = len(problems) - MAX_PROBLEMS_PER_CASE
         problems = [*problems[:MAX_PROBLEMS_PER_CASE], Problem(

@@ -192,7 +192,7 @@ def _number_text(loader: StrictLoader, node: yaml.ScalarNode) -> str:
     text = str(node.value)
     if len(text) > MAX_NUMBER_CHARS:
         raise yaml.constructor.ConstructorError(
-            None, None, f"a number of {len(text)} characters is out of range "
+            None, None, f"a number of {len(text):,} characters is out of range "
             f"(numbers here have at most {MAX_NUMBER_CHARS})", node.start_mark)
     return text.replace("_", "")
 
