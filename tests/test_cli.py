@@ -148,3 +148,26 @@ def test_a_50_mb_yaml_file_is_refused_at_once_and_the_rest_decided(tmp_path: Pat
         f"{big}: file is 50 MB; YAML case files over 20 MB are refused (split it, or write "
         "one JSON case per line in a .jsonl file, which streams)")
     assert [json.loads(line)["case_id"] for line in result.stdout.splitlines()] == ["de-h200"]
+
+
+def test_every_problem_of_a_case_is_reported_at_once(tmp_path: Path) -> None:
+    """One run names every problem of a case, each on its own line with a hint."""
+    case = write(tmp_path / "c.yaml", """\
+id: three-problems
+as_of: 1771113600
+buyer: {country: CN, us_approved_customer: NO}
+order:
+  items:
+    - {chip: H200, quantity: "1,000"}
+""")
+    result = run("evaluate", str(case), "--rules", str(MINIPACK))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [
+        f"{case}:2:8: as_of: 1771113600: not a date written as YYYY-MM-DD (write the date "
+        "as YYYY-MM-DD, e.g. 2026-02-15)",
+        f"{case}:3:44: buyer.us_approved_customer: 'NO' is not true or false (use true or "
+        "false, or leave the field out if unknown)",
+        f"{case}:6:30: order.items[0].quantity: '1,000' is not a whole number (drop the "
+        "thousands separator)",
+    ]
