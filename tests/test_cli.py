@@ -79,7 +79,8 @@ cases:
     ("id: x\nid: y\n", ":2:1: duplicate key 'id'"),
     ("id: [x\n", ":2:1: malformed YAML"),
     ("", ": empty file"),
-    ("id: x\norder: {items: [{chip: H200, quantity: -3}]}\n", ":2:40: order.items[0].quantity: -3 is too small (use at least 1)"),
+    ("id: x\norder: {items: [{chip: H200, quantity: -3}]}\n",
+     ":2:40: order.items[0].quantity: -3 is too small (use at least 1)"),
 ])
 def test_invalid_input_is_one_line_exit_2(tmp_path: Path, text: str, message: str) -> None:
     case = write(tmp_path / "c.yaml", text)
