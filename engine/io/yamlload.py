@@ -236,9 +236,9 @@ def _as_user_error(text: str, filename: str, exc: Exception) -> UserInputError:
             f"aliases of the anchor here repeat more than {MAX_ALIAS_NODES:,} values",
             "write the values out, or reuse fewer and smaller anchors")
     if isinstance(exc, yaml.constructor.ConstructorError) and exc.problem_mark is not None:
-        mark = exc.problem_mark
+        at = exc.problem_mark
         problem, _, hint = (exc.problem or "malformed YAML").partition(" (")
-        return UserInputError(Location(filename, mark.line + 1, mark.column + 1), problem,
+        return UserInputError(Location(filename, at.line + 1, at.column + 1), problem,
                               hint.removesuffix(")") or "fix the value there")
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
