@@ -10,10 +10,12 @@ holds two different cases under one id from one run.
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import json
 import math
 import os
+import re
 import stat
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
@@ -380,6 +382,18 @@ def _position(text: str, pos: int) -> tuple[int, int]:
     return line, pos - (text.rfind("\n", 0, pos) + 1) + 1
 
 
+class _Lines:
+    """Line and column of offsets into one text, in O(log n) each after one O(n) pass
+    (counting newlines from the start for every case of a big file was quadratic)."""
+
+    def __init__(self, text: str) -> None:
+        self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def position(self, pos: int) -> tuple[int, int]:
+        index = bisect.bisect_right(self.starts, pos) - 1
+        return index + 1, pos - self.starts[index] + 1
+
+
 def _skip(text: str, pos: int) -> int:
     while pos < len(text) and text[pos] in _SPACE:
         pos += 1
@@ -478,8 +492,10 @@ def _at_end(text: str, pos: int) -> None:
         raise _JsonSyntax(pos, "extra data after the JSON document")
 
 
-def _json_marks(text: str, start: int, end: int, name: str) -> Any:
-    """Positions inside one JSON case, from a YAML parse of just its text.
+def _json_marks(text: str, start: int, end: int, name: str,
+                where: tuple[int, int] = (1, 1)) -> Any:
+    """Positions inside one JSON case (starting at line, col ``where``), from a YAML
+    parse of just its text.
 
     Only called for a case that failed validation; the values themselves always come
     from the JSON parser.
@@ -488,7 +504,7 @@ def _json_marks(text: str, start: int, end: int, name: str) -> Any:
         tree = loads(text[start:end], name)
     except UserInputError:
         return None
-    line, col = _position(text, start)
+    line, col = where
     _shift(tree, line - 1, col - 1)
     return tree
 
@@ -542,11 +558,13 @@ def _read_json(path: Path) -> Iterator[CaseEntry]:
     if isinstance(document, dict) and set(document) - {"cases"}:
         yield from _split(name, document)  # words the stray top-level key
         return
+    lines = _Lines(text)
     for i, (raw, start, end) in enumerate(cases):
         index = i if "cases" in document else None
-        entry = _entry(name, index, raw, line=_position(text, start)[0])
+        where = lines.position(start)
+        entry = _entry(name, index, raw, line=where[0])
         if entry.error is not None:
-            marks = _json_marks(text, start, end, name)
+            marks = _json_marks(text, start, end, name, where)
             if marks is not None:
                 entry = _entry(name, index, raw, line=entry.line, marks=marks)
         yield entry
@@ -611,9 +629,8 @@ def _jsonl_line(name: str, lineno: int, data: bytes) -> Iterator[CaseEntry]:
         return
     entry = _entry(name, None, raw, line=lineno)
     if entry.error is not None:
-        marks = _json_marks(line, 0, len(line), name)
+        marks = _json_marks(line, 0, len(line), name, (lineno, 1))
         if marks is not None:
-            _shift(marks, lineno - 1, 0)
             entry = _entry(name, None, raw, line=lineno, marks=marks)
     yield entry
 

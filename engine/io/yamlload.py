@@ -96,6 +96,10 @@ class StrictLoader(_BaseLoader):  # type: ignore[misc]
         self.sizes: dict[yaml.Node, int] = {}
         self.repeated = 0
 
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
+        tag: str = super().resolve(kind, value, implicit)
+        return _RESOLVED.get(tag, tag)
+
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         if node in self.constructed_objects:
             self.repeated += self.sizes.get(node, 1)
@@ -118,7 +122,12 @@ for _tag, _regexp, _first in (
     StrictLoader.add_implicit_resolver(_tag, re.compile(_regexp), list(_first))
 
 
-_PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+#: Each resolvable tag as a string object of our own, so a tag the resolver assigned
+#: can be told from the same tag written explicitly in the file (see _check_implicit).
+_RESOLVED: dict[str, str] = {
+    tag: "".join(list(tag)) for tag in (
+        f"tag:yaml.org,2002:{name}"
+        for name in ("map", "seq", "str", "null", "bool", "int", "float"))}
 
 
 def _short_tag(tag: str) -> str:
@@ -132,16 +141,18 @@ def _refuse_tag(node: yaml.Node) -> yaml.constructor.ConstructorError:
         "(remove the tag and write the plain value)", node.start_mark)
 
 
-def _check_implicit(loader: StrictLoader, node: yaml.ScalarNode) -> None:
-    """Refuse a scalar whose tag is not what its plain text resolves to (``!!null x``)."""
-    plain = node.style in (None, "")
-    if node.tag != loader.resolve(yaml.ScalarNode, node.value, (plain, not plain)):
+def _check_implicit(loader: StrictLoader, node: yaml.Node) -> None:
+    """Refuse a node whose tag was written in the file rather than resolved (``!!null x``).
+
+    A resolved tag is one of the :data:`_RESOLVED` string objects (``resolve`` hands
+    those out); a tag the parser read from the text is a new string, even when equal.
+    """
+    if _RESOLVED.get(node.tag) is not node.tag:
         raise _refuse_tag(node)
 
 
 def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode) -> MarkedDict:
-    if node.tag not in _PLAIN_TAGS:
-        raise _refuse_tag(node)
+    _check_implicit(loader, node)
     result = MarkedDict()
     result.mark = _mark(node)
     size = 1
@@ -160,8 +171,7 @@ def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode) -> MarkedDi
 
 
 def _construct_sequence(loader: StrictLoader, node: yaml.SequenceNode) -> MarkedList:
-    if node.tag not in _PLAIN_TAGS:
-        raise _refuse_tag(node)
+    _check_implicit(loader, node)
     result = MarkedList()
     result.mark = _mark(node)
     size = 1
