@@ -561,10 +561,10 @@ def _read_json(path: Path) -> Iterator[CaseEntry]:
     lines = _Lines(text)
     for i, (raw, start, end) in enumerate(cases):
         index = i if "cases" in document else None
-        where = lines.position(start)
-        entry = _entry(name, index, raw, line=where[0])
+        starts_at = lines.position(start)
+        entry = _entry(name, index, raw, line=starts_at[0])
         if entry.error is not None:
-            marks = _json_marks(text, start, end, name, where)
+            marks = _json_marks(text, start, end, name, starts_at)
             if marks is not None:
                 entry = _entry(name, index, raw, line=entry.line, marks=marks)
         yield entry
