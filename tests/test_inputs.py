@@ -536,3 +536,50 @@ def test_a_batch_of_attacks_exits_2_and_decides_the_plain_cases(tmp_path: Path) 
                                    "g-dup", "h-dangling"], strict=True):
         assert line.startswith(str(folder / name)), line
         assert line.endswith(")"), line  # every error says what to do
+
+
+ATTACKED = (ROOT / "examples" / "cases" / "h200-platform-2026.yaml").read_text(
+    encoding="utf-8").replace("Example Platform Co., Ltd.", "Huawei Technologies Co., Ltd.") \
+    .replace("chip: H200", "chip: B200").replace("end_use: commercial", "end_use: military")
+
+
+@pytest.mark.parametrize(("old", "new", "needle"), [
+    ("unit_price_usd: 32000", "unit_price_usd: 0.00001",
+     "order.items[0].unit_price_usd: 1e-05 is too small (use at least 0.01)"),
+    ("unit_price_usd: 32000", "unit_price_usd: 1e16",
+     "order.items[0].unit_price_usd: 1e+16 is too large (use at most 1,000,000,000)"),
+    ("min_memory_bandwidth_gbs: 4800", "min_memory_bandwidth_gbs: 1e20",
+     "use.workload.min_memory_bandwidth_gbs: 1e+20 is too large"),
+])
+def test_the_fact_loss_attacks_are_input_errors_not_a_go(tmp_path: Path, old: str, new: str,
+                                                        needle: str) -> None:
+    """Issue 10, finding 1: a price of 0.00001 or 1e16 turned this no_go into go."""
+    assert "chip: B200" in ATTACKED and old in ATTACKED
+    plain = write(tmp_path / "plain.yaml", ATTACKED)
+    twin = write(tmp_path / "twin.yaml", ATTACKED.replace(old, new).replace(
+        "id: platform-h200-2026q1", "id: twin"))
+    result = run("evaluate", str(plain), str(twin), "--format", "jsonl")
+    assert result.returncode == 2, result.stderr
+    [decision] = [json.loads(x) for x in result.stdout.splitlines()]
+    assert decision["verdict"] == "no_go"
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"{twin}:") and needle in line, line
+
+
+def test_a_repeated_id_never_reaches_the_ledger(tmp_path: Path) -> None:
+    from chipclear.audit.ledger import Ledger
+
+    first = write(tmp_path / "a.yaml", PLAIN)
+    second = write(tmp_path / "b.yaml", PLAIN.replace("quantity: 2", "quantity: 3"))
+    ledger = tmp_path / "ledger.sqlite"
+    result = run("evaluate", str(first), str(second), "--rules", str(MINIPACK),
+                 "--format", "jsonl", "--ledger", str(ledger))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"{second}:1:5: case id 'plain' is used again")
+    book = Ledger.open(ledger, create=False)
+    try:
+        assert len(book) == 1
+        assert json.loads(next(iter(book.rows())).case_json)["order"]["items"][0][
+            "quantity"] == 2
+    finally:
+        book.close()
