@@ -583,3 +583,47 @@ def test_a_repeated_id_never_reaches_the_ledger(tmp_path: Path) -> None:
             "quantity"] == 2
     finally:
         book.close()
+
+
+@pytest.mark.parametrize(("old", "new", "needle"), [
+    ("memory_gb: 96", "memory_gb: 0.00001",
+     "spec.memory_gb: 1e-05 is too small for a chip figure (use 0 if it has none, or at "
+     "least 0.001)"),
+    ("fp8: 1000", "fp8: 0.00009", "dense_tflops.fp8: 9e-05 is too small for a chip figure"),
+    ("memory_bandwidth_gbs: 4000", "memory_bandwidth_gbs: 5e-324", "is too small for a chip"),
+])
+def test_figures_below_any_accelerator_are_refused(tmp_path: Path, old: str, new: str,
+                                                   needle: str) -> None:
+    """Issue 10, findings 1 and 2: `memory_gb: 0.00001` dropped facts or killed the run."""
+    case = write(tmp_path / "c.yaml", CUSTOM.replace(old, new))
+    assert_one_line(only_error(case), f"{case}:", needle)
+    zero = write(tmp_path / "zero.yaml", CUSTOM.replace(old, old.split(":")[0] + ": 0"))
+    [entry] = entries(zero)
+    assert entry.case is not None, entry.error
+
+
+def test_a_workload_figure_below_any_accelerator_is_refused(tmp_path: Path) -> None:
+    case = write(tmp_path / "c.yaml", PLAIN + "use: {workload: {min_memory_gb: 0.00001}}\n")
+    assert_one_line(only_error(case), f"{case}:8:", "use.workload.min_memory_gb: 1e-05 is too "
+                    "small for a chip figure")
+
+
+@pytest.mark.parametrize(("text", "needle"), [
+    ('id: "x\\e[31mred"\n', "id: 'x\\x1b[31mred' contains a control character"),
+    ('id: x\nbuyer: {name: "Huawei\\0"}\n', "buyer.name: 'Huawei\\x00' contains a control"),
+    ('id: x\norder: {items: [{chip: "H200\\x9b"}]}\n', "order.items[0].chip: 'H200\\x9b'"),
+    ('id: x\nevidence: {necessity_justification: "a\\e"}\n', "contains a control character"),
+])
+def test_control_characters_in_names_are_refused(tmp_path: Path, text: str,
+                                                 needle: str) -> None:
+    """Ids with terminal escape sequences reached the table, Markdown and the ledger."""
+    case = write(tmp_path / "c.yaml", text)
+    assert_one_line(only_error(case), f"{case}:", needle, "(remove it")
+
+
+def test_line_breaks_and_tabs_in_free_text_are_kept(tmp_path: Path) -> None:
+    text = PLAIN.replace('"FP8 training"', '"FP8\\ttraining\\nat scale"')
+    case = write(tmp_path / "c.yaml", text)
+    [entry] = entries(case)
+    assert entry.case is not None
+    assert entry.case.evidence.necessity_justification == "FP8\ttraining\nat scale"

@@ -215,6 +215,12 @@ def _problem(err: Any) -> tuple[list[int | str], str, str | None, bool]:
     elif kind == "string_pattern_mismatch":
         message = f"{where}: {_shown(value)} is not a two-letter country code"
         hint = "use an ISO 3166 code such as CN, US or MY"
+    elif kind == "figure_too_small":
+        message = f"{where}: {_number(value)} is too small for a chip figure"
+        hint = f"use 0 if it has none, or at least {_number(ctx.get('minimum'))}"
+    elif kind == "control_character":
+        message = f"{where}: {_shown(value)} contains a control character"
+        hint = "remove it; write plain text"
     elif kind in ("date_format", "date_value"):
         message = f"{where}: {_shown(value)}: {err['msg']}"
         hint = "write the date as YYYY-MM-DD, e.g. 2026-02-15"

@@ -14,15 +14,18 @@ or a size it cannot handle in time:
 =============================  ==============================================================
 quantity                       a whole number from 1 to 10,000,000
 unit_price_usd                 0.01 (one cent) to 1,000,000,000
-dense_tflops (per precision)   0 to 1,000,000 (about 70 times the densest catalog chip; TPP
-                               then stays below 64,000,000)
+dense_tflops (per precision)   0, or 0.001 to 1,000,000 (about 70 times the densest catalog
+                               chip; TPP then stays below 64,000,000)
 die_area_mm2                   1 to 100,000 (a whole 300 mm wafer is about 70,000), so
                                performance density stays finite
-memory_gb, min_memory_gb       0 to 100,000
-*_bandwidth_gbs                0 to 100,000,000 (on-wafer SRAM reaches about 21,000,000)
+memory_gb, min_memory_gb       0, or 0.001 to 100,000
+*_bandwidth_gbs                0, or 0.001 to 100,000,000 (on-wafer SRAM reaches about
+                               21,000,000)
 min_cluster_size               a whole number from 1 to 10,000,000
-names, chip ids, vendors       at most 300 characters; the case id at most 200
-necessity_justification        at most 20,000 characters
+names, chip ids, vendors       at most 300 characters, no control characters; the case id
+                               at most 200
+necessity_justification        at most 20,000 characters; line breaks and tabs, no other
+                               control characters
 order lines                    at most 1,000 per case
 =============================  ==============================================================
 """
@@ -35,6 +38,7 @@ from enum import StrEnum
 from typing import Annotated
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -79,16 +83,51 @@ MAX_NAME_CHARS = 300
 MAX_TEXT_CHARS = 20_000
 MAX_ORDER_LINES = 1_000
 
+#: The smallest non-zero chip figure: 1 MB, 1 MB/s, 1 GFLOPS. Anything smaller is no
+#: accelerator, and keeps every figure in plain decimal notation (Python writes
+#: numbers below 1e-4 as 1e-05, which durable-rules' parser does not read).
+MIN_FIGURE = 0.001
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _no_control(value: str) -> str:
+    """Names and ids are shown in terminals and memos: no escape sequences, no NUL."""
+    if _CONTROL.search(value):
+        raise PydanticCustomError("control_character", "contains a control character")
+    return value
+
+
+def _no_control_in_text(value: str) -> str:
+    """Free text may have line breaks and tabs, nothing else invisible."""
+    if _CONTROL_IN_TEXT.search(value):
+        raise PydanticCustomError("control_character", "contains a control character")
+    return value
+
+
+def _zero_or_plausible(value: float) -> float:
+    if 0 < value < MIN_FIGURE:
+        raise PydanticCustomError("figure_too_small", "is neither 0 nor a plausible figure",
+                                  {"minimum": MIN_FIGURE})
+    return value
+
+
 Flag = Annotated[bool, Strict()]
 CountryCode = Annotated[
     str, Strict(), Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
-Name = Annotated[str, Strict(), Field(max_length=MAX_NAME_CHARS)]
+Name = Annotated[str, Strict(), Field(max_length=MAX_NAME_CHARS), AfterValidator(_no_control)]
+Text = Annotated[str, Strict(), Field(max_length=MAX_TEXT_CHARS),
+                 AfterValidator(_no_control_in_text)]
 Count = Annotated[int, Strict(), Field(ge=1, le=MAX_QUANTITY)]
 Price = Annotated[float, Strict(), Field(ge=0.01, le=MAX_PRICE_USD, allow_inf_nan=False)]
-Tflops = Annotated[float, Strict(), Field(ge=0, le=MAX_DENSE_TFLOPS, allow_inf_nan=False)]
+Tflops = Annotated[float, Strict(), Field(ge=0, le=MAX_DENSE_TFLOPS, allow_inf_nan=False),
+                   AfterValidator(_zero_or_plausible)]
 DieArea = Annotated[float, Strict(), Field(ge=1, le=MAX_DIE_AREA_MM2, allow_inf_nan=False)]
-MemoryGb = Annotated[float, Strict(), Field(ge=0, le=MAX_MEMORY_GB, allow_inf_nan=False)]
-Bandwidth = Annotated[float, Strict(), Field(ge=0, le=MAX_BANDWIDTH_GBS, allow_inf_nan=False)]
+MemoryGb = Annotated[float, Strict(), Field(ge=0, le=MAX_MEMORY_GB, allow_inf_nan=False),
+                     AfterValidator(_zero_or_plausible)]
+Bandwidth = Annotated[float, Strict(), Field(ge=0, le=MAX_BANDWIDTH_GBS, allow_inf_nan=False),
+                      AfterValidator(_zero_or_plausible)]
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -256,8 +295,7 @@ class ImportApproval(StrEnum):
 
 
 class Evidence(_Strict):
-    necessity_justification: Annotated[
-        str, Strict(), Field(max_length=MAX_TEXT_CHARS)] | None = None
+    necessity_justification: Text | None = None
     vendor_attestation: VendorAttestation = Field(default_factory=VendorAttestation)
     exporter_certifications: ExporterCertifications = Field(
         default_factory=ExporterCertifications
@@ -269,7 +307,8 @@ class Evidence(_Strict):
 class Case(_Strict):
     """One purchase to decide."""
 
-    id: Annotated[str, Strict(), Field(min_length=1, max_length=200)]
+    id: Annotated[str, Strict(), Field(min_length=1, max_length=200),
+                  AfterValidator(_no_control)]
     as_of: IsoDate | None = Field(
         None, description="Date the rules are evaluated at; today if absent."
     )
