@@ -119,3 +119,16 @@ def test_files_over_the_cap_are_refused_while_reading(tmp_path: Path) -> None:
     with pytest.raises(UserInputError, match="files over 1 MB are refused"):
         load_file(big, limit=1024 * 1024)
     assert load_file(big, limit=4 * 1024 * 1024) == {"a": 1}
+
+
+def test_undecodable_bytes_are_located(tmp_path: Path) -> None:
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes("id: x\nbuyer: {name: caf\xe9}\n".encode("latin-1"))
+    with pytest.raises(UserInputError) as err:
+        load_file(latin)
+    assert err.value.line() == f"{latin}:2:18: not UTF-8 text (byte 23) (save the file as UTF-8)"
+    nul = tmp_path / "nul.yaml"
+    nul.write_bytes(b"id: x\n\nab\x00c\n")
+    with pytest.raises(UserInputError) as err:
+        load_file(nul)
+    assert err.value.line().startswith(f"{nul}:3:3: binary data")

@@ -266,7 +266,7 @@ def _as_user_error(text: str, filename: str, exc: Exception) -> UserInputError:
     if isinstance(exc, RecursionError):
         return UserInputError(
             Location(filename), "the document is nested too deeply", "flatten the structure")
-    return UserInputError(Location(filename), f"malformed YAML: {exc}")
+    return UserInputError(Location(filename), f"malformed YAML: {exc}", "fix the syntax")
 
 
 def loads(text: str, filename: str) -> Any:
@@ -300,7 +300,8 @@ def open_regular(path: Path) -> BinaryIO:
         raise UserInputError(Location(name), "cannot read file: permission denied",
                              "check the file's permissions") from None
     except OSError as exc:
-        raise UserInputError(Location(name), f"cannot read file: {exc.strerror}") from None
+        raise UserInputError(Location(name), f"cannot read file: {exc.strerror}",
+                             "check the file and the disk it is on") from None
     mode = os.fstat(fd).st_mode
     if not stat.S_ISREG(mode):
         os.close(fd)
@@ -322,7 +323,8 @@ def read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
                     raise UserInputError(Location(name), _too_big(path, limit), _TOO_BIG_HINT)
                 chunks.append(chunk)
         except OSError as exc:
-            raise UserInputError(Location(name), f"cannot read file: {exc.strerror}") from None
+            raise UserInputError(Location(name), f"cannot read file: {exc.strerror}",
+                                 "check the file and the disk it is on") from None
     return b"".join(chunks)
 
 
@@ -353,11 +355,19 @@ def decode(raw: bytes, filename: str) -> str:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise UserInputError(
-            Location(filename), f"not UTF-8 text (byte {exc.start})", "save the file as UTF-8"
+            Location(filename, *_byte_position(raw, exc.start)),
+            f"not UTF-8 text (byte {exc.start})", "save the file as UTF-8"
         ) from None
     if "\0" in text:
-        raise UserInputError(Location(filename), "binary data, not a YAML or JSON text file")
+        raise UserInputError(Location(filename, *_byte_position(raw, raw.index(b"\0"))),
+                             "binary data, not a YAML or JSON text file",
+                             "name a case file written as text")
     return text
+
+
+def _byte_position(raw: bytes, offset: int) -> tuple[int, int]:
+    """Line and column (in bytes) of an offset, for text that would not decode."""
+    return raw.count(b"\n", 0, offset) + 1, offset - (raw.rfind(b"\n", 0, offset) + 1) + 1
 
 
 def load_file(path: Path, limit: int = MAX_FILE_BYTES) -> Any:
