@@ -627,3 +627,15 @@ def test_line_breaks_and_tabs_in_free_text_are_kept(tmp_path: Path) -> None:
     [entry] = entries(case)
     assert entry.case is not None
     assert entry.case.evidence.necessity_justification == "FP8\ttraining\nat scale"
+
+
+def test_a_wrong_key_is_pointed_at_and_odd_field_names_kept(tmp_path: Path) -> None:
+    case = write(tmp_path / "c.yaml", CUSTOM.replace("fp8: 1000", "fp9: 1000") + """\
+buyer: {float: 1}
+""")
+    assert only_error(case).lines() == [
+        f"{case}:8:24: order.items[0].spec.dense_tflops.fp9: 'fp9' is not allowed (did you "
+        "mean 'fp8'?)",
+        f"{case}:12:9: unknown field 'buyer.float' (allowed here: name, name_zh, country, "
+        "headquarters, kind, state_owned, state_funded_project, critical_infrastructure, "
+        "us_approved_customer)"]

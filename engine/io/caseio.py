@@ -149,11 +149,9 @@ def _number_hint(value: Any, whole: bool) -> str:
 
 def _problem(err: Any) -> tuple[list[int | str], str, str | None, bool]:
     """One pydantic error as (location, message, hint, points-at-key), in plain words."""
-    loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
-    # pydantic names the branch of a union it tried ("float", "list[...]"): not a field
-    loc = [p for p in loc if not (isinstance(p, str) and ("[" in p or p in {
-        "float", "int", "str", "bool", "constrained-str", "constrained-int",
-        "constrained-float"}))]
+    # pydantic's own steps ("function-after[...]", "[key]" for a mapping key) are no field
+    loc = [p for p in err["loc"]
+           if not (isinstance(p, str) and (p.startswith("function-") or p == "[key]"))]
     where = path_of(loc)
     kind: str = err["type"]
     value = err.get("input")
@@ -235,7 +233,7 @@ def _problem(err: Any) -> tuple[list[int | str], str, str | None, bool]:
             if loc else str(err["msg"]).removeprefix("Value error, ")
     else:
         message = f"{where}: {str(err['msg'])[:1].lower()}{str(err['msg'])[1:]}"
-    return loc, message, hint, kind == "extra_forbidden"
+    return loc, message, hint, kind == "extra_forbidden" or "[key]" in err["loc"]
 
 
 def describe(exc: ValidationError) -> tuple[list[int | str], str, str | None, bool]:
@@ -693,7 +691,7 @@ def _walk(folder: Path, skip: Collection[Path],
             continue
         if stat.S_ISDIR(mode):
             yield from _walk(child, skip, seen)
-        elif child.suffix in CASE_SUFFIXES and _resolved(child) not in skip:
+        elif child.suffix in CASE_SUFFIXES and not (skip and _resolved(child) in skip):
             yield child
 
 
