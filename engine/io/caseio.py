@@ -147,11 +147,17 @@ def _number_hint(value: Any, whole: bool) -> str:
     return f"write {kind}"
 
 
-def _problem(err: Any) -> tuple[list[int | str], str, str | None, bool]:
-    """One pydantic error as (location, message, hint, points-at-key), in plain words."""
+def _field_loc(err: Any) -> tuple[list[int | str], bool]:
+    """A pydantic error's field path, and whether it points at a key rather than a value."""
     # pydantic's own steps ("function-after[...]", "[key]" for a mapping key) are no field
     loc = [p for p in err["loc"]
            if not (isinstance(p, str) and (p.startswith("function-") or p == "[key]"))]
+    return loc, err["type"] == "extra_forbidden" or "[key]" in err["loc"]
+
+
+def _problem(err: Any) -> tuple[list[int | str], str, str | None, bool]:
+    """One pydantic error as (location, message, hint, points-at-key), in plain words."""
+    loc, at_key = _field_loc(err)
     where = path_of(loc)
     kind: str = err["type"]
     value = err.get("input")
@@ -233,7 +239,7 @@ def _problem(err: Any) -> tuple[list[int | str], str, str | None, bool]:
             if loc else str(err["msg"]).removeprefix("Value error, ")
     else:
         message = f"{where}: {str(err['msg'])[:1].lower()}{str(err['msg'])[1:]}"
-    return loc, message, hint, kind == "extra_forbidden" or "[key]" in err["loc"]
+    return loc, message, hint, at_key
 
 
 def describe(exc: ValidationError) -> tuple[list[int | str], str, str | None, bool]:
@@ -243,29 +249,39 @@ def describe(exc: ValidationError) -> tuple[list[int | str], str, str | None, bo
 
 def describe_all(exc: ValidationError) -> list[tuple[list[int | str], str, str | None, bool]]:
     """Every validation error, in the order pydantic found them, one per field."""
+    return [_problem(err) for err in _one_per_field(exc.errors())]
+
+
+def _one_per_field(errors: list[Any]) -> list[Any]:
     seen: set[tuple[str, ...]] = set()
     out = []
-    for err in exc.errors():
-        loc, message, hint, at_key = _problem(err)
-        key = tuple(str(p) for p in loc)
-        if key in seen:  # one problem per field (a union reports each branch it tried)
-            continue
-        seen.add(key)
-        out.append((loc, message, hint, at_key))
+    for err in errors:
+        key = tuple(str(p) for p in _field_loc(err)[0])
+        if key not in seen:  # a field reported twice (a union tries each branch) once
+            seen.add(key)
+            out.append(err)
     return out
 
 
 def validation_error(entry: CaseEntry, exc: ValidationError) -> UserInputError:
-    """Every problem of a case as one error, each with its own position."""
-    problems = sorted(
-        (Problem(entry.location(loc, at_key), message, hint)
-         for loc, message, hint, at_key in describe_all(exc)),
-        key=lambda p: (p.location.line or 0, p.location.col or 0))  # in reading order
-    if len(problems) > MAX_PROBLEMS_PER_CASE:
-        extra = len(problems) - MAX_PROBLEMS_PER_CASE
-        problems = [*problems[:MAX_PROBLEMS_PER_CASE], Problem(
-            entry.location(), f"{extra:,} more problems in this case",
-            "fix the ones above and run again")]
+    """Every problem of a case as one error, each with its own position, in reading order.
+
+    Positions are cheap and found for every error, to sort; the wording (did-you-mean
+    hints compare strings) only for the problems shown, so a file of 300,000 unknown
+    keys is refused in seconds.
+    """
+    errors = _one_per_field(exc.errors(include_url=False))
+    located = sorted(
+        ((entry.location(*_field_loc(err)), i) for i, err in enumerate(errors)),
+        key=lambda pair: (pair[0].line or 0, pair[0].col or 0, pair[1]))
+    problems = []
+    for where, i in located[:MAX_PROBLEMS_PER_CASE]:
+        _, message, hint, _ = _problem(errors[i])
+        problems.append(Problem(where, message, hint))
+    if len(located) > MAX_PROBLEMS_PER_CASE:
+        extra = len(located) - MAX_PROBLEMS_PER_CASE
+        problems.append(Problem(entry.location(), f"{extra:,} more problems in this case",
+                                "fix the ones above and run again"))
     return UserInputError.of(problems)
 
 
