@@ -639,3 +639,18 @@ buyer: {float: 1}
         f"{case}:12:9: unknown field 'buyer.float' (allowed here: name, name_zh, country, "
         "headquarters, kind, state_owned, state_funded_project, critical_infrastructure, "
         "us_approved_customer)"]
+
+
+def test_the_case_schema_carries_the_bounds() -> None:
+    """Editors check with the generated schema what the model refuses."""
+    from chipclear.pack.schema import SCHEMAS, schema_for
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(schema_for(SCHEMAS["case.schema.json"]))
+    item = {"chip": "H200", "quantity": 10_000_000, "unit_price_usd": 1e9}
+    assert validator.is_valid({"id": "x", "order": {"items": [item] * 1000}})
+    for bad in ({"quantity": 0}, {"quantity": 10_000_001}, {"quantity": True},
+                {"unit_price_usd": 1e9 + 1}, {"chip": "X" * 301}):
+        assert not validator.is_valid({"id": "x", "order": {"items": [{**item, **bad}]}}), bad
+    assert not validator.is_valid({"id": "x", "order": {"items": [item] * 1001}})
+    assert not validator.is_valid({"id": "x", "buyer": {"state_owned": "NO"}})
