@@ -481,5 +481,6 @@ class Ledger:
         elif row.tool_version != __version__:
             note = f"recorded by chipclear {row.tool_version}, replayed by {__version__}"
         case = Case.model_validate(json.loads(row.case_json))
-        fresh = to_jsonl_line(evaluator.evaluate(case))
+        source = json.loads(row.decision_json).get("source")  # where it was read, not decided
+        fresh = to_jsonl_line(evaluator.evaluate(case).model_copy(update={"source": source}))
         return Replay(seq, fresh == row.decision_json, row.decision_json, fresh, note)
