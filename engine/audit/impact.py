@@ -455,7 +455,7 @@ def show(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:,.2f}" if value != int(value) else f"{value:,.0f}"
     if isinstance(value, dict | list | tuple):
-        return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+        return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
     return str(value)
 
 
@@ -509,7 +509,7 @@ def render_report(report: AuditReport, fmt: str) -> str:
     import json
 
     if fmt == "json":
-        return json.dumps(report.to_data(), ensure_ascii=False, indent=2) + "\n"
+        return json.dumps(report.to_data(), ensure_ascii=False, allow_nan=False, indent=2) + "\n"
     md = fmt == "markdown"
     out = ["# Rule-pack audit" if md else "chipclear audit diff", ""]
     out += [f"- base: {_pack_line(report.base)}", f"- head: {_pack_line(report.head)}", ""] \

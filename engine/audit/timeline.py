@@ -157,7 +157,7 @@ def render_timeline(tl: Timeline, fmt: str) -> str:
     import json
 
     if fmt == "json":
-        return json.dumps(tl.to_data(), ensure_ascii=False, indent=2) + "\n"
+        return json.dumps(tl.to_data(), ensure_ascii=False, allow_nan=False, indent=2) + "\n"
     md = fmt == "markdown"
 
     def state(o: Outcome) -> str:

@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from chipclear.decide import alternatives, kleene
+from chipclear.decide import alternatives, crosscheck, kleene
 from chipclear.decide.compile import CompiledPack, compile_pack, derived_value
 from chipclear.decide.runtime import Runtime
 from chipclear.model.case import Case
@@ -35,7 +35,7 @@ from chipclear.model.decision import (
     Verdict,
 )
 from chipclear.pack import conditions as C
-from chipclear.pack.catalog import ChipFacts, facts_for_spec
+from chipclear.pack.catalog import ChipFacts, UnclassifiableSpec, facts_for_spec
 from chipclear.pack.facts import REGISTRY, Scope, engine_key, flatten_case, normalise
 from chipclear.pack.loader import (
     CN_ORDER,
@@ -56,6 +56,9 @@ CASE_IDX = -1
 class UnknownChip(ValueError):
     """An order line names a chip the catalog does not know."""
 
+    #: The key of the order line the error points at.
+    field: tuple[str, ...] = ("chip",)
+
     def __init__(self, index: int, text: str, suggestions: list[str]) -> None:
         self.index = index
         self.text = text
@@ -63,6 +66,17 @@ class UnknownChip(ValueError):
         hint = f"did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else \
             "use a catalog id or alias (chipclear chips lists them), or custom: true with a spec"
         super().__init__(f"unknown chip '{text}' ({hint})")
+
+
+class UnclassifiableChip(UnknownChip):
+    """A custom chip whose computed TPP or performance density is not a finite number."""
+
+    def __init__(self, index: int, field: str, message: str) -> None:
+        ValueError.__init__(self, message)
+        self.index = index
+        self.text = ""
+        self.suggestions = []
+        self.field = ("spec", field)
 
 
 @dataclass
@@ -121,7 +135,10 @@ def prepare(case: Case, pack: RulePack, as_of: dt.date) -> Prepared:
     for i, item in enumerate(case.order.items or []):
         if item.custom:
             assert item.spec is not None
-            chips.append(facts_for_spec(item.spec))
+            try:
+                chips.append(facts_for_spec(item.spec))
+            except UnclassifiableSpec as exc:
+                raise UnclassifiableChip(i, exc.field, str(exc)) from None
             continue
         assert item.chip is not None
         found = pack.catalog.resolve(item.chip)
@@ -193,6 +210,7 @@ class Evaluator:
         prepared = prepare(case, self.pack, as_of)
         compiled = self.compiled(as_of)
         firings = self.runtime.run(compiled, prepared.engine_facts())
+        crosscheck.check(prepared, compiled, firings, self.pack.derived_scopes)
         return self._decide(prepared, compiled, firings)
 
     def _decide(self, prep: Prepared, compiled: CompiledPack, firings: list[Any]) -> Decision:
