@@ -118,8 +118,18 @@ def resolve_pack(spec: str, repo: Path | None, workdir: Path) -> PackSpec:
         raise UserInputError(Location(spec), f"'{sub}' does not exist at {commit[:12]}",
                              "name the pack's folder as REV:path")
     dest = workdir / f"{commit[:12]}-{len(list(workdir.iterdir()))}"
-    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-        tar.extractall(dest, filter="data")
+    try:
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+            for member in tar.getmembers():
+                if not (member.isfile() or member.isdir()):
+                    what = "a symbolic link" if member.issym() else "not a regular file"
+                    raise UserInputError(
+                        Location(f"{rev}:{member.name}"), f"{what} in {commit[:12]}",
+                        "a rule pack holds regular files only")
+            tar.extractall(dest, filter="data")
+    except tarfile.TarError as exc:
+        raise UserInputError(Location(spec), f"cannot read '{sub}' at {commit[:12]}: {exc}") \
+            from None
     root = dest / sub
     if not (root / "pack.yaml").is_file():
         raise UserInputError(Location(spec), f"no rule pack at '{sub}' in {commit[:12]}",

@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Annotated, Any
 
 from chipclear.errors import Location, RulePackError
@@ -25,7 +25,14 @@ from chipclear.pack.catalog import Catalog, CatalogFile
 from chipclear.pack.facts import REGISTRY, Kind, Scope
 from chipclear.pack.sources import Confidence, Source, SourceFile, SourceId
 from chipclear.screening.match import ScreeningList, parse_list
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 
 class _Strict(BaseModel):
@@ -248,15 +255,38 @@ class QuestionFile(_Strict):
     questions: list[Question]
 
 
+def path_problem(rel: str) -> str | None:
+    """Why a manifest path does not name a place inside the pack (None: it does)."""
+    if not rel or rel.startswith(("/", "\\")) or "\\" in rel or PureWindowsPath(rel).drive:
+        return f"'{rel}' is not a relative path"
+    if ".." in PurePosixPath(rel).parts:
+        return f"'{rel}' climbs out of the pack with '..'"
+    return None
+
+
+#: A path inside the pack, relative to pack.yaml, never absolute and without '..'.
+PackPath = Annotated[str, Field(min_length=1,
+                                description="Relative to pack.yaml, inside the pack.")]
+
+
 class Manifest(_Strict):
     id: str
     version: str
     title: Text
-    modules: list[str] = Field(min_length=1)
-    catalog: str = "catalog/chips.yaml"
-    entity_list: str = "lists/entity_list.yaml"
-    approved_customers: str = "lists/approved_customers.yaml"
-    questions: str = "questions.yaml"
+    modules: list[PackPath] = Field(min_length=1)
+    catalog: PackPath = "catalog/chips.yaml"
+    entity_list: PackPath = "lists/entity_list.yaml"
+    approved_customers: PackPath = "lists/approved_customers.yaml"
+    questions: PackPath = "questions.yaml"
+
+    @field_validator("modules", "catalog", "entity_list", "approved_customers", "questions")
+    @classmethod
+    def _inside(cls, value: str | list[str]) -> str | list[str]:
+        for rel in [value] if isinstance(value, str) else value:
+            problem = path_problem(rel)
+            if problem:
+                raise ValueError(f"{problem} (name files relative to pack.yaml, inside the pack)")
+        return value
 
 
 @dataclass(frozen=True)
@@ -310,8 +340,28 @@ def _validate(model: type[BaseModel], data: Any, path: Path) -> Any:
         raise RulePackError(where, f"{loc}: {err['msg']}{more}") from None
 
 
-def _read(root: Path, rel: str, files: dict[str, bytes]) -> Any:
+def confined(root: Path, rel: str) -> Path:
+    """``root/rel``, refused unless it stays inside the pack once links are resolved.
+
+    A pack (also one read from a git revision) must not read files elsewhere on the
+    machine: its hash would then depend on that machine, and it could read anything.
+    """
+    where = Location(str(root / "pack.yaml"))
+    problem = path_problem(rel)
+    if problem:
+        raise RulePackError(where, problem, "name files relative to pack.yaml, inside the pack")
     path = root / rel
+    real = path.resolve()
+    if not real.is_relative_to(root.resolve()):
+        raise RulePackError(Location(str(path)), "leads outside the rule pack (a symbolic link?)",
+                            "keep every pack file inside the pack directory")
+    if real.exists() and not real.is_file():
+        raise RulePackError(Location(str(path)), "is not a regular file")
+    return path
+
+
+def _read(root: Path, rel: str, files: dict[str, bytes]) -> Any:
+    path = confined(root, rel)
     data = load_file(path)
     files[rel] = path.read_bytes()
     return data
@@ -470,7 +520,7 @@ def load_pack(root: Path) -> RulePack:
     module_scope: dict[str, C.Condition] = {}
     for module in manifest.modules:
         param_rel = f"{module}/parameters.yaml"
-        if (root / param_rel).is_file():
+        if confined(root, param_rel).exists():
             data = _read(root, param_rel, files)
             pfile: ParameterFile = _validate(ParameterFile, data, root / param_rel)
             for i, param in enumerate(pfile.parameters):
@@ -578,7 +628,7 @@ def load_pack(root: Path) -> RulePack:
     approved = parse_list(_read(root, manifest.approved_customers, files),
                           str(root / manifest.approved_customers))
     questions: dict[str, Question] = {}
-    if (root / manifest.questions).is_file():
+    if confined(root, manifest.questions).exists():
         qdata = _read(root, manifest.questions, files)
         qfile: QuestionFile = _validate(QuestionFile, qdata, root / manifest.questions)
         for q in qfile.questions:
