@@ -15,7 +15,6 @@ import copy
 import datetime as dt
 import json
 import math
-import random
 import sqlite3
 import subprocess
 import sys
@@ -32,10 +31,11 @@ from chipclear.errors import EngineFailure
 from chipclear.model.case import Case
 from chipclear.pack.facts import Scope
 from chipclear.pack.loader import RulePack
-from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import ROOT
+from tests.fresh_seed import fresh_seed
 from tests.seams import DroppingRuntime, ForgettingRuntime, SilentlyDroppingRuntime
 
 EXAMPLE = ROOT / "examples" / "cases" / "h200-platform-2026.yaml"
@@ -184,13 +184,6 @@ def test_a_custom_chip_with_infinite_tpp_or_pd_is_refused_in_one_line(tmp_path: 
 # --- 2. the adapter's number form, proven over the whole range --------------------------
 
 finite = st.floats(allow_nan=False, allow_infinity=False)
-
-
-def fresh_seed(test: Any) -> Any:
-    """A new hypothesis seed each run, printed so a failure can be replayed."""
-    value = random.SystemRandom().randrange(2**32)
-    print(f"hypothesis seed for {test.__name__}: {value}")
-    return seed(value)(test)
 
 
 @fresh_seed

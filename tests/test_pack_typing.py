@@ -18,10 +18,16 @@ import pytest
 from chipclear.decide.evaluate import Evaluator
 from chipclear.errors import RulePackError
 from chipclear.model.case import Case
+from chipclear.pack import conditions as C
 from chipclear.pack.lint import lint
 from chipclear.pack.loader import load_pack
+from chipclear.pack.schema import condition_schema
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 
 from tests.conftest import MINIPACK, ROOT
+from tests.fresh_seed import fresh_seed
 
 PARAM = "      - {from: 2022-10-07, value: 4800, sources: [fr-2023]}"
 
@@ -154,3 +160,40 @@ def test_the_shipped_pack_declares_every_parameter() -> None:
     pack = load_pack(ROOT / "rules")
     assert pack.parameters and all(p.kind for p in pack.parameters.values())
     assert [i.line() for i in lint(ROOT / "rules") if i.error] == []
+
+
+# --- the condition schema is generated from the parser's own models ---------------------
+
+_KEYS = ["all", "any", "not", "fact", "derived", "eq", "ne", "gt", "gte", "lt", "lte", "in",
+         "not_in", "nonempty", "param", "bogus"]
+_LEAF = st.one_of(st.booleans(), st.integers(-5, 5), st.floats(-10, 10), st.sampled_from(
+    ["chip.tpp", "eccn", "CN", ""]), st.none())
+_TREES = st.recursive(
+    _LEAF,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(_KEYS), inner, min_size=1, max_size=3),
+    max_leaves=8,
+)
+_CONDITIONS = st.one_of(
+    _TREES,
+    st.builds(lambda f, op, v: {"fact": f, op: v}, st.sampled_from(["chip.tpp", "buyer.kind"]),
+              st.sampled_from(_KEYS[5:]), _TREES),
+    st.builds(lambda ops: {"all": [{"fact": "chip.tpp", **ops}]},
+              st.dictionaries(st.sampled_from(_KEYS[5:]), _TREES, min_size=1, max_size=2)),
+)
+
+
+@fresh_seed
+@settings(max_examples=300, deadline=None)
+@given(_CONDITIONS)
+def test_the_schema_editors_see_accepts_exactly_what_the_parser_accepts(raw: object) -> None:
+    validator = Draft202012Validator({"$defs": condition_schema(),
+                                      "$ref": "#/$defs/Condition"})
+    try:
+        C.parse(raw)
+        parsed = True
+    except C.ConditionError as exc:
+        if "cannot contain derived facts" in str(exc):  # a rule of meaning, not of shape
+            return
+        parsed = False
+    assert validator.is_valid(raw) == parsed, raw
