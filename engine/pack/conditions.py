@@ -238,7 +238,7 @@ def parse(raw: Any, path: tuple[int | str, ...] = ()) -> Condition:
 
 
 def _literal(value: Any) -> Scalar | ParamRef:
-    return ParamRef(value.param) if isinstance(value, ParamNode) else value  # type: ignore[no-any-return]
+    return ParamRef(value.param) if isinstance(value, ParamNode) else value
 
 
 def _build(node: Any, path: tuple[int | str, ...]) -> Condition:

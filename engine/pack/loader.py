@@ -439,7 +439,7 @@ def _share_problem(share: float | dict[str, str], params: dict[str, Parameter]) 
     else:
         values = [share]
     for value in values:
-        if number_problem(value) or not 0 <= float(value) <= 100:  # type: ignore[arg-type]
+        if number_problem(value) or not 0 <= float(value) <= 100:
             return f"revenue_share_pct: {value!r} is not a percentage from 0 to 100"
     return None
 
@@ -576,10 +576,10 @@ def load_pack(root: Path) -> RulePack:
         problem = None if share is None else _share_problem(share, parameters)
         if problem:
             raise RulePackError(where, f"{rule.id}: {problem}")
-        for key, value in rule.then.derive.items():
-            if isinstance(value, int | float) and not isinstance(value, bool) \
-                    and number_problem(value):
-                raise RulePackError(where, f"{rule.id}: derive {key}: {number_problem(value)}")
+        for key, derived in rule.then.derive.items():
+            if isinstance(derived, int | float) and not isinstance(derived, bool) \
+                    and number_problem(derived):
+                raise RulePackError(where, f"{rule.id}: derive {key}: {number_problem(derived)}")
         pending.append((rule, module, cond, where, data, i, path))
 
     # Scope: item rules test chip or item facts (or item-scoped derived facts).
