@@ -9,8 +9,9 @@ with derived facts taken from the engine's own firings:
 * a rule the engine fired must be *true* in Python, and
 * a rule Python finds *true* must have fired.
 
-Any disagreement is an ``EngineFailure`` naming the rule and the instance: the case
-gets no decision (exit 4), never a verdict built on a fact the engine did not see.
+Any disagreement is an ``EngineFailure`` naming the rule and the instance (every caller
+names the case it was deciding): the case gets no decision (exit 4), never a verdict
+built on a fact the engine did not see.
 """
 
 from __future__ import annotations
@@ -46,11 +47,11 @@ def check(prep: Prepared, compiled: CompiledPack, firings: list[Firing],
     for f in firings:
         spec = compiled.actions.get(f.action)
         if spec is None:
-            raise EngineFailure(f"case '{prep.case.id}': the engine ran unknown action {f.action}")
+            raise EngineFailure(f"the engine ran an unknown action {f.action}")
         scope = scopes.get(spec.rule_id)
         if scope is None or f.idx not in instances[scope]:
-            raise EngineFailure(f"case '{prep.case.id}': rule {spec.rule_id} fired on "
-                                f"{_where(f.idx)}, which it does not apply to")
+            raise EngineFailure(f"rule {spec.rule_id} fired on {_where(f.idx)}, which it "
+                                "does not apply to")
         fired[spec.rule_id].add(f.idx)
         for key, value in spec.derive:
             derived[f.idx][key].add(value)
@@ -71,5 +72,5 @@ def check(prep: Prepared, compiled: CompiledPack, firings: list[Firing],
                 python = {True: "true", False: "false", None: "unknown"}[truth.value]
                 said = "fired" if engine else "did not fire"
                 raise EngineFailure(
-                    f"case '{prep.case.id}': rule {cr.rule.id} {said} on {_where(idx)} but "
-                    f"the Python evaluation of the same facts is {python}; no decision")
+                    f"rule {cr.rule.id} {said} on {_where(idx)} but the Python evaluation "
+                    f"of the same facts is {python}; no decision")
