@@ -5,6 +5,7 @@ A user error is one line, ``file:line:col: what is wrong (hint)``, never a trace
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -17,6 +18,12 @@ class ExitCode(IntEnum):
     INVALID_INPUT = 2  # a user error: bad file, bad field, unknown chip
     INTEGRITY = 3  # ledger verification failed
     ENGINE_FAILURE = 4  # the rule engine failed on some case; the others were decided
+    INTERNAL = 70  # a bug in chipclear (sysexits EX_SOFTWARE): please report it
+    IO_FAILURE = 74  # the output or the ledger could not be written (sysexits EX_IOERR)
+    HANGUP = 129  # 128 + SIGHUP
+    INTERRUPTED = 130  # 128 + SIGINT (Ctrl+C)
+    BROKEN_PIPE = 141  # 128 + SIGPIPE: the reader went away (`| head`)
+    TERMINATED = 143  # 128 + SIGTERM
 
 
 @dataclass(frozen=True)
@@ -60,5 +67,43 @@ class RulePackError(UserInputError):
     """A rule pack that does not load or does not check; also exit code 2."""
 
 
+class OutputFailure(ChipclearError):
+    """The output or the ledger could not be written (missing folder, full disk, locked
+    file): one line and exit code 74; no decision is lost silently."""
+
+
 class EngineFailure(ChipclearError):
     """The rule engine itself failed on a case (an action raised, the library errored)."""
+
+
+_LINE = re.compile(r"^(?P<file>.+?)(?::(?P<line>\d+)(?::(?P<col>\d+))?)?: (?P<message>.*)$", re.S)
+
+
+def error_record(error: str | UserInputError) -> dict[str, str | int | None]:
+    """An error as the ``{file, line, col, message, hint}`` object of JSON output.
+
+    Bridges the one-line strings the batch still carries to the structured errors being
+    built for case input: ``file:line:col: message (hint)``; a trailing parenthesis is
+    the hint, a line without a location keeps its text as the message. A
+    ``UserInputError`` gives its fields as they are.
+    """
+    if isinstance(error, UserInputError):
+        where = error.location
+        return {"file": where.file, "line": where.line, "col": where.col,
+                "message": error.message, "hint": error.hint}
+    line = error
+    match = _LINE.match(line)
+    if match is None or (match["line"] is None and " " in match["file"]):  # "x y: ..." prose
+        return {"file": None, "line": None, "col": None, "message": line, "hint": None}
+    message, hint = match["message"], None
+    if message.endswith(")") and " (" in message:
+        depth = 0
+        for i in range(len(message) - 1, -1, -1):
+            depth += {")": 1, "(": -1}.get(message[i], 0)
+            if depth == 0:
+                if i > 0 and message[i - 1] == " ":
+                    message, hint = message[:i - 1], message[i + 1:-1]
+                break
+    return {"file": match["file"], "line": int(match["line"]) if match["line"] else None,
+            "col": int(match["col"]) if match["col"] else None, "message": message,
+            "hint": hint}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +15,16 @@ from chipclear.pack.loader import RulePack, load_pack
 
 ROOT = Path(__file__).resolve().parent.parent
 MINIPACK = Path(__file__).resolve().parent / "fixtures" / "minipack"
+_FUZZ_SEED = int(os.environ.get("CHIPCLEAR_FUZZ_SEED") or secrets.randbits(32))
+
+
+def fuzz_seed() -> int:
+    """One seed per test run for every property test: fresh inputs each run, replayable."""
+    return _FUZZ_SEED
+
+
+def pytest_report_header() -> str:
+    return f"fuzz seed: {_FUZZ_SEED} (CHIPCLEAR_FUZZ_SEED={_FUZZ_SEED} replays this run)"
 
 
 @pytest.fixture(scope="session")

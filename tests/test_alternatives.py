@@ -179,7 +179,9 @@ def _h200_case(workload: dict[str, Any] | None, chip: str = "nvidia-h200-sxm") -
         ({"min_memory_gb": 96}, True),  # Ascend 910C (128 GB, volume) meets it: weak
         ({"min_memory_gb": 200}, False),
         ({"min_memory_gb": 96, "needs_cuda_ecosystem": True}, False),
-        ({"min_memory_gb": 96, "min_memory_bandwidth_gbs": 1000}, None),  # figure unknown
+        # A figure unknown leaves the comparison open: weakness is not shown, so the rules see
+        # False (the table keeps the open row); only an unstated workload leaves it absent.
+        ({"min_memory_gb": 96, "min_memory_bandwidth_gbs": 1000}, False),
         (None, None),  # nothing stated: no comparison, the fact stays absent
     ],
 )

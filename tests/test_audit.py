@@ -326,11 +326,15 @@ def test_shipped_h200_case_flips_on_the_issue_dates() -> None:
     [entry] = read_file_cases(ROOT / "examples" / "cases" / "h200-platform-2026.yaml")
     tl = timeline(pack, entry, dt.date(2025, 12, 1), dt.date(2026, 6, 30))
     flips = {f.date.isoformat(): f for f in tl.flips}
-    assert list(flips) == ["2025-12-08", "2026-01-08", "2026-01-14", "2026-01-15", "2026-01-28"]
+    assert list(flips) == ["2025-12-08", "2026-01-01", "2026-01-08", "2026-01-14", "2026-01-15",
+                           "2026-01-28"]
     for flip in tl.flips:
         assert flip.responsible(), flip.date
     assert "US-ANN-H200-2025" in flips["2025-12-08"].responsible()
     assert flips["2025-12-08"].after.verdict == flips["2025-12-08"].before.verdict  # info only
+    # The amended Cybersecurity Law renumbers the articles the summons finding cites.
+    assert "CN-CAC-SUMMONS-2026" in flips["2026-01-01"].responsible()
+    assert flips["2026-01-01"].after.verdict == flips["2026-01-01"].before.verdict
     assert "CN-IMP-H200-PAUSE-2026" in flips["2026-01-08"].responsible()
     assert "CN-IMP-H200-CUSTOMS-BAN-2026" in flips["2026-01-14"].responsible()
     assert flips["2026-01-14"].after.cn_status == "prohibited"
@@ -349,9 +353,9 @@ def test_h200_without_import_approval_stays_prohibited_after_the_approvals() -> 
         update={"import_approval": ImportApproval.none})})
     tl = timeline(pack, seeded, dt.date(2025, 12, 1), dt.date(2026, 6, 30))
     assert [f.date.isoformat() for f in tl.flips] == [
-        "2025-12-08", "2026-01-08", "2026-01-14", "2026-01-15"]
+        "2025-12-08", "2026-01-01", "2026-01-08", "2026-01-14", "2026-01-15"]
     assert tl.flips[-1].after.cn_status == "prohibited"
-    assert "CN-IMP-H200-NOTPERMITTED-2026" in tl.flips[2].responsible()
+    assert "CN-IMP-H200-NOTPERMITTED-2026" in tl.flips[3].responsible()
 
 
 def read_file_cases(path: Path) -> list[Case]:

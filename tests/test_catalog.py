@@ -119,7 +119,8 @@ def test_china_skus_and_unreleased_parts_have_no_us_availability(catalog: Catalo
 
 def test_domestic_chips_are_cn_and_not_cuda(catalog_file: CatalogFile) -> None:
     for chip in catalog_file.chips:
-        domestic = chip.vendor in {"Huawei", "Cambricon", "Kunlunxin", "MetaX", "Moore Threads"}
+        domestic = chip.vendor in {"Huawei", "Cambricon", "Kunlunxin", "MetaX", "Moore Threads",
+                                   "Hygon", "Biren", "Alibaba T-Head"}
         assert (chip.vendor_country == "CN") == domestic, chip.id
         assert chip.cuda_ecosystem == (chip.vendor == "NVIDIA"), chip.id
 

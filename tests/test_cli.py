@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.conftest import MINIPACK, ROOT
 
@@ -148,3 +149,146 @@ def test_a_50_mb_yaml_file_is_refused_at_once_and_the_rest_decided(tmp_path: Pat
         f"{big}: file is 50 MB; YAML case files over 20 MB are refused (split it, or write "
         "one JSON case per line in a .jsonl file, which streams)")
     assert [json.loads(line)["case_id"] for line in result.stdout.splitlines()] == ["de-h200"]
+
+
+# --- output for people ---------------------------------------------------------------------
+
+ANSI = "\x1b["
+
+
+def env_run(*args: str, env: dict[str, str], cwd: Path = ROOT,
+            ) -> subprocess.CompletedProcess[str]:
+    import os
+
+    clean = {k: v for k, v in os.environ.items()
+             if k not in ("NO_COLOR", "FORCE_COLOR", "COLUMNS", "TERM")}
+    return subprocess.run([sys.executable, "-m", "chipclear", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=120, env={**clean, **env})
+
+
+def test_piped_table_follows_columns_has_no_padding_and_ends_with_the_summary(
+        tmp_path: Path) -> None:
+    case = write(tmp_path / "a.yaml", GOOD)
+    for width in (80, 132):
+        result = env_run("evaluate", str(case), "--rules", str(MINIPACK),
+                         env={"COLUMNS": str(width)})
+        assert result.returncode == 0, result.stderr
+        lines = result.stdout.splitlines()
+        assert ANSI not in result.stdout
+        assert all(line == line.rstrip() for line in lines)
+        assert max(len(line) for line in lines) <= width
+        assert max(len(line) for line in lines) > 60
+        title = max(i for i, line in enumerate(lines) if line.startswith("chipclear decisions"))
+        assert "de-h200" in "".join(lines[title:])  # the summary table comes last
+        assert "Findings" in "\n".join(lines[:title])  # after the details
+    summary = env_run("evaluate", str(case), "--rules", str(MINIPACK), "--summary", env={})
+    details = env_run("evaluate", str(case), "--rules", str(MINIPACK), "--details", env={})
+    assert "chipclear decisions" in summary.stdout and "Findings" not in summary.stdout
+    assert "chipclear decisions" not in details.stdout and "Findings" in details.stdout
+    both = env_run("evaluate", str(case), "--rules", str(MINIPACK), "--summary", "--details",
+                   env={})
+    assert both.returncode == 2 and len(both.stderr.strip().splitlines()) == 1
+
+
+def test_colour_follows_rich_detection_and_the_color_option(tmp_path: Path) -> None:
+    case = write(tmp_path / "a.yaml", GOOD)
+    args = ("evaluate", str(case), "--rules", str(MINIPACK), "--summary")
+    assert ANSI in env_run(*args, env={"FORCE_COLOR": "1"}).stdout
+    assert ANSI not in env_run(*args, env={}).stdout
+    assert ANSI not in env_run(*args, env={"FORCE_COLOR": "1", "NO_COLOR": "1"}).stdout.replace(
+        "\x1b[1m", "").replace("\x1b[0m", "").replace("\x1b[3m", "")  # style, never colour
+    assert ANSI in env_run(*args, "--color", "always", env={}).stdout
+    assert ANSI not in env_run(*args, "--color", "never", env={"FORCE_COLOR": "1"}).stdout
+
+
+def test_control_characters_in_case_ids_are_escaped_for_people(tmp_path: Path) -> None:
+    evil = "evil\x1b[2J\rid"
+    case = tmp_path / "a.json"
+    case.write_text(json.dumps({**yaml.safe_load(GOOD), "id": evil}, default=str),
+                    encoding="utf-8")
+    ledger = tmp_path / "l.sqlite"
+    outputs = [
+        env_run("evaluate", str(case), "--rules", str(MINIPACK), "--summary",
+                env={"COLUMNS": "200"}).stdout,
+        run("evaluate", str(case), "--rules", str(MINIPACK), "-f", "markdown",
+            "--ledger", str(ledger)).stdout,
+    ]
+    outputs.append(run("ledger", "list", str(ledger)).stdout)
+    for text in outputs:
+        assert "\x1b" not in text and "\r" not in text
+        assert "evil\\x1b[2J\\x0did" in text
+    # JSON keeps the id exactly (it is data, escaped by JSON itself).
+    data = json.loads(run("evaluate", str(case), "--rules", str(MINIPACK), "-f", "json").stdout)
+    assert data["decisions"][0]["case_id"] == evil
+
+
+def test_json_errors_are_objects_with_file_line_col_message_hint(tmp_path: Path) -> None:
+    bad = write(tmp_path / "bad.yaml", "id: x\nbuyer: {kind: goverment}\n")
+    result = run("evaluate", str(bad), "--rules", str(MINIPACK), "-f", "json")
+    assert result.returncode == 2
+    [error] = json.loads(result.stdout)["errors"]
+    assert set(error) == {"file", "line", "col", "message", "hint"}
+    assert (error["file"], error["line"], error["col"]) == (str(bad), 2, 15)
+    assert error["message"].startswith("buyer.kind: 'goverment' is not allowed")
+    assert error["hint"] == "did you mean 'government'?"
+
+
+def test_schema_writes_into_the_pack_it_is_given(tmp_path: Path) -> None:
+    import shutil
+
+    pack = tmp_path / "pack"
+    shutil.copytree(MINIPACK, pack)
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    result = run("schema", "--rules", str(pack), cwd=elsewhere)
+    assert result.returncode == 0, result.stderr
+    assert (pack / "schema").is_dir() and any((pack / "schema").iterdir())
+    assert list(elsewhere.iterdir()) == []
+    nothing = run("schema", cwd=elsewhere)
+    assert nothing.returncode == 2 and list(elsewhere.iterdir()) == []
+
+
+def test_a_long_run_on_a_terminal_shows_a_progress_bar_and_a_pipe_does_not(
+        tmp_path: Path) -> None:
+    import os
+    import pty
+
+    batch = [{**yaml.safe_load(GOOD), "id": f"c{i:03d}"} for i in range(60)]
+    cases = write(tmp_path / "c.yaml", yaml.safe_dump({"cases": batch}, default_flow_style=False))
+    args = [sys.executable, "-m", "chipclear", "evaluate", str(cases), "--rules",
+            str(MINIPACK), "-f", "jsonl", "-o", str(tmp_path / "o.jsonl")]
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(args, cwd=ROOT, stderr=slave, stdout=subprocess.DEVNULL)
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    assert proc.wait(timeout=120) == 0
+    assert b"60 cases" in seen
+    piped = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert piped.returncode == 0 and piped.stderr == ""
+
+
+def test_error_records_from_lines_and_from_user_errors() -> None:
+    from chipclear.errors import Location, UserInputError, error_record
+
+    assert error_record("my cases/c.yaml:7:13: bad")["file"] == "my cases/c.yaml"
+    assert error_record("audit diff: engine failure: boom")["file"] is None
+    assert error_record("c.yaml:7:13: unknown chip 'H2O0' (did you mean 'H200'?)") == {
+        "file": "c.yaml", "line": 7, "col": 13, "message": "unknown chip 'H2O0'",
+        "hint": "did you mean 'H200'?"}
+    assert error_record("c.yaml: empty file") == {
+        "file": "c.yaml", "line": None, "col": None, "message": "empty file", "hint": None}
+    assert error_record("c.yaml:2:1: f(x) is wrong (use g(x) instead)")["hint"] == \
+        "use g(x) instead"
+    exc = UserInputError(Location("d.json", 3, 5), "quantity: not an integer", "use 4, not 4.0")
+    assert error_record(exc) == {"file": "d.json", "line": 3, "col": 5,
+                                 "message": "quantity: not an integer",
+                                 "hint": "use 4, not 4.0"}

@@ -145,11 +145,15 @@ def test_reported_only_lists_exactly_the_unofficial_cn_findings(
 def test_reported_only_examples(cn_results: list[GoldenResult]) -> None:
     rtx = _decision(cn_results, "cn-rtx-pro-6000d-after-stop-order-prohibited")
     assert "CN-PRD-RTXPRO6000D-2025" in rtx.reported_only
-    assert "CN-CTX-SAMR-2025" not in rtx.reported_only  # SAMR's announcement is official
-    h20 = _decision(cn_results, "cn-h20-platform-2025-09-attestations-refused-are-conditions")
-    assert "CN-CAC-SUMMONS-2025" not in h20.reported_only
+    # SAMR's announcement and the CAC statement are official texts read only in reprints
+    # (no samr.gov.cn / cac.gov.cn page found): labelled reported, not official (issue 15).
+    assert "CN-CTX-SAMR-2025" in rtx.reported_only
+    h20 = _decision(
+        cn_results, "cn-h20-platform-2025-09-attestations-not-yet-obtained-empty-justification")
+    assert "CN-ATT-PACKAGE-2025" in h20.reported_only  # chipclear's reading of the summons
+    assert "CN-CAC-SUMMONS-2025" not in h20.reported_only  # cites the CSL articles
     assert "CN-ATT-NOBACKDOOR-2025" not in h20.reported_only
-    assert "CN-NEC-JUSTIFY-2025" in h20.reported_only
+    assert "CN-NEC-EMPTY-2025" in h20.reported_only
 
 
 def test_weak_justification_comes_with_the_comparison(cn_results: list[GoldenResult]) -> None:
@@ -227,7 +231,7 @@ def test_h200_import_approval_unknown_is_asked(evaluator: Evaluator) -> None:
 
 def test_cybersecurity_review_moves_to_amended_csl(evaluator: Evaluator) -> None:
     cii = {"critical_infrastructure": True}
-    unfiled = {"cybersecurity_review_filed": False}
+    unfiled = {"cybersecurity_review_required": True, "cybersecurity_review_filed": False}
     old = evaluator.evaluate(_case("nvidia-h20", "2025-12-31", cii, unfiled))
     new = evaluator.evaluate(_case("nvidia-h20", "2026-01-01", cii, unfiled))
     assert "CN-CRM-REVIEW-2022" in fired_rules(old)
@@ -235,9 +239,17 @@ def test_cybersecurity_review_moves_to_amended_csl(evaluator: Evaluator) -> None
     assert "CN-CRM-REVIEW-2026" in fired_rules(new)
     assert "CN-CRM-REVIEW-2022" not in fired_rules(new)
     assert new.cn.status is CnStatus.approval_required
-    filed = evaluator.evaluate(_case("nvidia-h20", "2026-01-01", cii,
-                                     {"cybersecurity_review_filed": True}))
-    assert "CN-CRM-REVIEW-2026" not in fired_rules(filed)
+    # Filed is not cleared: the review is still pending, so the status stays (CRM 2022 Art. 5-6).
+    filed = evaluator.evaluate(_case("nvidia-h20", "2026-01-01", cii, {
+        "cybersecurity_review_required": True, "cybersecurity_review_filed": True}))
+    assert "CN-CRM-REVIEW-2026" in fired_rules(filed)
+    assert filed.cn.status is CnStatus.approval_required
+    # The operator's pre-judgment found no national-security effect: no review, keep the record.
+    cleared = evaluator.evaluate(_case("nvidia-h20", "2026-01-01", cii,
+                                       {"cybersecurity_review_required": False}))
+    assert "CN-CRM-REVIEW-2026" not in fired_rules(cleared)
+    assert "CN-CRM-PREJUDGE-2022" in fired_rules(cleared)
+    assert "evidence.cybersecurity_review_filed" not in {m.fact for m in cleared.missing}
 
 
 def test_domestic_accelerator_never_draws_a_cn_objection(evaluator: Evaluator) -> None:

@@ -3,7 +3,10 @@
 The invariant is never a traceback: every input yields either a decision or a user
 error naming the file (and, where there is one, line and column). The tests marked
 ``slow`` run 10,000 examples each (CHIPCLEAR_FUZZ_EXAMPLES changes it) and are part of
-the default run and CI, about a minute; ``-m "not slow"`` leaves them out locally.
+the default run and CI; ``-m "not slow"`` leaves them out locally.
+
+Every run draws fresh inputs from a new seed, printed in pytest's header; set
+CHIPCLEAR_FUZZ_SEED to that number to replay a run.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import datetime as dt
 import json
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +24,14 @@ import yaml
 from chipclear.batch import run as batch
 from chipclear.decide.evaluate import Evaluator
 from chipclear.pack.loader import RulePack
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
+
+from tests.conftest import fuzz_seed
 
 TODAY = dt.date(2026, 11, 22)
 SLOW_EXAMPLES = int(os.environ.get("CHIPCLEAR_FUZZ_EXAMPLES", "10000"))
+FUZZ_SEED = fuzz_seed()
 
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(min_value=-(10**30), max_value=10**30),
@@ -86,10 +93,16 @@ def dump(doc: Any) -> str:
     return yaml.safe_dump(clean(doc), allow_unicode=True)
 
 
-def fuzz_settings(n: int) -> settings:
-    return settings(max_examples=n, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                           HealthCheck.too_slow])
+def fuzz_settings(n: int) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """n examples from this run's seed (fresh each run, see the module docstring)."""
+    chosen = settings(max_examples=n, deadline=None, database=None,
+                      suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                             HealthCheck.too_slow])
+
+    def apply(test: Callable[..., None]) -> Callable[..., None]:
+        return seed(FUZZ_SEED)(chosen(test))  # type: ignore[no-any-return]
+
+    return apply
 
 
 def _structured(minipack: RulePack, tmp_path: Path, n: int) -> int:

@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import ROOT
 from tests.fresh_seed import fresh_seed
-from tests.seams import DroppingRuntime, ForgettingRuntime, SilentlyDroppingRuntime
+from tests.lossy_runtimes import DroppingRuntime, ForgettingRuntime, SilentlyDroppingRuntime
 
 EXAMPLE = ROOT / "examples" / "cases" / "h200-platform-2026.yaml"
 
@@ -290,7 +290,7 @@ def test_a_lost_fact_fails_the_case_instead_of_deciding(pack: RulePack,
 SEAM_SCRIPT = textwrap.dedent("""\
     import sys
     import chipclear.decide.evaluate
-    from tests.seams import {runtime}
+    from tests.lossy_runtimes import {runtime}
     chipclear.decide.evaluate.Runtime = {runtime}
     from chipclear.tui.cli.main import main
     sys.argv = ["chipclear", *sys.argv[1:]]

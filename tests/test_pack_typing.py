@@ -156,6 +156,12 @@ def test_rules_that_never_overlap_in_time_may_feed_each_other(pack: Path) -> Non
     load_pack(pack)
 
 
+def test_every_number_fact_has_a_unit() -> None:
+    from chipclear.pack.facts import REGISTRY, Kind
+
+    assert [p for p, s in REGISTRY.items() if s.kind is Kind.number and not s.unit] == []
+
+
 def test_the_shipped_pack_declares_every_parameter() -> None:
     pack = load_pack(ROOT / "rules")
     assert pack.parameters and all(p.kind for p in pack.parameters.values())

@@ -242,3 +242,51 @@ cases:
     assert "CN-JUST" in never and "US-CLS-A" not in never
     assert "US-CLS-A" in always  # an info rule that derives the ECCN
     assert "CN-NOJUST" in never  # no justification given is unknown, not false
+
+
+def test_official_source_off_the_official_domains_is_refused(pack: Path) -> None:
+    sources = pack / "core" / "sources.yaml"
+    text = sources.read_text(encoding="utf-8")
+    sources.write_text(text + '  - {id: mirror, name: "CSL Art. 22 (reprint)", date: 2016-11-07, '
+                       'url: "http://blog.example-mirror.com/csl.html", confidence: official}\n'
+                       '  - {id: relay, name: "A relay", date: 2016-11-07, '
+                       'url: "http://blog.example-mirror.com/x.html", confidence: reported}\n'
+                       '  - {id: lookalike, name: "Not the FR", date: 2016-11-07, '
+                       'url: "https://federalregister.gov.example.com/x", confidence: official}\n',
+                       encoding="utf-8")
+    found = [i for i in lint(pack) if i.code == "official-url"]
+    assert [i.message.split()[0] for i in found] == ["mirror", "lookalike"]
+    assert all(i.error and i.location.line for i in found)
+    result = run("rules", "lint", "--rules", str(pack))
+    assert result.returncode == 1
+    assert "blog.example-mirror.com is not an official domain" in result.stdout
+
+
+def test_official_sources_need_the_list_of_domains(pack: Path) -> None:
+    (pack / "official_domains.yaml").unlink()
+    assert [i.code for i in lint(pack)] == ["official-url"]
+
+
+def test_space_between_chinese_characters_is_an_error(pack: Path) -> None:
+    add_rules(pack, """\
+  - id: US-FOLDED
+    title: {en: x, zh: "标题"}
+    jurisdiction: US
+    severity: info
+    valid_from: 2024-01-01
+    sources: [fr-2023]
+    summary:
+      en: folded
+      zh: >-
+        每批货物须在
+        美国接受检验，H20 和 B200
+    when: {fact: buyer.country, eq: CN}
+""")
+    found = [i for i in lint(pack) if i.code == "cjk-space"]
+    assert len(found) == 1  # "须在 美国" only: a space next to Latin text is left alone
+    assert "须在 美国" in found[0].message and found[0].error and found[0].location.line
+
+
+def test_the_shipped_pack_passes_lint() -> None:
+    issues = lint(ROOT / "rules")
+    assert [i.line() for i in issues if i.error] == []

@@ -1,4 +1,10 @@
-"""Batches in worker processes: same bytes as in-process, input order, crash isolation."""
+"""Deciding in worker processes: same bytes as in-process, input order, and a crash or a
+hang costs one case, whatever the command; workers die with their parent.
+
+Crashes and hangs come from a test-only seam (tests/seams/sitecustomize.py, put on
+PYTHONPATH of the subprocess): deciding a chosen case id kills the deciding process with
+SIGSEGV, as a durable-rules crash does, or sleeps for an hour. Shipped code has no hook.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +12,24 @@ import datetime as dt
 import json
 import os
 import random
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 import yaml
-from chipclear.io.caseio import CaseEntry
+from chipclear.batch.isolated import WorkerEvaluator, case_pool, decide_entries
+from chipclear.errors import EngineFailure
+from chipclear.io.caseio import CaseEntry, read_all
+from chipclear.model.case import Case
+from chipclear.pack.loader import load_pack
 
 from tests.conftest import MINIPACK, ROOT
+from tests.seams import seam_env
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -24,8 +38,8 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
                           env={**os.environ, **(env or {})})
 
 
-def corpus(n: int) -> list[dict[str, object]]:
-    rng = random.Random(3)
+def corpus(n: int, seed: int | None = None) -> list[dict[str, object]]:
+    rng = random.Random(seed)
     out: list[dict[str, object]] = []
     for i in range(n):
         out.append({
@@ -47,40 +61,69 @@ def by_id(stdout: str) -> dict[str, str]:
     return {json.loads(line)["case_id"]: line for line in stdout.splitlines()}
 
 
-def test_jobs_give_the_same_bytes_in_input_order(tmp_path: Path) -> None:
+def ids(stdout: str) -> list[str]:
+    return [json.loads(line)["case_id"] for line in stdout.splitlines()]
+
+
+def test_workers_give_the_same_bytes_in_input_order(tmp_path: Path) -> None:
     cases = corpus(40)
     path = write_cases(tmp_path / "c.yaml", cases)
-    serial = run("evaluate", str(path), "--rules", str(MINIPACK), "--format", "jsonl")
+    serial = run("evaluate", str(path), "--rules", str(MINIPACK), "--format", "jsonl",
+                 "--jobs", "0")
+    default = run("evaluate", str(path), "--rules", str(MINIPACK), "--format", "jsonl")
     four = run("evaluate", str(path), "--rules", str(MINIPACK), "--format", "jsonl",
                "--jobs", "4")
-    assert serial.stdout == four.stdout
-    assert [json.loads(x)["case_id"] for x in four.stdout.splitlines()] == [
-        c["id"] for c in cases]
+    assert serial.stdout == default.stdout == four.stdout
+    assert ids(four.stdout) == [c["id"] for c in cases]
     shuffled = list(cases)
-    random.Random(9).shuffle(shuffled)
+    random.shuffle(shuffled)
     other = run("evaluate", str(write_cases(tmp_path / "s.yaml", shuffled)), "--rules",
                 str(MINIPACK), "--format", "jsonl", "--jobs", "2")
     assert by_id(other.stdout) == by_id(serial.stdout)
 
 
-def test_a_crashing_worker_costs_one_case(tmp_path: Path) -> None:
+def test_a_crash_costs_one_case_by_default(tmp_path: Path) -> None:
+    """No --jobs: a batch is decided in workers anyway; the crash is one line, exit 4,
+    and the ledger holds exactly the decisions that were printed."""
     cases = corpus(12)
     path = write_cases(tmp_path / "c.yaml", cases)
     ledger = tmp_path / "ledger.sqlite"
     result = run("evaluate", str(path), "--rules", str(MINIPACK), "--format", "jsonl",
-                 "--jobs", "2", "--ledger", str(ledger),
-                 env={"CHIPCLEAR_TEST_ABORT_CASE": "c005"})
+                 "--ledger", str(ledger), env=seam_env(crash="c005"))
     assert result.returncode == 4, result.stderr
-    ids = [json.loads(line)["case_id"] for line in result.stdout.splitlines()]
-    assert ids == [c["id"] for c in cases if c["id"] != "c005"]
-    assert "case 'c005': engine failure: worker process died" in result.stderr
-    assert "Traceback" not in result.stderr
-    # The ledger holds exactly the decisions that were printed, and still verifies.
+    assert ids(result.stdout) == [c["id"] for c in cases if c["id"] != "c005"]
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "case 'c005': engine failure: worker process died" in lines[0]
+    assert "exit code -11" in lines[0]
     with sqlite3.connect(ledger) as db:
         rows = db.execute("select case_id from decisions order by seq").fetchall()
-    assert [r[0] for r in rows] == ids
+    assert [r[0] for r in rows] == ids(result.stdout)
     check = run("ledger", "verify", str(ledger))
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_a_single_case_survives_an_engine_crash(tmp_path: Path) -> None:
+    path = write_cases(tmp_path / "one.yaml", corpus(1))
+    for fmt in ("table", "json"):
+        result = run("evaluate", str(path), "--rules", str(MINIPACK), "--format", fmt,
+                     env=seam_env(crash="c000"))
+        assert result.returncode == 4, result.stderr
+        assert result.stderr.count("\n") == 1, result.stderr
+        assert "case 'c000': engine failure" in result.stderr
+        assert "Traceback" not in result.stderr + result.stdout
+    body = json.loads(result.stdout)  # the JSON document is whole, the error structured
+    assert body["decisions"] == []
+    assert body["errors"][0]["file"] == str(path)
+    assert "engine failure" in body["errors"][0]["message"]
+
+
+def test_in_process_decisions_are_what_the_workers_protect_against(tmp_path: Path) -> None:
+    """The control: with --jobs 0 the same crash takes the whole run down, which is why
+    workers are the default."""
+    path = write_cases(tmp_path / "c.yaml", corpus(3))
+    result = run("evaluate", str(path), "--rules", str(MINIPACK), "--format", "jsonl",
+                 "--jobs", "0", env=seam_env(crash="c001"))
+    assert result.returncode == -signal.SIGSEGV
 
 
 def test_neighbouring_crashes_are_each_blamed_on_their_own_case(tmp_path: Path) -> None:
@@ -88,37 +131,170 @@ def test_neighbouring_crashes_are_each_blamed_on_their_own_case(tmp_path: Path) 
     by the replacement worker, and each crash is pinned on the case that caused it."""
     cases = corpus(20)
     path = write_cases(tmp_path / "c.yaml", cases)
+    bad = ("c004", "c005", "c013")
     result = run("evaluate", str(path), "--rules", str(MINIPACK), "--format", "jsonl",
-                 "--jobs", "2", env={"CHIPCLEAR_TEST_ABORT_CASE": "c004,c005,c013"})
+                 "--jobs", "2", env=seam_env(crash=",".join(bad)))
     assert result.returncode == 4, result.stderr
-    ids = [json.loads(line)["case_id"] for line in result.stdout.splitlines()]
-    assert ids == [c["id"] for c in cases if c["id"] not in ("c004", "c005", "c013")]
-    for bad in ("c004", "c005", "c013"):
-        assert f"case '{bad}': engine failure: worker process died" in result.stderr
+    assert ids(result.stdout) == [c["id"] for c in cases if c["id"] not in bad]
+    for case_id in bad:
+        assert f"case '{case_id}': engine failure: worker process died" in result.stderr
     assert result.stderr.count("engine failure") == 3
+
+
+def test_a_hung_case_is_reported_and_the_batch_goes_on(tmp_path: Path) -> None:
+    cases = corpus(12)
+    path = write_cases(tmp_path / "c.yaml", cases)
+    start = time.monotonic()
+    result = run("evaluate", str(path), "--rules", str(MINIPACK), "--format", "jsonl",
+                 "--timeout", "3", env=seam_env(hang="c002", crash="c009"))
+    assert time.monotonic() - start < 60
+    assert result.returncode == 4, result.stderr
+    assert ids(result.stdout) == [c["id"] for c in cases if c["id"] not in ("c002", "c009")]
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2, result.stderr
+    assert "case 'c002': engine failure: no answer within 3 s" in lines[0]
+    assert "case 'c009': engine failure: worker process died" in lines[1]
 
 
 def test_a_worker_that_dies_between_cases_costs_nothing(tmp_path: Path) -> None:
     """A worker killed before it is sent anything (as the OOM killer might): its pipe
-    refuses the case, which goes to a fresh worker; nothing is blamed or lost. Before
-    this was handled, the refused send escaped as BrokenPipeError, which the command
-    line turned into a silent exit 1 after a few cases."""
-    from chipclear.batch.pool import WorkerPool
-    from chipclear.io.caseio import read_all
-
+    refuses the case, which goes to a fresh worker; nothing is blamed or lost."""
     cases = corpus(10)
     path = write_cases(tmp_path / "c.yaml", cases)
-    pool = WorkerPool(2, MINIPACK, dt.date(2026, 11, 22), None)
-    victim = pool._slots[1].process
+    with case_pool(2, load_pack(MINIPACK), dt.date(2026, 11, 22), None) as pool:
+        victim = pool._slots[1].process
 
-    def entries() -> Iterator[CaseEntry]:
-        for i, entry in enumerate(read_all([path])):
-            if i == 4:  # the second worker's first case is about to be sent
-                victim.kill()
-                victim.join()
-            yield entry
+        def entries() -> Iterator[CaseEntry]:
+            for i, entry in enumerate(read_all([path])):
+                if i == 4:  # the second worker's first case is about to be sent
+                    victim.kill()
+                    victim.join()
+                yield entry
 
-    outcomes = list(pool.run(entries()))
+        outcomes = list(decide_entries(pool, entries()))
     assert [o.entry.case.id for o in outcomes if o.entry.case] == [c["id"] for c in cases]
     assert [o.error for o in outcomes if o.error] == []
     assert all(o.final_verdict() is not None for o in outcomes)
+
+
+# --- the other commands that decide cases ------------------------------------------------
+
+
+def test_rules_coverage_survives_a_crash(tmp_path: Path) -> None:
+    path = write_cases(tmp_path / "c.yaml", corpus(12))
+    clean = run("rules", "coverage", "--cases", str(path), "--rules", str(MINIPACK))
+    hit = run("rules", "coverage", "--cases", str(path), "--rules", str(MINIPACK),
+              env=seam_env(crash="c003"))
+    assert clean.returncode == 0, clean.stderr
+    assert hit.returncode == 4, hit.stderr
+    lines = hit.stderr.strip().splitlines()
+    assert len(lines) == 1 and "case 'c003': engine failure" in lines[0]
+    assert "Traceback" not in hit.stderr
+    assert " over 12 cases" in clean.stdout.splitlines()[0]
+    assert " over 11 cases" in hit.stdout.splitlines()[0]  # the one lost is not counted
+
+
+def test_audit_diff_survives_a_crash(tmp_path: Path) -> None:
+    import shutil
+
+    head = tmp_path / "head"
+    shutil.copytree(MINIPACK, head)
+    with (head / "pack.yaml").open("a", encoding="utf-8") as f:
+        f.write("# a changed pack: every corpus case is decided under both\n")
+    path = write_cases(tmp_path / "c.yaml", corpus(12))
+    result = run("audit", "diff", "--base", str(MINIPACK), "--head", str(head), "--cases",
+                 str(path), env=seam_env(crash="c007"))
+    assert result.returncode == 4, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "case 'c007': engine failure" in lines[0]
+    assert "unchanged 11" in result.stdout
+
+
+def test_audit_timeline_survives_a_crash(tmp_path: Path) -> None:
+    path = write_cases(tmp_path / "one.yaml", corpus(1))
+    result = run("audit", "timeline", str(path), "--rules", str(MINIPACK),
+                 env=seam_env(crash="c000"))
+    assert result.returncode == 4, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "case 'c000': engine failure" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_worker_evaluator_reports_a_crash_and_carries_on(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The interview's evaluator: a crash is an EngineFailure with one line, and the next
+    evaluation (in a fresh worker) gives the same decision as in-process."""
+    from chipclear.decide.evaluate import Evaluator
+
+    for key, value in seam_env(crash="c001", hang="c002").items():
+        monkeypatch.setenv(key, value)
+    pack = load_pack(MINIPACK)
+    good, bad, stuck = (Case.model_validate(c) for c in corpus(3))
+    with WorkerEvaluator(pack, timeout=3) as evaluator:
+        with pytest.raises(EngineFailure) as failure:
+            evaluator.evaluate(bad)
+        assert "\n" not in str(failure.value) and "case 'c001'" in str(failure.value)
+        assert evaluator.evaluate(good) == Evaluator(pack).evaluate(good)
+        with pytest.raises(EngineFailure, match="case 'c002': no answer within 3 s"):
+            evaluator.evaluate(stuck)
+        assert evaluator.evaluate(good) == Evaluator(pack).evaluate(good)
+
+
+# --- no orphans --------------------------------------------------------------------------
+
+
+def children(pid: int) -> set[int]:
+    """Live (not zombie) processes whose parent is ``pid``."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.add(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129),
+                                           (signal.SIGINT, 130), (signal.SIGKILL, -9)])
+def test_workers_die_with_their_parent(tmp_path: Path, sig: signal.Signals,
+                                       code: int) -> None:
+    """Every worker is hung: the parent is signalled mid-batch; it exits with the
+    signal's code and one line, and no worker outlives it (not even after SIGKILL)."""
+    cases = corpus(12)
+    path = write_cases(tmp_path / "c.yaml", cases)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chipclear", "evaluate", str(path), "--rules", str(MINIPACK),
+         "--format", "jsonl", "--jobs", "2"], cwd=ROOT, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+        env={**os.environ, **seam_env(hang=",".join(str(c["id"]) for c in cases))})
+    deadline = time.monotonic() + 60
+    workers: set[int] = set()
+    while len(workers) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+        workers = children(proc.pid)
+    assert len(workers) == 2, "the workers did not start"
+    time.sleep(1.0)  # they are now deciding (hung)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == code, err
+    assert "Traceback" not in err
+    if sig != signal.SIGKILL:
+        assert err.strip() == f"chipclear: stopped by {sig.name}"
+    deadline = time.monotonic() + 10
+    while any(alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [w for w in workers if alive(w)], "a worker outlived its parent"

@@ -10,8 +10,8 @@ import pytest
 from chipclear.decide.evaluate import Evaluator
 from chipclear.io.yamlload import load_file
 from chipclear.model.case import Case
-from chipclear.model.decision import Decision
-from chipclear.pack.golden import fired_rules
+from chipclear.model.decision import Decision, Verdict
+from chipclear.pack.golden import fired_rules, us_verdict
 from chipclear.pack.loader import RulePack, Severity, UsStatus
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,20 +137,22 @@ def test_h200_from_taiwan_stays_denied_after_january_2026(evaluator: Evaluator) 
 
 
 @pytest.mark.parametrize(
-    ("as_of", "status", "share"),
+    ("as_of", "status", "blocked", "share"),
     [
-        ("2025-04-08", UsStatus.not_controlled, None),
-        ("2025-04-09", UsStatus.presumption_of_denial, None),
-        ("2025-08-10", UsStatus.presumption_of_denial, None),
-        ("2025-08-11", UsStatus.licence_required, 15),
-        ("2026-03-01", UsStatus.licence_required, 15),
+        ("2025-04-08", UsStatus.not_controlled, False, None),
+        # The April 2025 letter requires a licence (NVIDIA 8-K); none was granted until August.
+        ("2025-04-09", UsStatus.licence_required, True, None),
+        ("2025-08-10", UsStatus.licence_required, True, None),
+        ("2025-08-11", UsStatus.licence_required, False, 15),
+        ("2026-03-01", UsStatus.licence_required, False, 15),
     ],
 )
 def test_h20_history(
-    evaluator: Evaluator, as_of: str, status: UsStatus, share: float | None
+    evaluator: Evaluator, as_of: str, status: UsStatus, blocked: bool, share: float | None
 ) -> None:
     decision = _run(evaluator, _case("nvidia-h20", as_of))
     assert decision.items[0].us_status is status
+    assert (us_verdict(decision, evaluator.pack) is Verdict.no_go) is blocked
     assert decision.items[0].revenue_share_pct == share
 
 
@@ -210,3 +212,46 @@ def test_parameters_are_dated(pack: RulePack) -> None:
     assert value is not None and value.value == 21000
     share = pack.parameters["us.h20_revenue_share_pct"].at(dt.date(2025, 9, 1))
     assert share is not None and share.value == 15
+
+
+# --- issue 14: figures a case supplies for a catalog chip ------------------------------
+
+
+def test_case_can_supply_a_figure_the_catalog_lacks(evaluator: Evaluator) -> None:
+    """The H100 PCIe has no cited interconnect figure; the 2022 test asks for it, and the
+    answer is given as a spec override on the catalog chip instead of being refused."""
+    asked = _run(evaluator, _case("nvidia-h100-pcie", "2022-11-01"))
+    path = "order.items[0].spec.io_bandwidth_gbs"
+    assert path in {m.fact for m in asked.missing}
+    data = _case("nvidia-h100-pcie", "2022-11-01").model_dump(mode="json", exclude_none=True)
+    data["order"]["items"][0]["spec"] = {"io_bandwidth_gbs": 600}
+    answered = _run(evaluator, Case.model_validate(data))
+    assert path not in {m.fact for m in answered.missing}
+    assert answered.items[0].eccn == "3A090.a"
+    assert answered.items[0].us_status is UsStatus.presumption_of_denial
+    assert "case: io_bandwidth_gbs" in answered.items[0].figure_sources
+
+
+def test_catalog_spec_override_refuses_identity_fields() -> None:
+    with pytest.raises(ValueError, match="only override figures"):
+        Case.model_validate({"id": "x", "order": {"items": [
+            {"chip": "nvidia-h100-pcie", "spec": {"vendor_country": "CN"}}]}})
+
+
+def test_exporter_certifications_are_asked_last_and_never_hold_the_verdict(
+        evaluator: Evaluator) -> None:
+    """91 FR 1684 certifications are the exporter's: unknown, they are a condition, listed
+    for the exporter, and the interview puts them after every buyer question."""
+    from chipclear.interview.session import Interview
+
+    data = _case("nvidia-h200-sxm", "2026-03-01", country="HK", headquarters="HK").model_dump(
+        mode="json", exclude_none=True)
+    del data["evidence"]["exporter_certifications"]
+    decision = _run(evaluator, Case.model_validate(data))
+    owners = {m.fact: m.owner for m in decision.missing}
+    cert = "evidence.exporter_certifications.china_volume_within_cap"
+    assert owners.get(cert) == "exporter"
+    assert us_verdict(decision, evaluator.pack) is Verdict.go_with_conditions
+    paths = [q.fact for q in Interview(evaluator.pack, data, evaluator=evaluator).pending()]
+    exporter_first = min(i for i, p in enumerate(paths) if p.startswith("evidence.exporter_"))
+    assert all(p.startswith("evidence.exporter_") for p in paths[exporter_first:])

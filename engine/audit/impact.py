@@ -11,11 +11,12 @@ so a shared working tree is never touched).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import subprocess
 import tarfile
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -317,6 +318,7 @@ class AuditReport:
     impacts: list[CaseImpact]  # the changed cases only
     totals: dict[str, int]
     errors: list[str]
+    engine_failures: list[str] = field(default_factory=list)
 
     @property
     def decisions_changed(self) -> bool:
@@ -329,7 +331,7 @@ class AuditReport:
             "impact": {"corpus": self.corpus, "cases": self.cases,
                        "decisions_changed": self.decisions_changed, "totals": self.totals,
                        "changed": [i.to_data() for i in self.impacts]},
-            "errors": self.errors,
+            "errors": self.errors + self.engine_failures,
         }
 
 
@@ -339,78 +341,73 @@ def _compare(ev_base: FiringEvaluator, ev_head: FiringEvaluator,
                        decide(ev_head, cc.case, today)) for cc in cases]
 
 
-_WORKER: tuple[FiringEvaluator, FiringEvaluator, dt.date] | None = None
+def _impact_setup(base: RulePack, head: RulePack,
+                  today: dt.date) -> Callable[[CorpusCase], CaseImpact]:
+    ev_base = FiringEvaluator(base)
+    ev_head = FiringEvaluator(head, ev_base.runtime)
+    return lambda cc: _compare(ev_base, ev_head, [cc], today)[0]
 
 
-def _worker_init(base_root: Path, head_root: Path, today: dt.date) -> None:
-    global _WORKER
-    ev_base = FiringEvaluator(load_pack(base_root))
-    _WORKER = (ev_base, FiringEvaluator(load_pack(head_root), ev_base.runtime), today)
-
-
-def _worker_chunk(chunk: list[CorpusCase]) -> list[CaseImpact]:
-    assert _WORKER is not None
-    ev_base, ev_head, today = _WORKER
-    return _compare(ev_base, ev_head, chunk, today)
-
-
-def _parallel(base: RulePack, head: RulePack, cases: Sequence[CorpusCase], today: dt.date,
-              jobs: int) -> Iterator[CaseImpact]:
-    """Both packs decided in ``jobs`` fresh processes (spawned: durable-rules' C state is
-    never forked); a worker that dies fails the audit rather than silently dropping cases."""
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
-    size = max(50, min(500, len(cases) // (jobs * 4) or 1))
-    chunks = [list(cases[i:i + size]) for i in range(0, len(cases), size)]
-    try:
-        with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"),
-                                 initializer=_worker_init,
-                                 initargs=(base.root, head.root, today)) as pool:
-            for done in pool.map(_worker_chunk, chunks):
-                yield from done
-    except BrokenProcessPool as exc:
-        raise EngineFailure(f"an audit worker process died: {exc}") from None
+def engine_failure_line(label: str, case_id: str, reason: str) -> str:
+    """The one line that stands for a case whose worker crashed or hung."""
+    return f"{label}: case '{case_id}': engine failure: {reason} (the other cases were decided)"
 
 
 def impact(base: RulePack, head: RulePack, cases: Sequence[CorpusCase],
-           today: dt.date, jobs: int = 0) -> tuple[list[CaseImpact], dict[str, int]]:
+           today: dt.date, jobs: int = 0, failures: list[str] | None = None,
+           ) -> tuple[list[CaseImpact], dict[str, int]]:
     """Decide every case under both packs; identical packs cannot change a decision.
 
-    ``jobs`` > 1 spreads the cases over that many worker processes."""
+    ``jobs`` >= 1 decides in that many worker processes: a case whose worker crashes or
+    hangs is left out of the totals and named in ``failures`` instead."""
     totals = dict.fromkeys(CATEGORIES, 0)
     if base.sha256 == head.sha256:
         totals["unchanged"] = len(cases)
         return [], totals
-    results: Iterable[CaseImpact]
-    if jobs > 1 and len(cases) >= 200:
-        results = _parallel(base, head, cases, today, jobs)
-    else:
-        ev_base = FiringEvaluator(base)
-        results = _compare(ev_base, FiringEvaluator(head, ev_base.runtime), cases, today)
     changed: list[CaseImpact] = []
     counts: Counter[str] = Counter()
-    for result in results:
+
+    def count(result: CaseImpact) -> None:
         counts[result.category] += 1
         if result.changed:
             changed.append(result)
+
+    if jobs:
+        from chipclear.batch.pool import Lost, WorkerPool
+
+        with WorkerPool(jobs, functools.partial(_impact_setup, base, head, today)) as pool:
+            for cc, result in zip(cases, pool.map(cases), strict=True):
+                if isinstance(result, Lost):
+                    if failures is not None:
+                        failures.append(engine_failure_line(cc.label, cc.case.id,
+                                                            result.reason))
+                else:
+                    count(result)
+    else:
+        ev_base = FiringEvaluator(base)
+        for result in _compare(ev_base, FiringEvaluator(head, ev_base.runtime), cases, today):
+            count(result)
     totals.update(counts)
     return changed, totals
 
 
 def audit_diff(base: PackSpec, head: PackSpec, case_paths: Sequence[Path] | None,
-               today: dt.date, jobs: int = 0) -> AuditReport:
+               today: dt.date, jobs: int | None = None) -> AuditReport:
+    """``jobs`` None: worker processes as ``chipclear evaluate`` picks them."""
+    from chipclear.batch.isolated import auto_jobs
+
     base_pack, head_pack = base.load(), head.load()
     if case_paths:
         corpus = Corpus(sources=[str(p) for p in case_paths])
         read_cases(case_paths, corpus)
     else:
         corpus = default_corpus(base_pack, head_pack)
-    impacts, totals = impact(base_pack, head_pack, corpus.cases, today, jobs)
+    failures: list[str] = []
+    impacts, totals = impact(base_pack, head_pack, corpus.cases, today,
+                             auto_jobs(len(corpus.cases)) if jobs is None else jobs, failures)
     return AuditReport(pack_ref(base.label, base_pack), pack_ref(head.label, head_pack),
                        diff_packs(base_pack, head_pack), corpus.sources, len(corpus.cases),
-                       impacts, totals, corpus.errors)
+                       impacts, totals, corpus.errors, failures)
 
 
 # --- coverage ----------------------------------------------------------------------------
@@ -432,25 +429,49 @@ class Coverage:
         return [r for r, n in self.fired.items() if self.cases and n == self.cases]
 
 
-def coverage(pack: RulePack, cases: Sequence[CorpusCase], today: dt.date,
-             errors: list[str]) -> Coverage:
-    """How many cases each rule fires in (silent rules included)."""
+def _coverage_setup(pack: RulePack, today: dt.date) -> Callable[[CorpusCase], Outcome]:
     ev = FiringEvaluator(pack)
+    return lambda cc: decide(ev, cc.case, today)
+
+
+def coverage(pack: RulePack, cases: Sequence[CorpusCase], today: dt.date,
+             errors: list[str], jobs: int = 0, failures: list[str] | None = None) -> Coverage:
+    """How many cases each rule fires in (silent rules included); ``jobs`` as in
+    ``impact``: a case whose worker crashed or hung is named in ``failures``."""
     fired = {cr.rule.id: 0 for cr in pack.rules}
     in_force = dict(fired)
     errs = list(errors)
-    for cc in cases:
-        out = decide(ev, cc.case, today)
-        if out.error:
-            errs.append(f"{cc.label}: {out.error}")
-            continue
-        when = cc.case.as_of or today
-        for cr in pack.rules:
-            if cr.rule.active(when):
-                in_force[cr.rule.id] += 1
-        for rid in out.fired:
-            fired[rid] += 1
-    return Coverage(len(cases), fired, in_force, errs)
+    outcomes: Iterable[Any]
+    pool = None
+    lost = 0
+    if jobs:
+        from chipclear.batch.pool import WorkerPool
+
+        pool = WorkerPool(jobs, functools.partial(_coverage_setup, pack, today))
+        outcomes = pool.map(cases)
+    else:
+        ev = FiringEvaluator(pack)
+        outcomes = (decide(ev, cc.case, today) for cc in cases)
+    try:
+        for cc, out in zip(cases, outcomes, strict=True):
+            if not isinstance(out, Outcome):  # a Lost task: the worker crashed or hung
+                lost += 1
+                if failures is not None:
+                    failures.append(engine_failure_line(cc.label, cc.case.id, out.reason))
+                continue
+            if out.error:
+                errs.append(f"{cc.label}: {out.error}")
+                continue
+            when = cc.case.as_of or today
+            for cr in pack.rules:
+                if cr.rule.active(when):
+                    in_force[cr.rule.id] += 1
+            for rid in out.fired:
+                fired[rid] += 1
+    finally:
+        if pool is not None:
+            pool.close()
+    return Coverage(len(cases) - lost, fired, in_force, errs)
 
 
 # --- rendering ---------------------------------------------------------------------------

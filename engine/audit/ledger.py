@@ -30,6 +30,7 @@ import datetime as dt
 import difflib
 import hashlib
 import json
+import os
 import sqlite3
 import tempfile
 from collections.abc import Iterator
@@ -38,7 +39,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from chipclear import __version__
-from chipclear.errors import Location, UserInputError
+from chipclear.errors import Location, OutputFailure, UserInputError
 
 if TYPE_CHECKING:
     from chipclear.decide.evaluate import Evaluator
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
 
 GENESIS = "0" * 64
 APPLICATION_ID = 0x63636C67  # "cclg": marks a file as a chipclear ledger
+#: Seconds to wait for another process holding the ledger's write lock.
+LOCK_TIMEOUT = 5.0
 SCHEMA_VERSION = 1
 
 #: Columns of a decision row, in the order they are stored and hashed.
@@ -187,15 +190,46 @@ class Ledger:
     # --- opening ---------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path, create: bool = True) -> Ledger:
-        """Open (and by default create) a ledger; a file that is not one is a user error."""
+    def open(cls, path: Path, create: bool = True, writable: bool = False,
+             lock_timeout: float = LOCK_TIMEOUT) -> Ledger:
+        """Open (and by default create) a ledger; a file that is not one is a user error.
+
+        ``writable`` checks now, before any decision is made, that rows can be appended:
+        a read-only or locked ledger is one line (exit 74), not a failure mid-batch.
+        """
         path = Path(path)
+        try:
+            book = cls._open(path, create, lock_timeout)
+        except sqlite3.Error as exc:
+            raise OutputFailure(f"{path}: cannot use the ledger: {exc}") from None
+        if writable:
+            book._probe_write()
+        return book
+
+    def _probe_write(self) -> None:
+        """Take the write lock once and let go: fails now if the ledger is read-only or
+        another process holds it."""
+        where = self.path
+        if not os.access(where, os.W_OK) or not os.access(where.parent or Path("."), os.W_OK):
+            self.close()
+            raise OutputFailure(f"{where}: cannot append to the ledger: the file or its "
+                                "folder is read-only")
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            self.close()
+            raise OutputFailure(f"{where}: cannot append to the ledger: {exc} (is another "
+                                "chipclear writing to it?)") from None
+
+    @classmethod
+    def _open(cls, path: Path, create: bool, lock_timeout: float) -> Ledger:
         if not create and not path.is_file():
             raise UserInputError(Location(str(path)), "no ledger here", "check the path")
         if path.is_dir():
             raise UserInputError(Location(str(path)), "is a directory, not a ledger file")
         try:
-            conn = sqlite3.connect(str(path), isolation_level=None, timeout=30)
+            conn = sqlite3.connect(str(path), isolation_level=None, timeout=lock_timeout)
         except sqlite3.Error as exc:
             raise UserInputError(Location(str(path)), f"cannot open the ledger: {exc}") from None
         try:
@@ -256,6 +290,12 @@ class Ledger:
             "verdict": decision.verdict.value,
             "decision_json": to_jsonl_line(decision),
         }
+        try:
+            return self._append(body, pack)
+        except sqlite3.Error as exc:
+            raise OutputFailure(f"{self.path}: cannot append to the ledger: {exc}") from None
+
+    def _append(self, body: dict[str, Any], pack: RulePack) -> int:
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")  # the write lock: seq and prev_hash cannot race
         try:
@@ -302,6 +342,9 @@ class Ledger:
             yield Row(*values)
 
     def row(self, seq: int) -> Row:
+        if not 1 <= seq <= 2**63 - 1:  # SQLite integers are 64-bit: no such row anyway
+            raise UserInputError(Location(str(self.path)), f"no row {seq}",
+                                 f"rows are 1 to {len(self)}")
         values = self._conn.execute(
             f"SELECT {', '.join((*ROW_FIELDS, 'hash'))} FROM decisions WHERE seq = ?",
             (seq,)).fetchone()

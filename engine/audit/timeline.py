@@ -10,10 +10,12 @@ not on every calendar day.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from chipclear.audit.impact import FiringEvaluator, Outcome, decide, show
+from chipclear.errors import UserInputError
 from chipclear.model.case import Case
 from chipclear.pack import conditions as C
 from chipclear.pack.loader import CompiledRule, RulePack
@@ -151,6 +153,19 @@ def timeline(pack: RulePack, case: Case, start: dt.date | None = None,
             flips.append(Flip(day, previous, now, started, ended, tuple(params)))
         previous = now
     return Timeline(case.id, start, end, len(dates), first, tuple(flips))
+
+
+def timeline_setup(pack: RulePack) -> Callable[[tuple[Case, dt.date | None, dt.date | None]],
+                                               Timeline | UserInputError]:
+    """For a worker process: the timeline of one case (a user error travels back)."""
+
+    def run(task: tuple[Case, dt.date | None, dt.date | None]) -> Timeline | UserInputError:
+        try:
+            return timeline(pack, *task)
+        except UserInputError as exc:
+            return exc
+
+    return run
 
 
 def render_timeline(tl: Timeline, fmt: str) -> str:

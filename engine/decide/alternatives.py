@@ -58,8 +58,11 @@ def _checks(
         checks.append(_check("cuda_ecosystem", "yes", "yes" if chip.cuda_ecosystem else "no",
                              bool(chip.cuda_ecosystem)))
     if workload.min_cluster_size is not None:
-        # Cluster scale needs an interconnect figure the catalog rarely has: say so.
-        checks.append(_check("cluster_size", f">= {workload.min_cluster_size}", None, None))
+        # Cluster scale needs an interconnect figure the catalog rarely has: unknown without it.
+        checks.append(_at_least("cluster_size", "cards", workload.min_cluster_size,
+                                figures.max_cluster_size.value
+                                if figures and figures.max_cluster_size else None,
+                                figures.max_cluster_size if figures else None))
     return [c for c in checks if c is not None]
 
 

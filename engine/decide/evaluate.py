@@ -35,7 +35,12 @@ from chipclear.model.decision import (
     Verdict,
 )
 from chipclear.pack import conditions as C
-from chipclear.pack.catalog import ChipFacts, UnclassifiableSpec, facts_for_spec
+from chipclear.pack.catalog import (
+    ChipFacts,
+    UnclassifiableSpec,
+    facts_for_spec,
+    with_case_figures,
+)
 from chipclear.pack.facts import REGISTRY, Scope, engine_key, flatten_case, normalise
 from chipclear.pack.loader import (
     CN_ORDER,
@@ -144,7 +149,8 @@ def prepare(case: Case, pack: RulePack, as_of: dt.date) -> Prepared:
         found = pack.catalog.resolve(item.chip)
         if found is None:
             raise UnknownChip(i, item.chip, pack.catalog.suggest(item.chip))
-        chips.append(pack.catalog.facts(found.id))
+        listed = pack.catalog.facts(found.id)
+        chips.append(listed if item.spec is None else with_case_figures(listed, item.spec))
     if chips:
         domestic = [c.vendor_country == "CN" for c in chips if c.vendor_country]
         if len(domestic) == len(chips):
@@ -152,23 +158,31 @@ def prepare(case: Case, pack: RulePack, as_of: dt.date) -> Prepared:
             case_facts["case.has_domestic_chip"] = any(domestic)
     rows: list[DomesticAlternative] = []
     meets: bool | None = None
+    stated_workload = alternatives.stated(case.use.workload)
     if any(c.vendor_country != "CN" for c in chips):
         rows = alternatives.compare(case.use.workload, pack.catalog)
-        if alternatives.stated(case.use.workload):
+        if stated_workload:
             meets = alternatives.meets_all(rows)
     item_facts: list[dict[str, Any]] = []
     for i, chip in enumerate(chips):
         item = (case.order.items or [])[i]
         facts = dict(case_facts)
         facts.update(_chip_facts(chip))
+        if item.spec is not None and item.spec.us_commercially_available_2026_01_15 is not None:
+            facts["chip.us_commercially_available_2026_01_15"] = \
+                item.spec.us_commercially_available_2026_01_15
+        if item.made_with_us_technology is not None:
+            facts["item.made_with_us_technology"] = item.made_with_us_technology
         if item.quantity is not None:
             facts["item.quantity"] = float(item.quantity)
         if item.unit_price_usd is not None:
             facts["item.unit_price_usd"] = float(item.unit_price_usd)
         if item.quantity is not None and item.unit_price_usd is not None:
             facts["item.value_usd"] = float(item.quantity * item.unit_price_usd)
-        if chip.vendor_country != "CN" and meets is not None:
-            facts["item.domestic_alternative_meets_all"] = meets
+        if chip.vendor_country != "CN" and stated_workload:
+            # Weakness must be shown: a comparison left open by unknown catalog figures does
+            # not contradict the buyer (the alternatives table shows what stayed open).
+            facts["item.domestic_alternative_meets_all"] = meets is True
         item_facts.append(facts)
     return Prepared(case, as_of, case_facts, chips, item_facts, rows, matches)
 
@@ -327,12 +341,17 @@ class Evaluator:
 
         blocked = any(f.severity is Severity.block for f in findings) or any(
             pack.rules_by_id[r].rule.severity is Severity.block for r in fired)
+        if blocked:  # nothing ships, so no tariff or payment is due: show no share
+            items = [it.model_copy(update={"revenue_share_pct": None, "revenue_share_usd": None})
+                     for it in items]
+            us_outcome = us_outcome.model_copy(
+                update={"revenue_share_pct": None, "revenue_share_usd": None})
         missing: list[Missing] = []
         if not blocked:
             missing = self._missing(compiled, undecided, n_items, prep)
         if blocked:
             verdict = Verdict.no_go
-        elif missing:
+        elif any(m.owner is None for m in missing):
             verdict = Verdict.needs_information
         elif conditions or any(f.severity is Severity.condition for f in findings):
             verdict = Verdict.go_with_conditions
@@ -361,14 +380,17 @@ class Evaluator:
                 continue
             for idx, paths in undecided.get(cr.rule.id, {}).items():
                 for path in paths:
-                    needs[_fact_case_path(path, idx)].add(cr.rule.id)
+                    for asked in _asked_paths(path, idx, prep.case_facts):
+                        needs[asked].add(cr.rule.id)
         if n_items == 0 and any(cr.scope is Scope.item and _matters(cr) for cr in compiled.rules):
             needs["order.items"].update(
                 cr.rule.id for cr in compiled.rules if cr.scope is Scope.item and _matters(cr))
         out = []
         for path in sorted(needs):
+            q = self.pack.questions.get(_generic_path(path)) or self.pack.questions.get(path)
+            owner = q.owner if q is not None and q.owner != "buyer" else None
             out.append(Missing(fact=path, question=self._question(path),
-                               rules=sorted(needs[path])))
+                               rules=sorted(needs[path]), owner=owner))
         return out
 
     def _question(self, case_path: str) -> Text:
@@ -377,6 +399,15 @@ class Evaluator:
         if q is not None:
             return q.text
         return Text(en=f"Please provide {case_path}.", zh=f"请提供 {case_path}。")
+
+
+def _asked_paths(path: str, idx: int, case_facts: dict[str, Any]) -> list[str]:
+    """The case fields to ask for a missing fact: a computed fact names the unanswered
+    fields that supply it (the domestic comparison: the workload), else its own path."""
+    asks = REGISTRY[path].asks
+    if asks:
+        return [p for p in asks if p not in case_facts] or [_fact_case_path(path, idx)]
+    return [_fact_case_path(path, idx)]
 
 
 def _matters(cr: CompiledRule) -> bool:

@@ -518,11 +518,13 @@ class Interview:
                 found.setdefault(path, _Candidate(path)).rules.update(m.rules)
         return sorted(found.values(), key=self._priority)
 
-    def _priority(self, c: _Candidate) -> tuple[int, int, int, int, str]:
+    def _priority(self, c: _Candidate) -> tuple[int, int, int, int, int, str]:
+        q = self.question_for(c.path)
+        others = 1 if q is not None and q.owner != "buyer" else 0  # the exporter's, last
         first = FIRST.index(c.path) if c.path in FIRST else len(FIRST)
         block = 0 if any(self._severity(r) is Severity.block for r in c.rules) else 1
         bank = self._bank_order.get(generic(c.path), len(self._bank_order))
-        return first, block, -len(c.rules), bank, c.path
+        return others, first, block, -len(c.rules), bank, c.path
 
     def _severity(self, rule_id: str) -> Severity | None:
         cr = self.pack.rules_by_id.get(rule_id)

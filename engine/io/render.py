@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from chipclear.model.decision import SCHEMA_ID, AlternativeCheck, Decision
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 Lang = str  # "en" or "zh"
 
@@ -39,11 +42,20 @@ REGULATOR_QUESTION = {
 }
 
 
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
+
+
+def printable(text: str) -> str:
+    """Text for a person's terminal or memo: control characters (escape sequences that
+    could repaint a terminal, carriage returns that hide what came before) as ``\\xNN``."""
+    return text.translate(_CONTROL)
+
+
 def decision_dict(decision: Decision) -> dict[str, Any]:
     return decision.model_dump(mode="json")
 
 
-def to_json(decisions: Iterable[Decision], errors: list[str]) -> str:
+def to_json(decisions: Iterable[Decision], errors: list[Any]) -> str:
     body = {"schema": SCHEMA_ID, "decisions": [decision_dict(d) for d in decisions],
             "errors": errors}
     return json.dumps(body, ensure_ascii=False, allow_nan=False, indent=2) + "\n"
@@ -68,7 +80,7 @@ class JsonStream:
                           + text.replace("\n", "\n    "))
         self.count += 1
 
-    def close(self, errors: list[str]) -> None:
+    def close(self, errors: list[Any]) -> None:
         tail = json.dumps({"errors": errors}, ensure_ascii=False, allow_nan=False, indent=2)
         self.stream.write(("\n  ]" if self.count else "]") + ",\n" + tail[2:] + "\n")
 
@@ -100,7 +112,7 @@ def _check_text(check: AlternativeCheck) -> str:
 def markdown(decision: Decision, lang: Lang = "en") -> str:
     L = _LABELS[lang]
     d = decision
-    out = [f"## {d.case_id}", "",
+    out = [f"## {printable(d.case_id)}", "",
            f"**{L['verdict']}: `{d.verdict.value}`** · {L['us']}: `{d.us.status.value}` · "
            f"{L['cn']}: `{d.cn.status.value}` · as of {d.as_of} · rules "
            f"`{d.rule_pack.version}` `{d.rule_pack.sha256[:12]}`", ""]
@@ -177,29 +189,55 @@ def markdown(decision: Decision, lang: Lang = "en") -> str:
     return "\n".join(out) + "\n"
 
 
-def table(decisions: list[Decision], stream: TextIO, lang: Lang = "en", color: bool = True) -> None:
-    """A terminal rendering: a summary table, then each case's details."""
-    from rich.console import Console
+def table(decisions: list[Decision], console: Console, lang: Lang = "en",
+          summary: bool = True, details: bool = True) -> None:
+    """A terminal rendering: each case's details, then the summary table, printed last
+    so it is what stays on screen. ``console`` decides colour and width (Rich reads
+    NO_COLOR, FORCE_COLOR, COLUMNS and whether the stream is a terminal)."""
+    if not console.is_terminal:  # piped: the same text without padding at line ends
+        with console.capture() as captured:
+            _table(decisions, console, lang, summary, details)
+        console.file.write("".join(line.rstrip() + "\n"
+                                   for line in captured.get().splitlines()))
+    else:
+        _table(decisions, console, lang, summary, details)
+
+
+def _table(decisions: list[Decision], console: Console, lang: Lang, summary: bool,
+           details: bool) -> None:
+    from rich import box
     from rich.markdown import Markdown
     from rich.table import Table
 
-    console = Console(file=stream, no_color=not color, highlight=False, soft_wrap=False,
-                      width=None if color else 160)
-    summary = Table(title="chipclear decisions")
-    for col in ("case", "as of", "verdict", "US", "CN", "share USD", "block", "cond", "missing"):
-        summary.add_column(col, overflow="fold")
+    if details:
+        for d in decisions:
+            console.print(Markdown(markdown(d, lang)))
+    if not summary:
+        return
+
+    def words(value: str) -> str:  # a narrow terminal wraps between words, not inside
+        return value.replace("_", " ")
+
+    overview = Table(title="chipclear decisions", box=box.SIMPLE_HEAD, title_justify="left",
+                     pad_edge=False, collapse_padding=True)
+    overview.add_column("case, as of", overflow="fold")
+    for col in ("verdict", "US", "CN"):
+        overview.add_column(col, overflow="fold", min_width=11)
+    overview.add_column("share USD", overflow="fold", justify="right")
+    # blocks / conditions / missing facts
+    overview.add_column("b/c/m", no_wrap=True, min_width=5, justify="right")
     for d in decisions:
         sev = [f.severity.value for f in d.findings]
-        summary.add_row(d.case_id, str(d.as_of), d.verdict.value, d.us.status.value,
-                        d.cn.status.value, _usd(d.us.revenue_share_usd), str(sev.count("block")),
-                        str(len(d.conditions)), str(len(d.missing)))
-    console.print(summary)
-    for d in decisions:
-        console.print(Markdown(markdown(d, lang)))
+        overview.add_row(f"{printable(d.case_id)}\n{d.as_of}", words(d.verdict.value),
+                         words(d.us.status.value), words(d.cn.status.value),
+                         "—" if d.us.revenue_share_usd is None
+                         else f"${d.us.revenue_share_usd:,.0f}",
+                         f"{sev.count('block')}/{len(d.conditions)}/{len(d.missing)}")
+    console.print(overview)
 
 
-def write_all(decisions: list[Decision], fmt: str, stream: TextIO, errors: list[str],
-              lang: Lang = "en", color: bool = False) -> None:
+def write_all(decisions: list[Decision], fmt: str, stream: TextIO, errors: list[Any],
+              lang: Lang = "en", console: Console | None = None) -> None:
     if fmt == "json":
         stream.write(to_json(decisions, errors))
     elif fmt == "jsonl":
@@ -210,4 +248,6 @@ def write_all(decisions: list[Decision], fmt: str, stream: TextIO, errors: list[
         for d in decisions:
             stream.write(markdown(d, lang))
     else:
-        table(decisions, stream, lang, color)
+        from rich.console import Console
+
+        table(decisions, console or Console(file=stream), lang)

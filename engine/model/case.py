@@ -10,7 +10,14 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 
 class Precision(StrEnum):
@@ -22,13 +29,15 @@ class Precision(StrEnum):
     fp16 = "fp16"
     bf16 = "bf16"
     fp8 = "fp8"
+    fp6 = "fp6"
     int8 = "int8"
     fp4 = "fp4"
 
 
 #: Bit length per precision, used for TPP = dense TOPS x bit length.
 BIT_LENGTH: dict[str, int] = {
-    "fp64": 64, "fp32": 32, "tf32": 32, "fp16": 16, "bf16": 16, "fp8": 8, "int8": 8, "fp4": 4,
+    "fp64": 64, "fp32": 32, "tf32": 32, "fp16": 16, "bf16": 16, "fp8": 8, "fp6": 6, "int8": 8,
+    "fp4": 4,
 }
 
 
@@ -65,6 +74,11 @@ class Buyer(_Strict):
     kind: BuyerKind | None = None
     state_owned: bool | None = None
     state_funded_project: bool | None = None
+    state_funded_project_completion_pct: Annotated[
+        float, Field(ge=0, le=100, allow_inf_nan=False)
+    ] | None = Field(
+        None, description="How far the state-funded data-centre project is built, in percent "
+                          "(the November 2025 guidance splits at 30%).")
     critical_infrastructure: bool | None = None
     us_approved_customer: bool | None = None
 
@@ -75,9 +89,14 @@ class Buyer(_Strict):
 
 
 class ChipSpec(_Strict):
-    """An accelerator that is not in the catalog, described by its datasheet figures."""
+    """An accelerator described by its datasheet figures.
 
-    name: str
+    With ``custom: true`` it is a chip the catalog lacks (``name`` required); with a
+    catalog ``chip`` it overrides only the figures it gives (e.g. an ``io_bandwidth_gbs``
+    the catalog has no source for), so a question about a missing figure can be answered.
+    """
+
+    name: str | None = None
     vendor: str | None = None
     vendor_country: CountryCode | None = None
     family: str | None = None
@@ -89,6 +108,15 @@ class ChipSpec(_Strict):
     io_bandwidth_gbs: NonNegative | None = Field(
         None, description="Aggregate interconnect bandwidth (the October 2022 3A090 test)."
     )
+    us_commercially_available_2026_01_15: bool | None = Field(
+        None, description="Commercially available in the US when 91 FR 1684 was published "
+                          "(15 January 2026); the proviso of its case-by-case review.")
+
+
+#: ChipSpec fields a case may give for a catalog chip (figures, not identity).
+OVERRIDABLE_FIGURES = frozenset({
+    "dense_tflops", "die_area_mm2", "memory_gb", "memory_bandwidth_gbs", "io_bandwidth_gbs",
+})
 
 
 class OrderItem(_Strict):
@@ -97,21 +125,35 @@ class OrderItem(_Strict):
     spec: ChipSpec | None = None
     quantity: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
     unit_price_usd: NonNegative | None = None
+    made_with_us_technology: bool | None = Field(
+        None, description="Whether US technology, software or tools were used to design or "
+                          "make this (foreign-made) item: the foreign direct product rules.")
 
     @model_validator(mode="after")
     def _chip_or_spec(self) -> OrderItem:
         if self.custom and self.spec is None:
             raise ValueError("custom: true needs a spec with the chip's figures")
-        if not self.custom and self.spec is not None:
-            raise ValueError("a spec is only used with custom: true")
+        if self.custom and self.spec is not None and not self.spec.name:
+            raise ValueError("a custom spec needs the chip's name")
         if not self.custom and not self.chip:
             raise ValueError("give the chip (catalog id or alias), or custom: true with a spec")
+        if not self.custom and self.spec is not None:
+            extra = sorted(self.spec.model_fields_set - OVERRIDABLE_FIGURES)
+            if extra:
+                raise ValueError(
+                    f"with a catalog chip, a spec may only override figures "
+                    f"({', '.join(sorted(OVERRIDABLE_FIGURES))}), not {', '.join(extra)}")
         return self
 
 
 class Order(_Strict):
     seller: str | None = None
     ship_from: CountryCode | None = Field(None, description="Country the goods are exported from.")
+    parties_include_distributor: bool | None = Field(
+        None, description="Whether a distributor or reseller is a party to the export "
+                          "(License Exception NAC is then unavailable).")
+    single_end_user: bool | None = Field(
+        None, description="Whether the order has one ultimate consignee and one end user.")
     items: list[OrderItem] | None = None
 
     @field_validator("ship_from", mode="before")
@@ -170,14 +212,41 @@ class VendorAttestation(_Strict):
     no_illegal_data_collection: bool | None = None
     no_illegal_control: bool | None = None
     no_unreasonable_supply_cutoff: bool | None = None
+    vendor_refused: bool | None = Field(
+        None, description="The vendor has refused the security attestations or contractual "
+                          "commitments (not merely: not yet provided).")
+
+
+class CertificationState(StrEnum):
+    """Where an exporter stands on one 91 FR 1684 certification."""
+
+    certified = "certified"
+    not_yet = "not_yet"
+    cannot = "cannot"
+
+
+#: Case files written before the three states may still say true (certified) or false (not yet).
+Certification = Annotated[CertificationState, WithJsonSchema({
+    "anyOf": [{"enum": [s.value for s in CertificationState]}, {"type": "boolean"}],
+    "description": "certified, not_yet or cannot; true/false read as certified/not_yet.",
+})]
 
 
 class ExporterCertifications(_Strict):
-    us_supply_sufficient: bool | None = None
-    china_volume_within_cap: bool | None = None
-    third_party_testing_in_us: bool | None = None
-    kyc_and_remote_access_screening: bool | None = None
-    no_prohibited_end_use: bool | None = None
+    """The exporter's certifications; ``true``/``false`` read as certified / not yet."""
+
+    us_supply_sufficient: Certification | None = None
+    china_volume_within_cap: Certification | None = None
+    third_party_testing_in_us: Certification | None = None
+    kyc_and_remote_access_screening: Certification | None = None
+    no_prohibited_end_use: Certification | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _from_bool(cls, value: object) -> object:
+        if isinstance(value, bool):
+            return CertificationState.certified if value else CertificationState.not_yet
+        return value
 
 
 class ImportApproval(StrEnum):
@@ -193,6 +262,9 @@ class Evidence(_Strict):
     exporter_certifications: ExporterCertifications = Field(
         default_factory=ExporterCertifications
     )
+    cybersecurity_review_required: bool | None = Field(
+        None, description="The CII operator's own pre-judgment (预判): the purchase affects or "
+                          "may affect national security, so it must be filed for review.")
     cybersecurity_review_filed: bool | None = None
     import_approval: ImportApproval | None = None
 

@@ -86,6 +86,8 @@ class Missing(_Model):
     fact: str
     question: Text
     rules: list[str]
+    owner: str | None = Field(None, description="Who must answer, when not the buyer "
+                                                "(exporter).")
 
 
 class AlternativeCheck(_Model):

@@ -12,7 +12,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Annotated
 
@@ -58,6 +58,9 @@ class Figures(_Strict):
     memory_gb: Figure | None = None
     memory_bandwidth_gbs: Figure | None = None
     io_bandwidth_gbs: Figure | None = None
+    max_cluster_size: Figure | None = Field(
+        None, description="Largest cluster (cards) the vendor's interconnect is reported to "
+                          "scale to; only the domestic comparison uses it.")
 
 
 class Chip(_Strict):
@@ -204,7 +207,7 @@ def facts_for_spec(spec: ChipSpec) -> ChipFacts:
                                  "is not a finite number (check die_area_mm2: square millimetres)")
     return ChipFacts(
         id="custom",
-        name=spec.name,
+        name=spec.name or "custom",
         vendor=spec.vendor,
         vendor_country=spec.vendor_country,
         family=spec.family,
@@ -222,6 +225,36 @@ def facts_for_spec(spec: ChipSpec) -> ChipFacts:
         fp8=(spec.dense_tflops[Precision("fp8")] > 0) if Precision("fp8") in spec.dense_tflops
         else None,
         custom=True,
+    )
+
+
+def with_case_figures(chip: ChipFacts, spec: ChipSpec) -> ChipFacts:
+    """A catalog chip with the figures a case supplies in place of the catalog's.
+
+    Used where the catalog lacks a figure (no cited source) and a rule needs it; the
+    figure is marked as the case's in ``figure_sources``.
+    """
+    given = spec.model_fields_set
+    if not given:
+        return chip
+    tpp, precision, fp8 = chip.tpp, chip.tpp_precision, chip.fp8
+    if "dense_tflops" in given:
+        tpp, precision = compute_tpp({str(p): v for p, v in spec.dense_tflops.items()})
+        fp8 = (spec.dense_tflops[Precision("fp8")] > 0
+               if Precision("fp8") in spec.dense_tflops else None)
+    area: float | None = spec.die_area_mm2
+    if "die_area_mm2" not in given and chip.tpp and chip.performance_density:
+        area = chip.tpp / chip.performance_density  # the catalog's die area, recovered
+    labels = tuple(f"case: {name}" for name in sorted(given))
+    return replace(
+        chip, tpp=tpp, tpp_precision=precision, fp8=fp8,
+        performance_density=_density(tpp, area),
+        memory_gb=spec.memory_gb if "memory_gb" in given else chip.memory_gb,
+        memory_bandwidth_gbs=(spec.memory_bandwidth_gbs if "memory_bandwidth_gbs" in given
+                              else chip.memory_bandwidth_gbs),
+        io_bandwidth_gbs=(spec.io_bandwidth_gbs if "io_bandwidth_gbs" in given
+                          else chip.io_bandwidth_gbs),
+        figure_sources=tuple(sorted((*chip.figure_sources, *labels))),
     )
 
 

@@ -47,6 +47,8 @@ class FactSpec:
     computed: bool = False
     #: The unit of a number fact; a parameter compared with it must declare the same.
     unit: str | None = None
+    #: For a computed fact that several case fields supply: the fields to ask for it.
+    asks: tuple[str, ...] = ()
 
 
 def _unwrap(annotation: Any) -> Any:
@@ -109,13 +111,19 @@ _COMPUTED: tuple[FactSpec, ...] = (
     _item("chip.cuda_ecosystem", Kind.boolean),
     _item("chip.us_available", Kind.boolean),
     _item("chip.us_available_since", Kind.date),
+    _item("chip.us_commercially_available_2026_01_15", Kind.boolean,
+          _SPEC + "us_commercially_available_2026_01_15"),
+    _item("item.made_with_us_technology", Kind.boolean,
+          "order.items[{i}].made_with_us_technology"),
     _item("chip.tpp", Kind.number, _SPEC + "dense_tflops"),
     _item("chip.performance_density", Kind.number, _SPEC + "die_area_mm2"),
     _item("chip.memory_gb", Kind.number, _SPEC + "memory_gb"),
     _item("chip.memory_bandwidth_gbs", Kind.number, _SPEC + "memory_bandwidth_gbs"),
     _item("chip.io_bandwidth_gbs", Kind.number, _SPEC + "io_bandwidth_gbs"),
     _item("chip.fp8", Kind.boolean, _SPEC + "dense_tflops"),
-    _item("item.domestic_alternative_meets_all", Kind.boolean),
+    _item("item.domestic_alternative_meets_all", Kind.boolean, asks=(
+        "use.workload.min_memory_gb", "use.workload.min_memory_bandwidth_gbs",
+        "use.workload.needs_fp8", "use.workload.needs_cuda_ecosystem")),
     FactSpec("screen.entity_list", Kind.boolean, Scope.case, case_path="buyer.name", computed=True),
     FactSpec(
         "screen.approved_customer_list", Kind.boolean, Scope.case, case_path="buyer.name",
@@ -133,6 +141,7 @@ UNITS: dict[str, str] = {
     "use.workload.min_memory_gb": "GB",
     "use.workload.min_memory_bandwidth_gbs": "GB/s",
     "use.workload.min_cluster_size": "accelerators",
+    "buyer.state_funded_project_completion_pct": "percent",
     "item.quantity": "units",
     "item.unit_price_usd": "USD",
     "item.value_usd": "USD",
@@ -146,10 +155,7 @@ UNITS: dict[str, str] = {
 
 def _build_registry() -> dict[str, FactSpec]:
     specs = _case_specs(Case, "") + list(_COMPUTED)
-    registry = {s.path: dataclasses.replace(s, unit=UNITS.get(s.path)) for s in specs}
-    unitless = [p for p, s in registry.items() if s.kind is Kind.number and s.unit is None]
-    assert not unitless, f"number facts without a unit: {unitless}"
-    return registry
+    return {s.path: dataclasses.replace(s, unit=UNITS.get(s.path)) for s in specs}
 
 
 REGISTRY: dict[str, FactSpec] = _build_registry()
@@ -173,6 +179,17 @@ def normalise(value: Any) -> Any:
     raise TypeError(f"cannot use {type(value).__name__} as a fact value")
 
 
+#: Facts a case settles without stating them: (fact, value it takes, facts that must all be
+#: true). A buyer holding every security attestation has not been refused them, so the
+#: refusal question is not asked of it.
+IMPLIED: tuple[tuple[str, Any, tuple[str, ...]], ...] = (
+    ("evidence.vendor_attestation.vendor_refused", False, tuple(
+        f"evidence.vendor_attestation.{name}" for name in (
+            "no_backdoor", "no_remote_shutdown", "no_location_tracking", "firmware_hashes",
+            "network_components_inventory"))),
+)
+
+
 def flatten_case(case: Case) -> dict[str, Any]:
     """Every known scalar case field by fact path; unknown fields are simply absent."""
     out: dict[str, Any] = {}
@@ -187,4 +204,7 @@ def flatten_case(case: Case) -> dict[str, Any]:
                 out[path] = normalise(value)
 
     walk(case, "")
+    for path, value, premises in IMPLIED:
+        if path not in out and all(out.get(p) is True for p in premises):
+            out[path] = normalise(value)
     return out

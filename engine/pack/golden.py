@@ -8,16 +8,18 @@ the examples it affects are reviewed together; the test suite and
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from chipclear.decide.evaluate import Evaluator
 from chipclear.errors import Location
 from chipclear.io.yamlload import load_file, locate
 from chipclear.model.case import Case
 from chipclear.model.decision import Decision, Verdict
-from chipclear.pack.loader import CnStatus, RulePack, UsStatus
+from chipclear.pack.loader import CnStatus, Jurisdiction, RulePack, Severity, UsStatus
+from chipclear.pack.sources import Confidence
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -25,30 +27,67 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+Classification = Literal["3A090.a", "3A090.b", "not_3A090", "undetermined"]
+
+
 class ItemExpect(_Strict):
+    """What one order line must get; a key written as ``null`` asserts null."""
+
     eccn: str | None = None
+    classification: Classification | None = Field(
+        None, description="From the rules that fired on the item and derive `classification`; "
+                          "undetermined when none did.")
     us_status: UsStatus | None = None
     cn_status: CnStatus | None = None
     revenue_share_pct: float | None = None
     revenue_share_usd: float | None = None
+    tpp: float | None = None
+    tpp_tolerance_pct: float = Field(0, ge=0, description="Relative tolerance on tpp.")
+    memory_gb: float | None = Field(None, description="The catalog's primary figure.")
+    memory_bandwidth_gbs: float | None = Field(None, description="The catalog's primary figure.")
 
 
 class Expect(_Strict):
-    verdict: Verdict
+    verdict: Verdict | None = None
+    verdict_not: list[Verdict] = Field(default_factory=list)
+    us_verdict: Verdict | None = Field(
+        None, description="The verdict from US rules alone (the CN module may add to it).")
     us_status: UsStatus | None = None
+    us_status_not: list[UsStatus] = Field(default_factory=list)
     cn_status: CnStatus | None = None
     revenue_share_usd: float | None = None
     findings: list[str] = Field(default_factory=list, description="Rules that must fire.")
     not_findings: list[str] = Field(default_factory=list, description="Rules that must not.")
     conditions: list[str] = Field(default_factory=list, description="Rules in the checklist.")
     missing: list[str] = Field(default_factory=list, description="Facts that must be missing.")
+    not_missing: list[str] = Field(
+        default_factory=list,
+        description="Facts that must not be asked of the buyer (over-asking guard); the "
+                    "exporter's own questions are checked by exporter_missing.")
+    exporter_missing: list[str] = Field(
+        default_factory=list, description="Facts that must be asked of the exporter.")
     items: list[ItemExpect] = Field(default_factory=list)
     weak_justification: bool | None = Field(
         None, description="Whether a rule deriving weak_justification: true must fire.")
+    checklist: list[str] = Field(
+        default_factory=list,
+        description="Text every one of which some CN checklist item must contain (English, "
+                    "case-insensitive): the expectation does not depend on rule ids.")
+    not_checklist: list[str] = Field(
+        default_factory=list, description="Text no CN checklist item may contain.")
+    cites: list[str] = Field(
+        default_factory=list,
+        description="Citations (e.g. 'CSL Art. 37') that must appear in the names of the sources "
+                    "or the titles of the CN findings; a number never matches a longer one.")
+    not_cites: list[str] = Field(default_factory=list, description="Citations that must not.")
+    confidence: Confidence | None = Field(
+        None, description="Confidence that some CN finding setting the decided CN status has.")
+    note: str | None = Field(None, description="Reasoning and sources for reviewers; not checked.")
 
 
 class Golden(_Strict):
     name: str
+    note: str | None = Field(None, description="Why: the source and its reading.")
     case: Case
     expect: Expect
 
@@ -90,6 +129,30 @@ def weak_justification(decision: Decision, pack: RulePack) -> bool:
                for cr in pack.rules if cr.rule.id in fired)
 
 
+def item_classification(decision: Decision, pack: RulePack, index: int) -> str:
+    """The item's 3A090 classification, read from the fired rules that derive it."""
+    found = sorted({str(pack.rules_by_id[f.rule].rule.then.derive["classification"])
+                    for f in decision.findings
+                    if index in f.items
+                    and "classification" in pack.rules_by_id[f.rule].rule.then.derive})
+    return found[0] if len(found) == 1 else "undetermined"
+
+
+def us_verdict(decision: Decision, pack: RulePack) -> Verdict:
+    """The verdict the US rules alone would give (blocks, buyer questions, conditions)."""
+    def us(rule: str) -> bool:
+        return pack.rules_by_id[rule].rule.jurisdiction == "US"
+
+    if any(f.severity is Severity.block and us(f.rule) for f in decision.findings):
+        return Verdict.no_go
+    if any(m.owner is None and any(us(r) for r in m.rules) for m in decision.missing):
+        return Verdict.needs_information
+    if any(us(c.rule) for c in decision.conditions) or any(
+            f.severity is Severity.condition and us(f.rule) for f in decision.findings):
+        return Verdict.go_with_conditions
+    return Verdict.go
+
+
 def check(decision: Decision, expect: Expect, pack: RulePack) -> list[str]:
     """Every way the decision differs from what the golden case expects."""
     problems: list[str] = []
@@ -98,10 +161,23 @@ def check(decision: Decision, expect: Expect, pack: RulePack) -> list[str]:
         if want is not None and got != want:
             problems.append(f"{label}: got {got!r}, expected {want!r}")
 
+    def stated(label: str, got: Any, want: Any, given: set[str], key: str) -> None:
+        if key in given and want is None and got is not None:
+            problems.append(f"{label}: got {got!r}, expected null")
+        else:
+            same(label, got, want)
+
     same("verdict", decision.verdict, expect.verdict)
+    if decision.verdict in expect.verdict_not:
+        problems.append(f"verdict: got {decision.verdict!r}, which the law rules out here")
+    if expect.us_verdict is not None:
+        same("us verdict", us_verdict(decision, pack), expect.us_verdict)
+    if decision.us.status in expect.us_status_not:
+        problems.append(f"us.status: got {decision.us.status!r}, which the law rules out here")
     same("us.status", decision.us.status, expect.us_status)
     same("cn.status", decision.cn.status, expect.cn_status)
-    same("us.revenue_share_usd", decision.us.revenue_share_usd, expect.revenue_share_usd)
+    stated("us.revenue_share_usd", decision.us.revenue_share_usd, expect.revenue_share_usd,
+           expect.model_fields_set, "revenue_share_usd")
     fired = fired_rules(decision)
     for rule in expect.findings:
         if rule not in fired:
@@ -119,14 +195,80 @@ def check(decision: Decision, expect: Expect, pack: RulePack) -> list[str]:
     for fact in expect.missing:
         if fact not in missing:
             problems.append(f"{fact} not reported missing (missing: {', '.join(sorted(missing))})")
+    asked = {m.fact for m in decision.missing if m.owner is None}
+    for fact in expect.not_missing:
+        if fact in asked:
+            problems.append(f"{fact} asked of the buyer but must not be")
+    of_exporter = {m.fact for m in decision.missing if m.owner == "exporter"}
+    for fact in expect.exporter_missing:
+        if fact not in of_exporter:
+            problems.append(f"{fact} not asked of the exporter")
+    problems += _check_cn_text(decision, expect, pack)
     if expect.items and len(expect.items) != len(decision.items):
         problems.append(f"{len(decision.items)} items, expected {len(expect.items)}")
     for i, (got, want) in enumerate(zip(decision.items, expect.items, strict=False)):
-        same(f"items[{i}].eccn", got.eccn, want.eccn)
+        given = want.model_fields_set
+        stated(f"items[{i}].eccn", got.eccn, want.eccn, given, "eccn")
+        same(f"items[{i}].classification", item_classification(decision, pack, i),
+             want.classification)
         same(f"items[{i}].us_status", got.us_status, want.us_status)
         same(f"items[{i}].cn_status", got.cn_status, want.cn_status)
-        same(f"items[{i}].revenue_share_pct", got.revenue_share_pct, want.revenue_share_pct)
-        same(f"items[{i}].revenue_share_usd", got.revenue_share_usd, want.revenue_share_usd)
+        stated(f"items[{i}].revenue_share_pct", got.revenue_share_pct, want.revenue_share_pct,
+               given, "revenue_share_pct")
+        stated(f"items[{i}].revenue_share_usd", got.revenue_share_usd, want.revenue_share_usd,
+               given, "revenue_share_usd")
+        if want.tpp is not None and (got.tpp is None or abs(got.tpp - want.tpp) >
+                                     want.tpp * want.tpp_tolerance_pct / 100):
+            problems.append(f"items[{i}].tpp: got {got.tpp!r}, expected {want.tpp!r}"
+                            f" (±{want.tpp_tolerance_pct}%)")
+        if "tpp" in given and want.tpp is None and got.tpp is not None:
+            problems.append(f"items[{i}].tpp: got {got.tpp!r}, expected null")
+        if got.chip in pack.catalog.chips:
+            facts = pack.catalog.facts(got.chip)
+            same(f"items[{i}].memory_gb", facts.memory_gb, want.memory_gb)
+            same(f"items[{i}].memory_bandwidth_gbs", facts.memory_bandwidth_gbs,
+                 want.memory_bandwidth_gbs)
+        elif want.memory_gb is not None or want.memory_bandwidth_gbs is not None:
+            problems.append(f"items[{i}]: memory figures are only checked for catalog chips")
+    return problems
+
+
+def _cn_rules(pack: RulePack) -> set[str]:
+    return {cr.rule.id for cr in pack.rules if cr.rule.jurisdiction is Jurisdiction.CN}
+
+
+def _cites(haystack: str, citation: str) -> bool:
+    """Whether ``citation`` appears, a trailing number not running on (Art. 3 != Art. 37)."""
+    return re.search(re.escape(citation.casefold()) + r"(?![0-9])", haystack) is not None
+
+
+def _check_cn_text(decision: Decision, expect: Expect, pack: RulePack) -> list[str]:
+    """The checklist, citation and confidence expectations, read on the CN side only."""
+    problems: list[str] = []
+    cn = _cn_rules(pack)
+    checklist = [c.text.en.casefold() for c in decision.conditions if c.rule in cn]
+    for text in expect.checklist:
+        if not any(text.casefold() in item for item in checklist):
+            problems.append(f"no CN checklist item mentions {text!r}")
+    for text in expect.not_checklist:
+        if any(text.casefold() in item for item in checklist):
+            problems.append(f"a CN checklist item mentions {text!r} but must not")
+    findings = [f for f in decision.findings if f.rule in cn]
+    cited = "\n".join([s.name.casefold() for f in findings for s in f.sources]
+                      + [f.title.en.casefold() for f in findings])
+    for citation in expect.cites:
+        if not _cites(cited, citation):
+            problems.append(f"no CN finding cites {citation!r}")
+    for citation in expect.not_cites:
+        if _cites(cited, citation):
+            problems.append(f"a CN finding cites {citation!r} but must not")
+    if expect.confidence is not None:
+        deciding = [f for f in findings
+                    if pack.rules_by_id[f.rule].rule.then.cn_status is decision.cn.status]
+        labels = sorted({str(f.confidence.value) for f in deciding})
+        if expect.confidence.value not in labels:
+            problems.append(f"no finding setting cn.status {decision.cn.status.value} is "
+                            f"{expect.confidence.value} (found: {', '.join(labels) or 'none'})")
     return problems
 
 

@@ -6,26 +6,39 @@ statuses on the same purchase, a rule that tests a derived fact nobody derives w
 it is in force, a threshold with no value on the day a rule starts.
 
 Errors: ``no-sources``, ``window``, ``condition``, ``unknown-fact``, ``param-gap``,
-``load``. Warnings: ``underived``. Notes: ``contradiction``: the decision always takes
-the worst status, so two overlapping statuses never leave a case undecided; they are
-listed for a reviewer to confirm the stricter rule is meant to win, not as defects.
+``load``, ``official-url`` (a source labelled official whose URL is on none of the domains
+``official_domains.yaml`` lists: a mirror or a press relay of an official text is not its
+official home), ``cjk-space`` (an ASCII space between two Chinese characters, which YAML
+line folding leaves in Chinese text). Warnings: ``underived``. Notes: ``contradiction``:
+the decision always takes the worst status, so two overlapping statuses never leave a case
+undecided; they are listed for a reviewer to confirm the stricter rule is meant to win,
+not as defects.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from chipclear.errors import Location, UserInputError
 from chipclear.io.yamlload import load_file, locate
 from chipclear.pack import conditions as C
 from chipclear.pack.facts import REGISTRY
 from chipclear.pack.loader import CompiledRule, RulePack, load_pack
+from chipclear.pack.sources import OfficialDomainsFile
+from pydantic import ValidationError
 
-ERRORS = ("no-sources", "window", "condition", "unknown-fact", "param-gap", "load")
+ERRORS = ("no-sources", "window", "condition", "unknown-fact", "param-gap", "load",
+          "official-url", "cjk-space")
+OFFICIAL_DOMAINS = "official_domains.yaml"
+#: Chinese characters and full-width punctuation; a space between two of them is an artefact.
+_CJK = r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]"
+_CJK_SPACE = re.compile(f"(?<={_CJK}) +(?={_CJK})")
 NOTES = ("contradiction",)
 FAR = dt.date.max
 
@@ -181,6 +194,90 @@ def _param_gaps(pack: RulePack) -> list[Issue]:
     return issues
 
 
+# --- sources and texts ---------------------------------------------------------------------
+
+
+def _domains(root: Path) -> tuple[list[str], list[Issue]]:
+    """The official domains the pack lists (government and company sites)."""
+    path = root / OFFICIAL_DOMAINS
+    if not path.is_file():
+        return [], [Issue(Location(str(path)), "official-url",
+                          "no list of official domains (add official_domains.yaml to the pack)")]
+    data = load_file(path)
+    try:
+        parsed = OfficialDomainsFile.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        return [], [Issue(_where(data, list(err["loc"]), path), "official-url",
+                          f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}")]
+    return parsed.domains(), []
+
+
+def _on_domain(url: str, domains: list[str]) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    return any(host == d or host.endswith("." + d) for d in domains)
+
+
+def _official_urls(root: Path) -> list[Issue]:
+    """Official sources must be cited at an official home, not at a mirror or relay."""
+    domains, issues = _domains(root)
+    if issues:
+        return issues
+    for path in sorted(root.rglob("sources.yaml")):
+        data = load_file(path)
+        entries = data.get("sources") if isinstance(data, dict) else None
+        for i, src in enumerate(entries if isinstance(entries, list) else []):
+            if not isinstance(src, dict) or src.get("confidence") != "official":
+                continue
+            url = str(src.get("url", ""))
+            if not _on_domain(url, domains):
+                issues.append(Issue(
+                    _where(data, ["sources", i, "url"], path), "official-url",
+                    f"{src.get('id')} is labelled official but {urlsplit(url).hostname or url} "
+                    f"is not an official domain (cite the official home, or label it reported "
+                    f"or uncertain; domains are listed in {OFFICIAL_DOMAINS})"))
+    return issues
+
+
+def _cjk_spaces(root: Path, files: list[Path]) -> list[Issue]:
+    """Chinese texts (``zh``) with an ASCII space between two Chinese characters."""
+    issues: list[Issue] = []
+
+    def walk(node: Any, at: list[int | str], data: Any, path: Path) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "zh" and isinstance(value, str):
+                    hit = _CJK_SPACE.search(value)
+                    if hit:
+                        around = value[max(0, hit.start() - 6):hit.end() + 6]
+                        issues.append(Issue(_where(data, [*at, key], path), "cjk-space",
+                                            f"space between Chinese characters in '{around}' "
+                                            "(write the text on one line, or remove the space)"))
+                else:
+                    walk(value, [*at, key], data, path)
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, [*at, i], data, path)
+
+    for path in files:
+        if path.is_file():
+            data = load_file(path)
+            walk(data, [], data, path)
+    return issues
+
+
+def _text_files(root: Path) -> list[Path]:
+    manifest = load_file(root / "pack.yaml")
+    modules = manifest.get("modules") if isinstance(manifest, dict) else None
+    questions = manifest.get("questions", "questions.yaml") if isinstance(manifest, dict) \
+        else "questions.yaml"
+    files = [root / "pack.yaml", root / str(questions)]
+    files += [root / str(m) / "rules.yaml" for m in (modules if isinstance(modules, list) else [])]
+    files += [root / str(m) / "parameters.yaml" for m in (modules if isinstance(modules, list)
+                                                          else [])]
+    return files
+
+
 # --- contradictions ------------------------------------------------------------------------
 
 
@@ -319,6 +416,11 @@ def lint(root: Path) -> list[Issue]:
     except UserInputError as exc:
         return [Issue(exc.location, "load", exc.message)]
     issues += _underived(raw_rules)
+    try:
+        issues += _official_urls(root)
+        issues += _cjk_spaces(root, _text_files(root))
+    except UserInputError as exc:
+        issues.append(Issue(exc.location, "load", exc.message))
     try:
         pack = load_pack(root)
     except UserInputError as exc:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from chipclear.errors import Location, RulePackError
 from chipclear.io.yamlload import load_file, locate
@@ -249,6 +249,10 @@ class Question(_Strict):
     input: InputType
     unit: str | None = None
     choices: list[str] | None = None
+    owner: Literal["buyer", "exporter"] = Field(
+        "buyer", description="Who can answer it. An exporter's facts (its certifications) are "
+                             "shown for the exporter and never make the verdict "
+                             "needs_information: the rule lists them as a condition instead.")
 
 
 class QuestionFile(_Strict):

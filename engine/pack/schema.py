@@ -17,7 +17,7 @@ from chipclear.pack import conditions as C
 from chipclear.pack.catalog import CatalogFile
 from chipclear.pack.golden import GoldenFile
 from chipclear.pack.loader import Manifest, ParameterFile, QuestionFile, RuleFile
-from chipclear.pack.sources import SourceFile
+from chipclear.pack.sources import OfficialDomainsFile, SourceFile
 from chipclear.screening.match import ScreeningList
 from pydantic import BaseModel
 
@@ -44,6 +44,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "list.schema.json": ScreeningList,
     "questions.schema.json": QuestionFile,
     "golden.schema.json": GoldenFile,
+    "official_domains.schema.json": OfficialDomainsFile,
 }
 
 

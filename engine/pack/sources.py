@@ -42,3 +42,25 @@ class SourceFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     sources: list[Source]
+
+
+class OfficialDomain(BaseModel):
+    """A domain (and its subdomains) where official texts have their official home."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    domain: Annotated[str, Field(pattern=r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9-]+)+$")]
+    note: str | None = None
+
+
+class OfficialDomainsFile(BaseModel):
+    """``official_domains.yaml``: where a source labelled official may live. Company sites
+    are official only for the company's own statements."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    government: list[OfficialDomain] = Field(default_factory=list)
+    company: list[OfficialDomain] = Field(default_factory=list)
+
+    def domains(self) -> list[str]:
+        return [d.domain for d in (*self.government, *self.company)]

@@ -18,6 +18,9 @@ from chipclear.tui.cli.common import RulesOpt, fail, load_rules, parse_date
 
 if TYPE_CHECKING:
     from chipclear.audit.ledger import Ledger
+    from chipclear.audit.timeline import Timeline
+    from chipclear.model.case import Case
+    from chipclear.pack.loader import RulePack
 
 audit_app = typer.Typer(help="What changes when the rules change.", no_args_is_help=True)
 rules_app = typer.Typer(help="Test, lint and measure the rule packs.", no_args_is_help=True)
@@ -55,8 +58,10 @@ def audit_diff(
     repo: Annotated[Path | None, typer.Option(help="Git repository for revisions "
                                                    "(default: the one around the current "
                                                    "directory).")] = None,
-    jobs: Annotated[int, typer.Option(min=0, help="Worker processes for deciding the "
-                                                  "corpus (0: in this process).")] = 0,
+    jobs: Annotated[int | None, typer.Option(
+        min=0, metavar="N", help="Worker processes for deciding the corpus (default: as "
+                                 "evaluate picks them; 0: in this process, without crash "
+                                 "protection).")] = None,
 ) -> None:
     """What changed from BASE to HEAD, and which decisions it changes.
 
@@ -83,10 +88,12 @@ def audit_diff(
         typer.echo(f"audit diff: engine failure: {exc}", err=True)
         raise typer.Exit(int(ExitCode.ENGINE_FAILURE)) from None
     typer.echo(audit.render_report(report, fmt.value), nl=False)
-    for err in report.errors:
+    for err in report.errors + report.engine_failures:
         typer.echo(err, err=True)
     if report.errors and cases:
         raise typer.Exit(int(ExitCode.INVALID_INPUT))
+    if report.engine_failures:
+        raise typer.Exit(int(ExitCode.ENGINE_FAILURE))
     raise typer.Exit(int(ExitCode.ATTENTION if report.decisions_changed else ExitCode.OK))
 
 
@@ -106,7 +113,7 @@ def audit_timeline(
     The case is decided on every date the pack changes (rule windows, parameter dates,
     list entries) between --from and --to.
     """
-    from chipclear.audit.timeline import render_timeline, timeline
+    from chipclear.audit.timeline import render_timeline
     from chipclear.io.caseio import read_file
 
     first, last = parse_date(start, "--from"), parse_date(end, "--to")
@@ -128,13 +135,29 @@ def audit_timeline(
     case = picked[0].case
     assert case is not None
     pack = load_rules(rules)
-    try:
-        tl = timeline(pack, case, first, last)
-    except UserInputError as exc:
-        raise _user_error(exc) from None
+    tl = _timeline_in_worker(pack, case, first, last, picked[0].location())
     if tl.first.error and not tl.flips:  # e.g. an unknown chip: nothing to show over time
         fail(f"{picked[0].location()}: {tl.first.error}")
     typer.echo(render_timeline(tl, fmt.value), nl=False)
+
+
+def _timeline_in_worker(pack: RulePack, case: Case, first: dt.date | None,
+                        last: dt.date | None, where: object) -> Timeline:
+    """The whole timeline decided in one worker process: a crash or hang is one line."""
+    import functools
+
+    from chipclear.audit.timeline import timeline_setup
+    from chipclear.batch.pool import DEFAULT_TIMEOUT, Lost, WorkerPool
+
+    with WorkerPool(1, functools.partial(timeline_setup, pack),
+                    timeout=10 * DEFAULT_TIMEOUT) as pool:
+        [result] = list(pool.map([(case, first, last)]))
+    if isinstance(result, Lost):
+        fail(f"{where}: case '{case.id}': engine failure: {result.reason}",
+             ExitCode.ENGINE_FAILURE)
+    if isinstance(result, UserInputError):
+        raise _user_error(result)
+    return result
 
 
 # --- rules -------------------------------------------------------------------------------
@@ -213,11 +236,16 @@ def rules_lint(
 
 @rules_app.command("coverage")
 def rules_coverage(
-    cases: Annotated[list[Path], typer.Option("--cases", help="Case files or folders.")],
+    cases: Annotated[list[Path], typer.Option("--cases", metavar="PATH",
+                                              help="Case files or folders.")],
     rules: RulesOpt = None,
+    jobs: Annotated[int | None, typer.Option(
+        min=0, metavar="N", help="Worker processes (default: as evaluate picks them; 0: in "
+                                 "this process, without crash protection).")] = None,
 ) -> None:
     """Rules that never fire, or fire on every case, over a corpus."""
     from chipclear.audit.impact import Corpus, coverage, read_cases, render_coverage
+    from chipclear.batch.isolated import auto_jobs
 
     for path in cases:
         if not path.exists():
@@ -225,10 +253,16 @@ def rules_coverage(
     pack = load_rules(rules)
     corpus = Corpus()
     read_cases(cases, corpus)
-    cov = coverage(pack, corpus.cases, dt.date.today(), corpus.errors)
+    failures: list[str] = []
+    cov = coverage(pack, corpus.cases, dt.date.today(), corpus.errors,
+                   auto_jobs(len(corpus.cases)) if jobs is None else jobs, failures)
     typer.echo(render_coverage(cov, pack), nl=False)
+    for line in failures:
+        typer.echo(line, err=True)
     if corpus.errors:
         raise typer.Exit(int(ExitCode.INVALID_INPUT))
+    if failures:
+        raise typer.Exit(int(ExitCode.ENGINE_FAILURE))
 
 
 # --- ledger ------------------------------------------------------------------------------
@@ -260,11 +294,13 @@ def ledger_verify(path: LedgerArg) -> None:
 @ledger_app.command("list")
 def ledger_list(path: LedgerArg) -> None:
     """One line per decision: sequence, time, case, date, verdict, rule pack."""
+    from chipclear.io.render import printable
+
     with _open(path) as book:
         typer.echo(f"{'seq':>6}  {'utc':27}  {'as_of':10}  {'verdict':18}  {'pack':12}  case")
         for row in book.rows():
             typer.echo(f"{row.seq:>6}  {row.utc:27}  {row.as_of:10}  {row.verdict:18}  "
-                       f"{row.pack_sha256[:12]}  {row.case_id}")
+                       f"{row.pack_sha256[:12]}  {printable(row.case_id)}")
 
 
 @ledger_app.command("show")

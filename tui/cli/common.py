@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from chipclear.errors import ExitCode, UserInputError
@@ -27,7 +27,8 @@ class Lang(StrEnum):
 
 
 RulesOpt = Annotated[
-    Path | None, typer.Option("--rules", help="Rule-pack directory (default: the shipped pack).")
+    Path | None, typer.Option("--rules", metavar="DIR",
+                              help="Rule-pack directory (default: the shipped pack).")
 ]
 
 
@@ -52,3 +53,36 @@ def parse_date(value: str | None, option: str) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         fail(f"{option}: '{value}' is not a date (use YYYY-MM-DD)")
+
+
+def plain_metavars() -> None:
+    """Help in click's plain style: ``--rules DIR``, ``--format [table|json]``, not
+    typer 0.29's ``<path>``, ``<bool>`` or ``PATH... <list[Path]>`` (typer is pinned to
+    0.29.x in pyproject.toml, so this adjustment is checked against the one version)."""
+    from typer.core import TyperArgument, TyperOption
+
+    def argument_type(self: TyperArgument, ctx: object) -> str | None:
+        return None  # the argument's name (or metavar) already says what it is
+
+    def option_type(self: TyperOption, ctx: Any) -> str | None:
+        if self.metavar is not None:
+            return self.metavar
+        label = self.display_type(ctx).strip("<>")
+        if label.startswith("list[") and label.endswith("]"):
+            label = label[5:-1]  # repeatable: the help says so
+        if self.type_descriptor.is_choice:
+            return f"[{label}]"
+        return {"str": "TEXT", "int": "INTEGER", "float": "NUMBER"}.get(label, label.upper())
+
+    def usage_name(self: TyperArgument) -> str:
+        name = (self.metavar or (self.name or "").upper()).strip("[]")
+        name = name if self.required else f"[{name}]"
+        return name + ("..." if self.nargs != 1 else "")
+
+    def help_name(self: TyperArgument) -> str:
+        return (self.metavar or (self.name or "").upper()).strip("[]")
+
+    TyperArgument._usage_display_name = usage_name  # type: ignore[method-assign]
+    TyperArgument._rich_display_name = help_name  # type: ignore[method-assign]
+    TyperArgument.display_type_rich = argument_type  # type: ignore[method-assign,assignment]
+    TyperOption.display_type_rich = option_type  # type: ignore[method-assign]

@@ -3,133 +3,257 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
-from collections.abc import Callable
+from collections.abc import Iterator, Sequence
+from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
-from chipclear.errors import ChipclearError, ExitCode
+from chipclear.batch.pool import DEFAULT_TIMEOUT
+from chipclear.errors import ExitCode, OutputFailure, error_record
 from chipclear.tui.cli.common import Format, Lang, RulesOpt, fail, load_rules, parse_date
+from chipclear.tui.cli.process import Interrupted
+from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
 if TYPE_CHECKING:
-    pass
+    from chipclear.batch.run import Outcome
+    from chipclear.model.case import Case
+    from chipclear.model.decision import Decision
+    from rich.console import Console
+    from rich.progress import Progress as RichProgress
+
+EXIT_CODES = (
+    "Exit codes: 0 every case is go or go_with_conditions; 1 some case needs attention "
+    "(no_go or needs_information; for audit diff, a decision changed); 2 invalid input or "
+    "usage (the other cases are still decided); 3 a ledger failed verification; 4 the "
+    "engine failed on some case (the others are decided); 70 internal error (please "
+    "report it; CHIPCLEAR_DEBUG=1 shows the traceback); 74 the output or the ledger could "
+    "not be written; 130/143/129 stopped by Ctrl+C, SIGTERM or SIGHUP; 141 the reader of "
+    "the output went away (broken pipe)."
+)
 
 app = typer.Typer(
     name="chipclear",
     help="Procurement-compliance decisions for AI accelerators bought by Chinese buyers: "
          "US export licensing and the Chinese regulator's questions, as dated, cited rules.",
+    epilog=EXIT_CODES,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
-@app.command()
-def evaluate(
-    paths: Annotated[list[Path], typer.Argument(help="Case files or folders of case files.")],
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
-    as_of: Annotated[str | None, typer.Option(help="Evaluate every case at this date.")] = None,
-    rules: RulesOpt = None,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write here.")] = None,
-    lang: Annotated[Lang, typer.Option(help="Language of table and Markdown.")] = Lang.en,
-    ledger: Annotated[
-        Path | None, typer.Option(help="Append every decision to this SQLite ledger.")
-    ] = None,
-    jobs: Annotated[int, typer.Option(
-        min=0, help="Worker processes (0: evaluate in this process). A worker that crashes "
-                    "costs only its case.")] = 0,
-) -> None:
-    """Decide purchase cases (files or folders of YAML, JSON or JSON lines).
+def _show_version(value: bool) -> None:
+    if value:
+        from chipclear import __version__
 
-    Exit 0 when every case is go or go_with_conditions, 1 when some case is no_go or
-    needs_information, 2 on invalid input (the other cases are still decided), 4 when
-    the engine failed on some case.
-    """
+        typer.echo(f"chipclear {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option(
+        "--version", is_eager=True, callback=_show_version,
+        help="Print the version and exit.")] = False) -> None:
+    """Procurement-compliance decisions for AI accelerators bought by Chinese buyers: US
+    export licensing and the Chinese regulator's questions, as dated, cited rules."""
+
+
+def _decided(outcome: Outcome) -> Decision:
+    decision = outcome.decided()
+    assert decision is not None, "an outcome with a verdict has a decision"
+    return decision
+
+
+class Progress:
+    """A rich.progress bar on stderr for long runs on a terminal; error lines above it."""
+
+    AFTER = 20  # cases before the bar appears: short runs stay quiet
+
+    def __init__(self, enabled: bool) -> None:
+        self._enabled = enabled and sys.stderr.isatty()
+        self._bar: RichProgress | None = None
+        self._count = 0
+
+    def tick(self) -> None:
+        self._count += 1
+        if self._bar is None and self._enabled and self._count >= self.AFTER:
+            from rich.console import Console
+            from rich.progress import Progress as RichProgress
+            from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self._bar = RichProgress(SpinnerColumn(), TextColumn("{task.completed} cases"),
+                                     TimeElapsedColumn(), console=Console(stderr=True),
+                                     transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task("deciding", total=None)
+        if self._bar is not None:
+            self._bar.update(self._task, completed=self._count)
+
+    def say(self, line: str) -> None:
+        if self._bar is not None:
+            self._bar.console.print(line, markup=False, highlight=False, soft_wrap=True)
+        else:
+            typer.echo(line, err=True)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+
+class Color(StrEnum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+def console_for(stream: TextIO, color: Color) -> Console:
+    """A Rich console on ``stream``: Rich's own detection (a terminal or not, NO_COLOR,
+    FORCE_COLOR, COLUMNS) unless --color says otherwise; never padded when piped."""
+    from rich.console import Console
+
+    force = {Color.always: True, Color.never: False}.get(color)
+    return Console(file=stream, force_terminal=force, no_color=True if force is False else None,
+                   highlight=False, soft_wrap=False)
+
+
+@app.command(epilog=EXIT_CODES)
+def evaluate(
+    paths: Annotated[list[Path], typer.Argument(metavar="PATH",
+                                                help="Case files or folders of case files.")],
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    as_of: Annotated[str | None, typer.Option(metavar="YYYY-MM-DD",
+                                              help="Evaluate every case at this date.")] = None,
+    rules: RulesOpt = None,
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", metavar="FILE",
+        help="Write here ('-': stdout). Replaced only when the run ends.")] = None,
+    lang: Annotated[Lang, typer.Option(help="Language of table and Markdown.")] = Lang.en,
+    ledger: Annotated[Path | None, typer.Option(
+        metavar="FILE", help="Append every decision delivered to this SQLite ledger.")] = None,
+    jobs: Annotated[int | None, typer.Option(
+        min=0, metavar="N",
+        help="Worker processes (default: 1 for a handful of cases, one per core for more; "
+             "0: in this process, without crash protection). A worker that crashes or "
+             "hangs costs only its case.")] = None,
+    timeout: Annotated[float, typer.Option(
+        min=0.1, metavar="SECONDS", help="Longest one case may take in a worker.")
+    ] = DEFAULT_TIMEOUT,
+    color: Annotated[Color, typer.Option(help="Colour in the table.")] = Color.auto,
+    summary_only: Annotated[bool, typer.Option(
+        "--summary", help="Table format: only the summary table.")] = False,
+    details_only: Annotated[bool, typer.Option(
+        "--details", help="Table format: only each case's details.")] = False,
+) -> None:
+    """Decide purchase cases (files or folders of YAML, JSON or JSON lines)."""
+    from itertools import chain, islice
+
     from chipclear.batch import run as batch
-    from chipclear.decide.evaluate import Evaluator
     from chipclear.io import render
+    from chipclear.io.caseio import expand, read_file
+    from chipclear.tui.cli.outfile import Output
+    from chipclear.tui.cli.process import deferred_signals
 
     override = parse_date(as_of, "--as-of")
+    if summary_only and details_only:
+        fail("--summary and --details exclude each other (give one, or neither for both)")
     for path in paths:
         if not path.exists():
             fail(f"{path}: file not found (check the path)")
+    out = Output(output)
+    out.check(paths, ledger)
     pack = load_rules(rules)
-    evaluator = Evaluator(pack)
     today = dt.date.today()
     tally = batch.Tally()
     errors: list[str] = []
-    decisions = []
-    stream = output.open("w", encoding="utf-8") if output else sys.stdout
+    table_rows: list[tuple[Case, Decision]] = []
     book = None
     if ledger is not None:
         from chipclear.audit.ledger import Ledger
 
-        book = Ledger.open(ledger)
+        book = Ledger.open(ledger, writable=True)
+    entries = (e for p in expand(paths) if not out.skips(p) for e in read_file(p))
+    pool = None
+    json_stream = None
+    progress = Progress(enabled=fmt is Format.table or out.target is not None)
+    stream = out.open()
     try:
-        # JSON, JSON lines and Markdown stream; only the table needs every decision first.
-        json_stream = render.JsonStream(stream) if fmt is Format.json else None
-        if fmt is Format.markdown:
+        if fmt is Format.json:
+            json_stream = render.JsonStream(stream)
+        elif fmt is Format.markdown:
             stream.write("# chipclear decisions\n\n")
-        progress = _progress()
-        if jobs:
-            from chipclear.batch.pool import WorkerPool
-            from chipclear.io.caseio import read_all
+        if jobs == 0:
+            from chipclear.decide.evaluate import Evaluator
 
-            outcomes = WorkerPool(jobs, pack.root, today, override).run(read_all(paths))
+            evaluator = Evaluator(pack)
+            outcomes: Iterator[Outcome] = (
+                batch.evaluate_entry(evaluator, e, today, override) for e in entries)
         else:
-            outcomes = batch.run(evaluator, paths, today, override)
+            from chipclear.batch.isolated import HANDFUL, auto_jobs, case_pool, decide_entries
+
+            head = list(islice(entries, HANDFUL + 1))
+            pool = case_pool(jobs or auto_jobs(len(head)), pack, today, override, timeout)
+            outcomes = decide_entries(pool, chain(head, entries))
         for outcome in outcomes:
             tally.add(outcome)
-            if progress:
-                progress()
-            if outcome.error:
-                errors.append(outcome.error)
-                typer.echo(outcome.error, err=True)
-            elif outcome.final_verdict() is not None:
-                if book is not None and outcome.entry.case is not None:
-                    decision = outcome.decided()
-                    assert decision is not None
-                    book.append(outcome.entry.case, decision, pack)
-                if fmt is Format.jsonl:
+            progress.tick()
+            case = outcome.entry.case
+            if outcome.error is not None or outcome.final_verdict() is None or case is None:
+                errors.append(outcome.error or f"{outcome.entry.location()}: invalid case")
+                progress.say(errors[-1])
+                continue
+            if fmt is Format.table:  # delivered at the end, with its ledger rows
+                table_rows.append((case, _decided(outcome)))
+                continue
+            with deferred_signals():  # the line, then its ledger row: both or neither
+                if fmt is Format.jsonl:  # the worker's line as is: no parsing back
                     stream.write(outcome.jsonl())
+                elif json_stream is not None:
+                    json_stream.add(_decided(outcome))
                 else:
-                    decision = outcome.decided()
-                    assert decision is not None
-                    if json_stream is not None:
-                        json_stream.add(decision)
-                    elif fmt is Format.markdown:
-                        stream.write(render.markdown(decision, lang.value))
-                    else:
-                        decisions.append(decision)
+                    stream.write(render.markdown(_decided(outcome), lang.value))
+                if book is not None:
+                    out.flush()
+                    book.append(case, _decided(outcome), pack)
+        progress.close()
+        if fmt is Format.table:
+            with deferred_signals():
+                render.table([d for _, d in table_rows], console_for(stream, color),
+                             lang.value, summary=not details_only, details=not summary_only)
+                out.flush()
+                if book is not None:
+                    for case, decision in table_rows:
+                        book.append(case, decision, pack)
+        elif json_stream is not None:
+            json_stream.close([error_record(e) for e in errors])
+        out.commit()
+    except Interrupted:
+        # Deliver what was decided (every ledger row has its line), as a whole document.
         if json_stream is not None:
-            json_stream.close(errors)
-        elif fmt is Format.table:
-            color = stream is sys.stdout and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-            render.write_all(decisions, fmt.value, stream, errors, lang.value, color)
+            json_stream.close([error_record(e) for e in errors])
+        out.commit()
+        raise
+    except BrokenPipeError:
+        out.discard()
+        raise
+    except OSError as exc:  # the output could not be written (full disk, closed pipe)
+        out.discard()  # the target keeps its previous content
+        raise OutputFailure(f"{output if output is not None else 'stdout'}: cannot write "
+                            f"the output: {exc.strerror or exc}") from None
+    except BaseException:
+        out.discard()  # the target keeps its previous content
+        raise
     finally:
-        if output:
-            stream.close()
+        progress.close()
+        if pool is not None:
+            pool.close()
         if book is not None:
             book.close()
     raise typer.Exit(int(tally.exit_code()))
-
-
-def _progress() -> Callable[[], None] | None:
-    """A dot per 100 cases on a terminal's stderr; nothing when piped."""
-    if not sys.stderr.isatty():
-        return None
-    count = 0
-
-    def tick() -> None:
-        nonlocal count
-        count += 1
-        if count % 100 == 0:
-            sys.stderr.write(f"\r{count} cases")
-            sys.stderr.flush()
-
-    return tick
 
 
 @app.command()
@@ -154,12 +278,25 @@ def chips(
 
 @app.command()
 def schema(
-    directory: Annotated[Path, typer.Argument(help="Where to write the JSON Schemas.")] = Path(
-        "rules/schema"),
+    directory: Annotated[Path | None, typer.Argument(
+        metavar="[DIR]", help="Where to write the JSON Schemas (default: the schema folder "
+                              "of the pack given with --rules).")] = None,
+    rules: Annotated[Path | None, typer.Option(
+        "--rules", metavar="DIR", help="Rule-pack directory whose schema folder to write.")
+    ] = None,
 ) -> None:
-    """Write JSON Schemas of case files and rule-pack files (for yaml-language-server)."""
+    """Write JSON Schemas of case files and rule-pack files (for yaml-language-server).
+
+    Without DIR or --rules nothing is guessed from the current folder: name one.
+    """
     from chipclear.pack.schema import write_all
 
+    if directory is None:
+        if rules is None:
+            fail("schema: name the pack (--rules DIR) or the folder to write (DIR)")
+        if not (rules / "pack.yaml").is_file():
+            fail(f"{rules}: not a rule pack (no pack.yaml)")
+        directory = rules / "schema"
     for path in write_all(directory):
         typer.echo(str(path))
 
@@ -179,14 +316,36 @@ def full_app() -> typer.Typer:
     return app
 
 
-def main() -> None:
-    """Console entry point: user errors become one line and exit 2, never a traceback."""
-    full_app()
-    try:
-        app()
-    except ChipclearError as exc:
-        typer.echo(str(exc), err=True)
-        sys.exit(int(ExitCode.INVALID_INPUT))
-    except KeyboardInterrupt:
-        sys.exit(130)
+def _invoke(args: Sequence[str]) -> int:
+    """Run the click command behind the app; usage errors are one line, exit 2."""
+    from chipclear.tui.cli.common import plain_metavars
 
+    plain_metavars()
+    command = typer.main.get_command(full_app())
+    command._main_shell_completion({}, "chipclear", None)  # exits on a completion request
+    try:
+        with command.make_context("chipclear", list(args)) as ctx:
+            command.invoke(ctx)
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except NoArgsIsHelpError as exc:  # `chipclear` or `chipclear audit` alone: the help
+        typer.echo(exc.format_message())
+        return int(ExitCode.OK)
+    except UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx is not None else "chipclear"
+        message = " ".join(exc.format_message().split())
+        typer.echo(f"{where}: {message} (see '{where} --help')", err=True)
+        return int(ExitCode.INVALID_INPUT)
+    except ClickException as exc:
+        typer.echo(" ".join(exc.format_message().split()), err=True)
+        return int(exc.exit_code)
+    except typer.Abort:
+        return int(ExitCode.INTERRUPTED)
+    return int(ExitCode.OK)
+
+
+def main(args: Sequence[str] | None = None) -> None:
+    """Console entry point: every way out is an exit code with a meaning (see --help)."""
+    from chipclear.tui.cli.process import run
+
+    sys.exit(run(lambda: _invoke(sys.argv[1:] if args is None else args)))
