@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,10 @@ import pytest
 from chipclear.decide.evaluate import Evaluator
 from chipclear.pack.golden import GoldenResult, run_golden
 from chipclear.pack.loader import RulePack, load_pack
+
+# Decisions must not depend on a list the developer imported: every test (and every
+# command a test starts) sees an empty data directory unless it imports into its own.
+os.environ["CHIPCLEAR_DATA"] = tempfile.mkdtemp(prefix="chipclear-test-data-")
 
 ROOT = Path(__file__).resolve().parent.parent
 MINIPACK = Path(__file__).resolve().parent / "fixtures" / "minipack"

@@ -31,11 +31,11 @@ from chipclear.errors import EngineFailure
 from chipclear.model.case import Case
 from chipclear.pack.facts import Scope
 from chipclear.pack.loader import RulePack
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import ROOT
-from tests.fresh_seed import fresh_seed
+from tests.fresh_seed import GENERATION_CHECKS, fresh_seed
 from tests.lossy_runtimes import DroppingRuntime, ForgettingRuntime, SilentlyDroppingRuntime
 
 EXAMPLE = ROOT / "examples" / "cases" / "h200-platform-2026.yaml"
@@ -241,8 +241,7 @@ _pack_names = iter(range(10**9))
 
 
 @fresh_seed
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                   HealthCheck.data_too_large])
+@settings(max_examples=300, deadline=None, suppress_health_check=GENERATION_CHECKS)
 @given(st.data())
 def test_every_fact_asserted_is_a_fact_the_engine_matched_on(data: st.DataObject) -> None:
     """Facts of every kind over their whole range, in one batch: each is accepted, and each
@@ -364,7 +363,7 @@ def set_path(case: dict[str, Any], path: tuple[Any, ...], value: Any) -> None:
 
 
 @fresh_seed
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=GENERATION_CHECKS)
 @given(st.data())
 def test_random_cases_never_make_the_evaluators_disagree(evaluator: Evaluator,
                                                         data: st.DataObject) -> None:

@@ -53,7 +53,8 @@ from chipclear.pack.loader import (
     UsStatus,
 )
 from chipclear.pack.sources import Confidence
-from chipclear.screening.match import ListMatch, screen
+from chipclear.screening.match import ListMatch
+from chipclear.screening.outcome import CaseScreening, screen_case
 
 CASE_IDX = -1
 
@@ -94,7 +95,7 @@ class Prepared:
     chips: list[ChipFacts]
     item_facts: list[dict[str, Any]]
     alternatives: list[DomesticAlternative] = field(default_factory=list)
-    matches: dict[str, ListMatch] = field(default_factory=dict)  # screening fact -> hit
+    screening: CaseScreening | None = None
 
     def facts_for(self, idx: int) -> dict[str, Any]:
         return self.case_facts if idx == CASE_IDX else self.item_facts[idx]
@@ -127,15 +128,12 @@ def _chip_facts(chip: ChipFacts) -> dict[str, Any]:
 def prepare(case: Case, pack: RulePack, as_of: dt.date) -> Prepared:
     """Flatten the case, resolve chips, screen names and compare domestic alternatives."""
     case_facts = flatten_case(case)
-    names = [case.buyer.name, case.buyer.name_zh]
-    matches: dict[str, ListMatch] = {}
-    if any(names):
-        for fact, screening_list in (("screen.entity_list", pack.entity_list),
-                                     ("screen.approved_customer_list", pack.approved_customers)):
-            hit = screen(names, screening_list, as_of)
-            case_facts[fact] = hit is not None
-            if hit is not None:
-                matches[fact] = hit
+    screened = screen_case(case, pack, as_of)
+    if screened is not None:
+        # Unknown (absent) while a possible match waits for the user's confirm or clear.
+        if screened.entity_list is not None:
+            case_facts["screen.entity_list"] = screened.entity_list
+        case_facts["screen.approved_customer_list"] = screened.approved is not None
     chips: list[ChipFacts] = []
     for i, item in enumerate(case.order.items or []):
         if item.custom:
@@ -184,7 +182,7 @@ def prepare(case: Case, pack: RulePack, as_of: dt.date) -> Prepared:
             # not contradict the buyer (the alternatives table shows what stayed open).
             facts["item.domestic_alternative_meets_all"] = meets is True
         item_facts.append(facts)
-    return Prepared(case, as_of, case_facts, chips, item_facts, rows, matches)
+    return Prepared(case, as_of, case_facts, chips, item_facts, rows, screened)
 
 
 def _worst(statuses: list[Any], order: list[Any]) -> Any:
@@ -314,6 +312,7 @@ class Evaluator:
         )
         cn_outcome = CnOutcome(status=_worst(cn_all or [CnStatus.no_objection], CN_ORDER))
 
+        hits = _list_hits(pack, prep.screening)
         findings: list[Finding] = []
         conditions: list[ConditionItem] = []
         for cr in compiled.rules:  # stratum order: causes before consequences
@@ -330,13 +329,22 @@ class Evaluator:
             view = {**derived[CASE_IDX], **derived[first]}
             reasons = kleene.because(cr.condition, prep.facts_for(first), compiled.params, view)
             parents = sorted({r for fid in used[rid] for r in derived_by.get(fid, ())})
+            sources = [_source_ref(pack, s) for s in rule.sources]
+            confidence = pack.confidence(rule.sources)
+            match = _deciding_hit(cr, hits)
+            if match is not None:  # the authority is the matched entry's own listing notice
+                sources = list(match.sources)
+                confidence = Confidence.official if any(
+                    s.confidence is Confidence.official for s in sources) else (
+                    Confidence.reported if any(s.confidence is Confidence.reported
+                                               for s in sources) else Confidence.uncertain)
             findings.append(Finding(
                 rule=rid, jurisdiction=rule.jurisdiction, severity=rule.severity,
                 title=rule.title, summary=rule.summary,
                 items=[i for i in idxs if i >= 0],
-                sources=[_source_ref(pack, s) for s in rule.sources],
-                confidence=pack.confidence(rule.sources), because=reasons,
+                sources=sources, confidence=confidence, because=reasons,
                 derived_from=parents, valid_from=rule.valid_from, valid_to=rule.valid_to,
+                list_match=match,
             ))
 
         blocked = any(f.severity is Severity.block for f in findings) or any(
@@ -363,12 +371,8 @@ class Evaluator:
             us=us_outcome, cn=cn_outcome, items=items, findings=findings,
             conditions=conditions, missing=missing, domestic_alternatives=prep.alternatives,
             reported_only=[f.rule for f in findings if f.confidence is not Confidence.official],
-            uncertain_figures=uncertain,
-            list_matches=[ListHit(
-                fact=fact, list_id=m.list_id, entry_id=m.entry_id, entry_name=m.entry_name,
-                matched_name=m.matched_name, matched_on=m.matched_on, how=m.how, since=m.since,
-                reference=m.reference, sources=[_source_ref(pack, s) for s in m.sources],
-            ) for fact, m in sorted(prep.matches.items())],
+            uncertain_figures=uncertain, list_matches=hits,
+            screening=prep.screening.report if prep.screening else None,
         )
 
     def _missing(self, compiled: CompiledPack, undecided: dict[str, dict[int, frozenset[str]]],
@@ -380,7 +384,9 @@ class Evaluator:
                 continue
             for idx, paths in undecided.get(cr.rule.id, {}).items():
                 for path in paths:
-                    for asked in _asked_paths(path, idx, prep.case_facts):
+                    review = _screening_path(path, prep)
+                    for asked in [review] if review else _asked_paths(path, idx,
+                                                                      prep.case_facts):
                         needs[asked].add(cr.rule.id)
         if n_items == 0 and any(cr.scope is Scope.item and _matters(cr) for cr in compiled.rules):
             needs["order.items"].update(
@@ -389,8 +395,9 @@ class Evaluator:
         for path in sorted(needs):
             q = self.pack.questions.get(_generic_path(path)) or self.pack.questions.get(path)
             owner = q.owner if q is not None and q.owner != "buyer" else None
-            out.append(Missing(fact=path, question=self._question(path),
-                               rules=sorted(needs[path]), owner=owner))
+            question = _review_question(prep) if path == REVIEW_PATH else self._question(path)
+            out.append(Missing(fact=path, question=question, rules=sorted(needs[path]),
+                               owner=owner))
         return out
 
     def _question(self, case_path: str) -> Text:
@@ -399,6 +406,69 @@ class Evaluator:
         if q is not None:
             return q.text
         return Text(en=f"Please provide {case_path}.", zh=f"请提供 {case_path}。")
+
+
+#: Where a user answers a possible list match: confirm or clear it in the case.
+REVIEW_PATH = "screening.cleared"
+
+
+def _screening_path(path: str, prep: Prepared) -> str | None:
+    """An undecided list fact waits for the user's review when names were screened."""
+    if path == "screen.entity_list" and prep.screening is not None:
+        return REVIEW_PATH
+    return None
+
+
+def _review_question(prep: Prepared) -> Text:
+    open_ = prep.screening.open_reviews if prep.screening else []
+    named = "; ".join(f"'{m.matched_name}' ~ {m.entry_name} ({m.entry_id}, {m.how.value})"
+                      for m in open_)
+    return Text(
+        en=f"Possible list match: {named}. Check it, then record in the case "
+           "screening: {confirmed: [entry-id]} if it is that party, or "
+           "screening: {cleared: [entry-id], reason: ...} if it is not.",
+        zh=f"可能的清单匹配：{named}。请核实后在案例中记录：若为该主体，填写 "
+           "screening: {confirmed: [条目id]}；若不是，填写 "
+           "screening: {cleared: [条目id], reason: 理由}。")
+
+
+def _source_refs(pack: RulePack, match: ListMatch) -> list[SourceRef]:
+    refs = [_source_ref(pack, s) for s in match.sources]
+    if match.citation is not None:
+        c = match.citation
+        refs.insert(0, SourceRef(id=f"{match.list_id}:{match.entry_id}", name=c.name,
+                                 date=c.date, url=c.url, confidence=Confidence.official))
+    return refs
+
+
+def _list_hits(pack: RulePack, screened: CaseScreening | None) -> list[ListHit]:
+    """Every match the decision reports: blocks, confirmed and open possible matches, and
+    the approved-customer hit."""
+    if screened is None:
+        return []
+    out: list[ListHit] = []
+    for m in screened.hits:
+        tier = "block" if m.tier.value == "block" or m in screened.confirmed else "review"
+        out.append(ListHit(
+            fact="screen.entity_list", list_id=m.list_id, entry_id=m.entry_id,
+            entry_name=m.entry_name, matched_name=m.matched_name, matched_on=m.matched_on,
+            how=m.how.value, tier=tier, score=m.score, since=m.since, reference=m.reference,
+            sources=_source_refs(pack, m)))
+    if screened.approved is not None:
+        m = screened.approved
+        out.append(ListHit(
+            fact="screen.approved_customer_list", list_id=m.list_id, entry_id=m.entry_id,
+            entry_name=m.entry_name, matched_name=m.matched_name, matched_on=m.matched_on,
+            how=m.how.value, tier="block", score=m.score, since=m.since,
+            reference=m.reference, sources=_source_refs(pack, m)))
+    return out
+
+
+def _deciding_hit(cr: CompiledRule, hits: list[ListHit]) -> ListHit | None:
+    """For a rule that fired on the Entity List fact: the match that made it true."""
+    if not any(t.path == "screen.entity_list" for t in C.fact_tests(cr.condition)):
+        return None
+    return next((h for h in hits if h.fact == "screen.entity_list" and h.tier == "block"), None)
 
 
 def _asked_paths(path: str, idx: int, case_facts: dict[str, Any]) -> list[str]:

@@ -28,12 +28,18 @@ _LABELS = {
            "question": "Regulator's question", "share": "revenue share",
            "reported": "rests on press reports or uncertain sources",
            "uncertain": "uses uncertain figures", "matches": "List matches",
-           "matched": "matched", "on": "on", "since": "listed since"},
+           "matched": "matched", "on": "on", "since": "listed since",
+           "screened": "Name screening", "cleared": "cleared by the user",
+           "not_applied": "NOT applied: an exact match cannot be cleared",
+           "flag": "red flag", "review": "POSSIBLE MATCH, review"},
     "zh": {"verdict": "结论", "us": "美国", "cn": "中国", "items": "采购项",
            "findings": "发现", "conditions": "需完成的条件", "missing": "缺少的信息",
            "alts": "国产替代对比", "question": "监管问题", "share": "收入分成",
            "reported": "仅依据媒体报道或不确定来源", "uncertain": "使用了不确定的数据",
-           "matches": "名单匹配", "matched": "匹配", "on": "依据名称", "since": "列入日期"},
+           "matches": "名单匹配", "matched": "匹配", "on": "依据名称", "since": "列入日期",
+           "screened": "名称筛查", "cleared": "用户已排除",
+           "not_applied": "未采纳：完全匹配不可排除",
+           "flag": "警示", "review": "可能匹配，须复核"},
 }
 #: The regulator's question, in its own words (seed 000), with an English gloss.
 REGULATOR_QUESTION = {
@@ -157,11 +163,26 @@ def markdown(decision: Decision, lang: Lang = "en") -> str:
         out += [f"### {L['matches']}", ""]
         for hit in d.list_matches:
             ref = f", {hit.reference}" if hit.reference else ""
-            out.append(f"- `{hit.fact}`: \"{hit.matched_name}\" {L['matched']} {hit.entry_name} "
-                       f"(`{hit.entry_id}`) {L['on']} \"{hit.matched_on}\" ({hit.how}); "
-                       f"{L['since']} {hit.since}{ref}")
+            tier = f" **{L['review']}**" if hit.tier == "review" else ""
+            out.append(f"- `{hit.fact}`:{tier} \"{hit.matched_name}\" {L['matched']} "
+                       f"{hit.entry_name} (`{hit.entry_id}`) {L['on']} \"{hit.matched_on}\" "
+                       f"({hit.how}, {hit.tier}); {L['since']} {hit.since}{ref}")
             for src in hit.sources:
                 out.append(f"  - [{src.name}]({src.url}) ({src.date}, {src.confidence.value})")
+        out.append("")
+    if d.screening is not None:
+        scr = d.screening
+        out += [f"### {L['screened']}", "", scr.note.zh if lang == "zh" else scr.note.en, ""]
+        for lst in scr.lists:
+            when = f", {lst.imported_on}, sha256 {lst.sha256[:12]}…" if lst.imported_on and \
+                lst.sha256 else ""
+            out.append(f"- `{lst.list_id}` ({lst.kind}, {lst.entries}{when})")
+        for red_flag in scr.red_flags:
+            out.append(f"- **{L['flag']}**: {red_flag.zh if lang == 'zh' else red_flag.en}")
+        for cleared in scr.cleared:
+            state = L["cleared"] if cleared.applied else L["not_applied"]
+            out.append(f"- `{cleared.entry_id}` \"{cleared.matched_name}\" ~ "
+                       f"\"{cleared.matched_on}\": {state} ({cleared.reason})")
         out.append("")
     if d.conditions:
         out += [f"### {L['conditions']}", ""]

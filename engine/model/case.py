@@ -81,6 +81,10 @@ class Buyer(_Strict):
                           "(the November 2025 guidance splits at 30%).")
     critical_infrastructure: bool | None = None
     us_approved_customer: bool | None = None
+    owned_by_listed_parties: bool | None = Field(
+        None, description="Owned 50% or more, directly or indirectly, alone or together, by "
+                          "parties on the Entity List or the Military End-User List (the "
+                          "Affiliates rule, FR Doc 2025-19001).")
 
     @field_validator("country", "headquarters", mode="before")
     @classmethod
@@ -269,6 +273,33 @@ class Evidence(_Strict):
     import_approval: ImportApproval | None = None
 
 
+ScreeningEntryId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
+
+
+class ScreeningReview(_Strict):
+    """The user's disposition of possible list matches, recorded in the decision.
+
+    A possible match (a look-alike, reordered, containing or near name) keeps the verdict
+    at needs_information until its entry id is listed here: ``confirmed`` (it is that
+    party: the match blocks) or ``cleared`` (it is not, with the reason why). An exact
+    match cannot be cleared.
+    """
+
+    cleared: list[ScreeningEntryId] = Field(default_factory=list, max_length=100)
+    confirmed: list[ScreeningEntryId] = Field(default_factory=list, max_length=100)
+    reason: str | None = Field(None, max_length=4000,
+                               description="Why the cleared matches are not the buyer.")
+
+    @model_validator(mode="after")
+    def _reason_for_clearing(self) -> ScreeningReview:
+        if self.cleared and not (self.reason and self.reason.strip()):
+            raise ValueError("clearing a possible match needs a reason (screening.reason)")
+        both = set(self.cleared) & set(self.confirmed)
+        if both:
+            raise ValueError(f"{', '.join(sorted(both))}: both cleared and confirmed")
+        return self
+
+
 class Case(_Strict):
     """One purchase to decide."""
 
@@ -281,6 +312,7 @@ class Case(_Strict):
     use: Use = Field(default_factory=Use)
     deployment: Deployment = Field(default_factory=Deployment)
     evidence: Evidence = Field(default_factory=Evidence)
+    screening: ScreeningReview = Field(default_factory=ScreeningReview)
 
     @field_validator("id", mode="before")
     @classmethod

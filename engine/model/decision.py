@@ -62,6 +62,27 @@ class SourceRef(_Model):
     confidence: Confidence
 
 
+class ListHit(_Model):
+    """Which list entry a buyer name matched, so the reviewer can check the match."""
+
+    fact: str = Field(description="The screening fact it set, e.g. screen.entity_list.")
+    list_id: str
+    entry_id: str
+    entry_name: str
+    matched_name: str = Field(description="The buyer's name as given in the case.")
+    matched_on: str = Field(description="The listed name or alias it matched.")
+    how: str = Field(description="exact (same name once folded), confusable (look-alike "
+                                 "letters or digits), reordered, contained (the listed name "
+                                 "inside the buyer's) or similar (a near spelling).")
+    tier: str = Field("block", description="block: the match decides; review: a possible "
+                                           "match the user must confirm or clear "
+                                           "(screening.confirmed / screening.cleared).")
+    score: float | None = Field(None, description="Similarity of the folded names, 0-100.")
+    since: dt.date | None = None
+    reference: str | None = None
+    sources: list[SourceRef]
+
+
 class Finding(_Model):
     rule: str
     jurisdiction: Jurisdiction
@@ -75,6 +96,9 @@ class Finding(_Model):
     derived_from: list[str] = Field(default_factory=list, description="Rules whose facts it used.")
     valid_from: dt.date
     valid_to: dt.date | None = None
+    list_match: ListHit | None = Field(
+        None, description="For a finding on a list match: the entry that matched, its listed "
+                          "name, the buyer's name and the tier; its sources come first.")
 
 
 class ConditionItem(_Model):
@@ -106,20 +130,52 @@ class DomesticAlternative(_Model):
     uncertain_figures: list[str] = Field(default_factory=list)
 
 
-class ListHit(_Model):
-    """Which list entry a buyer name matched, so the reviewer can check the match."""
+class ListSourceStamp(_Model):
+    """One source inside an imported list, stamped with its own last-updated date."""
 
-    fact: str = Field(description="The screening fact it set, e.g. screen.entity_list.")
+    source: str
+    last_updated: dt.date | None = Field(
+        None, description="As the snapshot stated it; null when the file does not say.")
+    entries: int
+
+
+class ScreenedList(_Model):
+    """A list the buyer's names were screened against, and which copy of it."""
+
     list_id: str
+    title: str
+    kind: str = Field(description="shipped_sample (the pack's subset), imported (a "
+                                  "Consolidated Screening List snapshot) or user_maintained.")
+    entries: int
+    version: str | None = Field(None, description="Rule-pack version of a shipped list.")
+    imported_on: dt.date | None = None
+    sha256: str | None = Field(None, description="SHA-256 of the imported snapshot file.")
+    source_file: str | None = None
+    sources: list[ListSourceStamp] = Field(default_factory=list)
+
+
+class ClearedMatch(_Model):
+    """A possible match the user cleared in the case, as recorded."""
+
     entry_id: str
+    list_id: str
     entry_name: str
-    matched_name: str = Field(description="The buyer's name as given in the case.")
-    matched_on: str = Field(description="The listed name or alias it matched.")
-    how: str = Field(description="exact, contained (the listed name inside the buyer's) or "
-                                 "similar (a near spelling): how closely to check the match.")
-    since: dt.date
-    reference: str | None = None
-    sources: list[SourceRef]
+    matched_name: str
+    matched_on: str
+    how: str
+    reason: str
+    applied: bool = Field(description="False when the match was exact: an exact match "
+                                      "cannot be cleared and still blocks.")
+
+
+class ScreeningReport(_Model):
+    """What the name screen covered and what the user decided about possible matches."""
+
+    lists: list[ScreenedList]
+    note: Text
+    cleared: list[ClearedMatch] = Field(default_factory=list)
+    confirmed: list[str] = Field(default_factory=list)
+    red_flags: list[Text] = Field(default_factory=list)
 
 
 class Decision(_Model):
@@ -140,3 +196,6 @@ class Decision(_Model):
     uncertain_figures: list[str] = Field(default_factory=list)
     list_matches: list[ListHit] = Field(
         default_factory=list, description="Screening-list entries the buyer's names matched.")
+    screening: ScreeningReport | None = Field(
+        None, description="Which lists were screened (and which copy), cleared or confirmed "
+                          "possible matches, and red flags such as mixed-script names.")

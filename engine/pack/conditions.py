@@ -96,6 +96,16 @@ class ConditionError(ValueError):
 class _Node(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, data: Any) -> Any:
+        """A key written without a value is an error, not an absent key (as in the schema)."""
+        if isinstance(data, dict):
+            for key, value in data.items():
+                if value is None:
+                    raise ValueError(f"'{key}' has no value")
+        return data
+
 
 class ParamNode(_Node):
     """``{param: name}``: a dated parameter, resolved on the evaluation date."""

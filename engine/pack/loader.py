@@ -24,6 +24,7 @@ from chipclear.pack import conditions as C
 from chipclear.pack.catalog import Catalog, CatalogFile
 from chipclear.pack.facts import REGISTRY, Kind, Scope
 from chipclear.pack.sources import Confidence, Source, SourceFile, SourceId
+from chipclear.screening import store as list_store
 from chipclear.screening.match import ScreeningList, parse_list
 from pydantic import (
     BaseModel,
@@ -318,6 +319,9 @@ class RulePack:
     sha256: str
     files: dict[str, bytes] = field(repr=False)
     derived_scopes: dict[str, Scope] = field(default_factory=dict)
+    #: The Consolidated Screening List the user imported (not part of the pack's hash; each
+    #: decision records its own import date and snapshot hash), or None.
+    imported_list: list_store.ImportedList | None = None
 
     @cached_property
     def rules_by_id(self) -> dict[str, CompiledRule]:
@@ -487,8 +491,12 @@ def derive_cycle(rules: list[CompiledRule]) -> tuple[CompiledRule, list[str]] | 
     return None
 
 
-def load_pack(root: Path) -> RulePack:
-    """Load and check a rule pack directory; raise RulePackError naming file:line:col."""
+def load_pack(root: Path, lists_dir: Path | None = None) -> RulePack:
+    """Load and check a rule pack directory; raise RulePackError naming file:line:col.
+
+    The imported screening list is read from ``lists_dir`` (default: the user's data
+    directory, ``$CHIPCLEAR_DATA``), so every decision screens against the last import.
+    """
     root = Path(root)
     if not (root / "pack.yaml").is_file():
         raise RulePackError(
@@ -645,7 +653,7 @@ def load_pack(root: Path) -> RulePack:
         root=root, manifest=manifest, rules=compiled, parameters=parameters, sources=sources,
         catalog=catalog, entity_list=entity_list, approved_customers=approved,
         questions=questions, sha256=digest.hexdigest(), files=files,
-        derived_scopes=derived_scopes,
+        derived_scopes=derived_scopes, imported_list=list_store.load(lists_dir),
     )
 
 

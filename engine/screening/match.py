@@ -1,22 +1,32 @@
-"""Screening names against lists (Entity List, approved customers).
+"""Screening names against lists: the Entity List (shipped or imported) and allow lists.
 
-Lists are data under ``rules/lists/`` and are matched here, in Python, never as one
-rule per name: durable-rules hangs or overflows with hundreds of alpha nodes. Buyers
-write the same company many ways ("Co., Ltd." or "有限公司", "(Beijing)", full-width
-letters), so both sides are folded to a distinctive core before they are compared, and
-short or generic fragments are never enough for a hit: a false hit blocks a lawful
-purchase, a missed one lets a listed party through, so each test below is deliberate.
+Lists are data (``rules/lists/``, or a Consolidated Screening List import) and are matched
+here, in Python, never as one rule per name. A false hit blocks a lawful purchase, a missed
+one lets a listed party through, so matches come in two tiers with honest consequences:
+
+- **block**: a listed name or alias is the buyer's name once both are folded
+  (``normalise.fold``: accents, width, case, punctuation, zero-width characters,
+  traditional/simplified Chinese, legal forms, a leading place name).
+- **review** (a *possible match*): the name is a look-alike (confusable letters, digits for
+  letters), the same words reordered, contains a listed name, or is a near spelling. It
+  never passes silently and never blocks by itself: the decision waits for the user to
+  confirm or clear it. An exact hit on an alias made only of common words ("Suma",
+  "浪潮") is also only a possible match, and such an alias never matches by containment
+  or similarity unless everything else in the buyer's name is generic too.
+
+Allow lists (approved customers) match only exactly: the full name with its legal form,
+or the entry id. Every lookup goes through an index, so a case costs time linear in the
+name's length and a few lookups, however long the list.
 """
 
 from __future__ import annotations
 
+import bisect
 import builtins
 import datetime as dt
-import difflib
-import re
-import unicodedata
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 from typing import Annotated
@@ -24,7 +34,17 @@ from typing import Annotated
 from chipclear.errors import Location, RulePackError
 from chipclear.io.yamlload import locate
 from chipclear.pack.sources import SourceId
+from chipclear.screening.normalise import (
+    Folded,
+    fold,
+    full_name_key,
+    is_cjk,
+    not_distinctive,
+    only_common,
+    split_joined,
+)
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from rapidfuzz import fuzz, process
 
 EntryId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
 
@@ -61,6 +81,359 @@ class ListEntry(_Strict):
     note: str | None = None
 
 
+class Tier(StrEnum):
+    """What a match does: block the purchase, or wait for a reviewer."""
+
+    block = "block"
+    review = "review"
+
+
+class How(StrEnum):
+    """How the buyer's name matched, closest first."""
+
+    exact = "exact"
+    confusable = "confusable"
+    reordered = "reordered"
+    contained = "contained"
+    similar = "similar"
+
+
+_HOW_ORDER = list(How)
+#: Near spellings at or above this rapidfuzz ratio (0-100) are possible matches.
+SIMILAR_RATIO = 90.0
+_MIN_SIMILAR = 6  # characters of the compact name, both sides
+_MIN_ASCII_CONTAINED = 4
+_MIN_CJK_CONTAINED = 2
+#: Possible matches reported per list, best first.
+MAX_REVIEW = 5
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where an imported party's listing is published (it has no pack source id)."""
+
+    name: str
+    date: dt.date
+    url: str
+
+
+@dataclass(frozen=True)
+class Party:
+    """One listed party as screening sees it, from a list file or an import."""
+
+    list_id: str
+    entry_id: str
+    name: str
+    names: tuple[str, ...]  # the full names first, then aliases
+    full_names: int  # how many leading ``names`` are full names (an exact hit always blocks)
+    since: dt.date | None
+    until: dt.date | None = None
+    reference: str | None = None
+    sources: tuple[str, ...] = ()
+    citation: Citation | None = None
+    #: False for lists whose listing alone does not block here (e.g. OFAC rows of an
+    #: imported CSL): any hit on them is a possible match for review.
+    blocks: bool = True
+    #: Only the exact and look-alike tiers (individuals: a company name that merely
+    #: resembles a person's is no reason to hold a purchase).
+    exact_only: bool = False
+
+    @classmethod
+    def of(cls, list_id: str, entry: ListEntry) -> Party:
+        full = tuple(n for n in (entry.name, entry.name_zh) if n)
+        return cls(list_id, entry.id, entry.name, full + tuple(entry.aliases), len(full),
+                   entry.since, entry.until, entry.reference, tuple(entry.sources))
+
+    def in_force(self, as_of: dt.date) -> bool:
+        return (self.since is None or self.since <= as_of) and (
+            self.until is None or as_of < self.until)
+
+
+@dataclass(frozen=True)
+class ListMatch:
+    """A hit: which party, which of the buyer's names, on which listed name, and how."""
+
+    list_id: str
+    entry_id: str
+    entry_name: str
+    matched_name: str
+    matched_on: str
+    since: dt.date | None
+    reference: str | None
+    sources: tuple[str, ...]
+    how: How = How.exact
+    tier: Tier = Tier.block
+    score: float = 100.0
+    citation: Citation | None = None
+
+
+@dataclass(frozen=True)
+class _Target:
+    party: int
+    name: int
+    folded: Folded
+    words: tuple[str, ...]  # skeleton words
+    generic: bool  # nothing distinctive once generic words, places and legal forms go
+    full: bool  # a full name of the party, not an alias
+    anchor: int = 0  # the word containment looks up: the first distinctive one
+
+
+def _rank(how: How, tier: Tier, score: float, name: int, given: int) -> tuple[int, int, float,
+                                                                             int, int]:
+    return (0 if tier is Tier.block else 1, _HOW_ORDER.index(how), -score, name, given)
+
+
+@dataclass
+class _ByLength:
+    """Keys grouped by (length, first letter) and (length, last letter): a near spelling
+    keeps one end of the name (one changed letter cannot change both), and only lengths a
+    ratio of ``SIMILAR_RATIO`` can reach are visited."""
+
+    keys: dict[tuple[int, str, str], tuple[list[str], list[int]]] = field(default_factory=dict)
+    lengths: list[int] = field(default_factory=list)
+
+    def add(self, key: str, pos: int) -> None:
+        if len(key) < _MIN_SIMILAR:
+            return
+        if len(key) not in self.lengths:
+            bisect.insort(self.lengths, len(key))
+        for end in (("^", key[0]), ("$", key[-1])):
+            keys, positions = self.keys.setdefault((len(key), *end), ([], []))
+            keys.append(key)
+            positions.append(pos)
+
+    def near(self, key: str) -> Iterable[int]:
+        """Positions of keys at or above ``SIMILAR_RATIO`` (rapidfuzz ratio) to ``key``."""
+        n = len(key)
+        if n < _MIN_SIMILAR:
+            return
+        # ratio = 2*matches/(n+m) >= r needs r/(2-r)*n <= m <= (2-r)/r*n
+        r = SIMILAR_RATIO / 100
+        lo = bisect.bisect_left(self.lengths, r / (2 - r) * n)
+        hi = bisect.bisect_right(self.lengths, (2 - r) / r * n)
+        seen: set[int] = set()
+        for length in self.lengths[lo:hi]:
+            for end in (("^", key[0]), ("$", key[-1])):
+                keys, positions = self.keys.get((length, *end), ((), ()))
+                for _, _, i in process.extract(key, keys, scorer=fuzz.ratio,
+                                               score_cutoff=SIMILAR_RATIO, limit=None):
+                    if positions[i] not in seen:
+                        seen.add(positions[i])
+                        yield positions[i]
+
+
+@dataclass
+class Index:
+    """Listed names by the key each tier looks up; built once per list."""
+
+    parties: list[Party]
+    targets: list[_Target] = field(default_factory=list)
+    exact: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    exact_bare: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    look: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    look_bare: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    reordered: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    first_word: dict[str, list[int]] = field(  # by anchor word
+        default_factory=lambda: defaultdict(list))
+    cjk_prefix: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    #: for the similarity tier: distinctive residues of the look-alike folds and, for names
+    #: whose residue is only a common word, the whole folded name
+    similar_distinctive: _ByLength = field(default_factory=lambda: _ByLength())
+    similar_full: _ByLength = field(default_factory=lambda: _ByLength())
+
+    @classmethod
+    def build(cls, parties: Sequence[Party]) -> Index:
+        index = cls(list(parties))
+        fuzzy, full = index.similar_distinctive, index.similar_full
+        for p, party in enumerate(index.parties):
+            for n, text in enumerate(party.names):
+                folded = fold(text)
+                if not folded.core:
+                    continue
+                pos = len(index.targets)
+                words = tuple(folded.skeleton.split(" "))
+                anchor = next((i for i, w in enumerate(words) if not not_distinctive(w)), 0)
+                target = _Target(p, n, folded, words, folded.generic, n < party.full_names,
+                                 anchor)
+                index.targets.append(target)
+                index.exact[folded.compact].append(pos)
+                if folded.bare:
+                    index.exact_bare[folded.bare].append(pos)
+                index.look[folded.skeleton_compact].append(pos)
+                if folded.skeleton_bare:
+                    index.look_bare[folded.skeleton_bare].append(pos)
+                if party.exact_only:
+                    continue
+                if target.generic:
+                    # Only containment with an otherwise generic name can reach it.
+                    index._index_contained(pos, target)
+                    continue
+                if len(words) > 1:
+                    index.reordered[" ".join(sorted(words))].append(pos)
+                index._index_contained(pos, target)
+                key = folded.distinctive
+                if len(key) >= _MIN_SIMILAR and not only_common(key):
+                    fuzzy.add(key, pos)
+                elif key:  # "Sunway Microelectronics": compare the whole name, not "sunway"
+                    full.add(folded.skeleton_compact, pos)
+                # Nothing but generic words and a place ("Wuxi National Supercomputing
+                # Center"): the place is what tells it apart, so no near spelling of it.
+        return index
+
+    def _index_contained(self, pos: int, target: _Target) -> None:
+        compact = target.folded.skeleton_compact
+        if is_cjk(compact):
+            if len(compact) >= _MIN_CJK_CONTAINED:
+                self.cjk_prefix[compact[:2]].append(pos)
+        elif len(compact) >= _MIN_ASCII_CONTAINED:
+            self.first_word[target.words[target.anchor]].append(pos)
+
+    def hits(self, given: Folded) -> dict[int, tuple[How, Tier, float]]:
+        """Every listed name this buyer name hits, with how and the tier it earns."""
+        found: dict[int, tuple[How, Tier, float]] = {}
+
+        def add(pos: int, how: How, tier: Tier | None = None,
+                score: float | None = None) -> None:
+            if pos in found:
+                return
+            target = self.targets[pos]
+            if tier is None:
+                tier = Tier.block if how is How.exact and (target.full or not target.generic) \
+                    else Tier.review
+            if score is None:
+                score = 100.0 if how is How.exact else fuzz.ratio(
+                    given.skeleton_compact, target.folded.skeleton_compact)
+            found[pos] = (how, tier, round(score, 1))
+
+        for pos in self.exact.get(given.compact, ()):
+            add(pos, How.exact)
+        # Equal once a leading place name is dropped from either side: same tier, and
+        # scored just below so a literal equal name is the one reported.
+        bare = (*self.exact_bare.get(given.compact, ()),
+                *(self.exact.get(given.bare, ()) if given.bare else ()))
+        for pos in bare:
+            add(pos, How.exact, score=99.0)
+        look = (*self.look.get(given.skeleton_compact, ()),
+                *self.look_bare.get(given.skeleton_compact, ()))
+        if given.skeleton_bare:
+            look = (*look, *self.look.get(given.skeleton_bare, ()))
+        for pos in look:
+            add(pos, How.confusable, Tier.review)
+        words = given.skeleton.split(" ")
+        for pos in self.reordered.get(" ".join(sorted(words)), ()):
+            add(pos, How.reordered, Tier.review)
+        for skeleton in dict.fromkeys((given.skeleton, split_joined(given.skeleton))):
+            for pos in self._contained(skeleton):
+                add(pos, How.contained, Tier.review)
+        for pos in self.similar_distinctive.near(given.distinctive):
+            add(pos, How.similar, Tier.review)
+        for key in dict.fromkeys((given.skeleton_compact, given.skeleton_bare or "")):
+            for pos in self.similar_full.near(key):
+                add(pos, How.similar, Tier.review)
+        return found
+
+    def _contained(self, skeleton: str) -> Iterable[int]:
+        """Listed names whole inside the buyer's name (ASCII at word boundaries).
+
+        A listed name made only of common words ("Suma", "浪潮") counts only when the
+        rest of the buyer's name is generic too; since its own words are all generic,
+        that is whether the buyer's whole name is, decided once (linear time).
+        """
+        generic_name: list[bool] = []
+
+        def allowed(target: _Target) -> bool:
+            if not target.generic:
+                return True
+            if not generic_name:
+                generic_name.append(not_distinctive(skeleton))
+            return generic_name[0]
+
+        words = skeleton.split(" ")
+        for i, word in enumerate(words):
+            for pos in self.first_word.get(word, ()):
+                target = self.targets[pos]
+                start = i - target.anchor
+                if start >= 0 and tuple(words[start:start + len(target.words)]) == \
+                        target.words and allowed(target):
+                    yield pos
+        compact = skeleton.replace(" ", "")
+        if not is_cjk(compact):
+            return
+        for j in range(len(compact) - 1):
+            for pos in self.cjk_prefix.get(compact[j:j + 2], ()):
+                target = self.targets[pos]
+                if compact.startswith(target.folded.skeleton_compact, j) and allowed(target):
+                    yield pos
+
+    def screen(self, names: Iterable[str | None], as_of: dt.date) -> builtins.list[ListMatch]:
+        """The best hit per party in force on ``as_of``: blocks first, then possible matches
+        (at most ``MAX_REVIEW``), each with the buyer's name and the listed name it hit."""
+        given = [fold(n) for n in names if n and n.strip()]
+        best: dict[int, tuple[tuple[int, int, float, int, int], int, int, How, Tier, float]] = {}
+        for g, name in enumerate(given):
+            if not name.core:
+                continue
+            for pos, (how, tier, score) in self.hits(name).items():
+                target = self.targets[pos]
+                party = self.parties[target.party]
+                if not party.in_force(as_of):
+                    continue
+                if not party.blocks:
+                    tier = Tier.review
+                rank = _rank(how, tier, score, target.name, g)
+                if target.party not in best or rank < best[target.party][0]:
+                    best[target.party] = (rank, pos, g, how, tier, score)
+        ordered = sorted(best.items(), key=lambda kv: (kv[1][0], kv[0]))
+        out: builtins.list[ListMatch] = []
+        reviews = 0
+        for p, (_, pos, g, how, tier, score) in ordered:
+            if tier is Tier.review:
+                reviews += 1
+                if reviews > MAX_REVIEW:
+                    break
+            party = self.parties[p]
+            target = self.targets[pos]
+            out.append(ListMatch(
+                party.list_id, party.entry_id, party.name, given[g].text,
+                party.names[target.name], party.since, party.reference, party.sources,
+                how, tier, score, party.citation))
+        return out
+
+
+@dataclass
+class AllowIndex:
+    """An allow list's parties by exact full-name key and by entry id."""
+
+    parties: list[Party]
+    by_key: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+
+    @classmethod
+    def build(cls, parties: Sequence[Party]) -> AllowIndex:
+        index = cls(list(parties))
+        for p, party in enumerate(index.parties):
+            for text in party.names:
+                key = full_name_key(text)
+                if key:
+                    index.by_key[key].append(p)
+        return index
+
+    def screen(self, names: Iterable[str | None], as_of: dt.date) -> ListMatch | None:
+        """The approved party whose full name (or id) the buyer's name is, exactly."""
+        ids = {party.entry_id: p for p, party in enumerate(self.parties)}
+        for text in (n.strip() for n in names if n and n.strip()):
+            candidates = list(self.by_key.get(full_name_key(text), ()))
+            if text in ids:
+                candidates.append(ids[text])
+            for p in sorted(set(candidates)):
+                party = self.parties[p]
+                if party.in_force(as_of):
+                    on = next((n for n in party.names if full_name_key(n) == full_name_key(text)),
+                              party.entry_id)
+                    return ListMatch(party.list_id, party.entry_id, party.name, text, on,
+                                     party.since, party.reference, party.sources)
+        return None
+
+
 class ScreeningList(_Strict):
     """A ``rules/lists/*.yaml`` file: a header and dated entries."""
 
@@ -68,224 +441,17 @@ class ScreeningList(_Strict):
     entries: builtins.list[ListEntry] = Field(default_factory=builtins.list)
 
     @cached_property
-    def index(self) -> _Index:
+    def parties(self) -> builtins.list[Party]:
+        return [Party.of(self.list.id, e) for e in self.entries]
+
+    @cached_property
+    def index(self) -> Index:
         """Every entry's names folded once and indexed, so a case costs lookups, not a scan."""
-        return _Index.build(self.entries)
+        return Index.build(self.parties)
 
-
-@dataclass(frozen=True)
-class ListMatch:
-    """A hit: which entry, which of the case's names hit it and on which listed name."""
-
-    list_id: str
-    entry_id: str
-    entry_name: str
-    matched_name: str
-    matched_on: str
-    since: dt.date
-    reference: str | None
-    sources: tuple[str, ...]
-    how: str = "exact"  # exact | contained | similar: how much a reviewer should check
-
-
-#: Match tiers, best first, as ListMatch.how names them.
-TIERS = ("exact", "contained", "similar")
-
-
-# Legal forms are stripped from the end, longest first, as often as they occur
-# ("Inspur Group Co., Ltd." -> "inspur"). ASCII forms must be whole words.
-_LEGAL_FORMS_ZH = (
-    "股份有限公司", "有限责任公司", "有限責任公司", "集团有限公司", "集團有限公司",
-    "有限公司", "集团", "集團", "公司",
-)
-_LEGAL_FORMS_EN = tuple(sorted((
-    "co ltd", "co limited", "company limited", "company ltd", "co", "company", "ltd",
-    "limited", "inc", "incorporated", "corporation", "corp", "group", "holdings",
-    "holding", "llc", "plc", "gmbh", "pte ltd", "pte", "sdn bhd", "ag", "sa", "bv",
-), key=len, reverse=True))
-# A leading place name is optional when the rest matches ("北京智谱华章科技" = "智谱华章科技").
-_PLACES = (
-    "beijing", "shanghai", "shenzhen", "hangzhou", "tianjin", "guangzhou", "chengdu",
-    "wuxi", "jinan", "zhengzhou", "changsha", "nanjing", "suzhou", "hefei", "wuhan",
-    "chongqing", "qingdao", "xian", "hong kong",
-    "北京", "上海", "深圳", "杭州", "天津", "广州", "成都", "无锡", "济南", "郑州", "长沙",
-    "南京", "苏州", "合肥", "武汉", "重庆", "青岛", "西安", "香港",
-)
-# Words too common to tell companies apart; left out only for the fuzzy comparison, so
-# "National Supercomputing Center Wuxi" cannot fuzzily hit "... Wuhan".
-_GENERIC = frozenset((
-    "the", "of", "and", "china", "chinese", "national", "technology", "technologies", "tech",
-    "information", "industry", "industries", "electronic", "electronics", "science",
-    "sciences", "center", "centre", "supercomputing", "supercomputer", "computing",
-    "computer", "research", "institute", "international", "intelligent", "software",
-    "systems", "system", "semiconductor", "microelectronics", "integrated", "circuit",
-    "design", "development", "trading", "investment", "ai",
-))
-_GENERIC_ZH = ("科技", "技术", "信息", "产业", "电子", "国家", "中心", "研究院", "研究所", "中国")
-
-_MIN_ASCII_CONTAINED = 4
-_MIN_CJK_CONTAINED = 2
-_MIN_FUZZY = 6
-_FUZZY_RATIO = 0.92
-
-
-def normalise_name(text: str) -> str:
-    """Fold a company name to its core: width, case, punctuation and legal forms removed.
-
-    Words stay separated by single spaces so containment can respect word boundaries.
-    """
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    folded = re.sub(r"\([^)]*\)", " ", folded)  # "(Beijing)"; NFKC made "（北京）" ASCII too
-    folded = folded.replace("'", "").replace("’", "")
-    folded = re.sub(r"[^\w]+|_", " ", folded)
-    folded = re.sub(r"\s+", " ", folded).strip()
-    folded = re.sub(r"^the ", "", folded)
-    changed = True
-    while changed and folded:
-        changed = False
-        for zh in _LEGAL_FORMS_ZH:
-            if folded.endswith(zh) and len(folded) > len(zh):
-                folded, changed = folded[: -len(zh)].rstrip(), True
-        for en in _LEGAL_FORMS_EN:
-            if folded.endswith(" " + en):
-                folded, changed = folded[: -len(en) - 1].rstrip(), True
-    return folded
-
-
-def _compact(core: str) -> str:
-    return core.replace(" ", "")
-
-
-def _without_place(core: str) -> str | None:
-    """The core without a leading place name, or None when there is none to drop."""
-    for place in _PLACES:
-        if place.isascii():
-            if core.startswith(place + " ") and len(core) > len(place) + 1:
-                return core[len(place) + 1:]
-        elif core.startswith(place) and len(core) > len(place) + 1:
-            return core[len(place):].lstrip()
-    return None
-
-
-def _distinctive(core: str) -> str:
-    core = _without_place(core) or core
-    words = [w for w in core.split(" ") if w not in _GENERIC]
-    text = "".join(words)
-    for zh in _GENERIC_ZH:
-        text = text.replace(zh, "")
-    return text
-
-
-def _contains(haystack: str, needle: str) -> bool:
-    """A whole listed name inside the case's name, never a fragment of a word."""
-    if needle.isascii():
-        if len(_compact(needle)) < _MIN_ASCII_CONTAINED:
-            return False
-        pattern = rf"(?<![a-z0-9]){re.escape(needle)}(?![a-z0-9])"
-        return re.search(pattern, haystack) is not None
-    needle = _compact(needle)
-    return len(needle) >= _MIN_CJK_CONTAINED and needle in _compact(haystack)
-
-
-@dataclass(frozen=True)
-class _Target:
-    """One name folded every way the tiers compare it."""
-
-    text: str
-    core: str
-    compact: str
-    bare: str | None  # compact, without a leading place name
-    distinctive: str
-
-    @classmethod
-    def of(cls, text: str) -> _Target:
-        core = normalise_name(text)
-        bare = _without_place(core)
-        return cls(text, core, _compact(core), None if bare is None else _compact(bare),
-                   _distinctive(core))
-
-
-def _fuzzy(given: str, listed: str) -> bool:
-    """Near-identical distinctive words; lengths are compared first, as the ratio needs it."""
-    if len(given) < _MIN_FUZZY or len(listed) < _MIN_FUZZY:
-        return False
-    if 2 * min(len(given), len(listed)) < _FUZZY_RATIO * (len(given) + len(listed)):
-        return False
-    matcher = difflib.SequenceMatcher(None, given, listed)
-    return matcher.quick_ratio() >= _FUZZY_RATIO and matcher.ratio() >= _FUZZY_RATIO
-
-
-def _boundaries(core: str) -> Iterable[int]:
-    """Where an ASCII listed name may start inside a case name: not inside a word."""
-    for i, ch in enumerate(core):
-        after_word = i > 0 and core[i - 1].isascii() and core[i - 1].isalnum()
-        if not after_word and ch.isascii() and ch.isalnum():
-            yield i
-
-
-@dataclass
-class _Index:
-    """Listed names by the keys each tier can hit: exact forms, name prefixes, all fuzzy.
-
-    A hit is ranked (tier, entry, name, case name): the same order a plain scan of the
-    list would report, exact before contained before fuzzy, earlier entries first.
-    """
-
-    targets: builtins.list[tuple[int, int, ListEntry, _Target]]
-    exact: dict[str, builtins.list[int]]  # by compact form
-    exact_bare: dict[str, builtins.list[int]]  # by compact form without a leading place
-    ascii_prefix: dict[str, builtins.list[int]]
-    cjk_prefix: dict[str, builtins.list[int]]
-    fuzzy: builtins.list[int]
-
-    @classmethod
-    def build(cls, entries: Iterable[ListEntry]) -> _Index:
-        index = cls([], {}, {}, {}, {}, [])
-        for e, entry in enumerate(entries):
-            names = [n for n in (entry.name, entry.name_zh, *entry.aliases) if n]
-            for t, text in enumerate(names):
-                target = _Target.of(text)
-                if not target.core:
-                    continue
-                pos = len(index.targets)
-                index.targets.append((e, t, entry, target))
-                index.exact.setdefault(target.compact, []).append(pos)
-                if target.bare:
-                    index.exact_bare.setdefault(target.bare, []).append(pos)
-                if target.core.isascii():
-                    if len(target.compact) >= _MIN_ASCII_CONTAINED:
-                        index.ascii_prefix.setdefault(target.core[:3], []).append(pos)
-                elif len(target.compact) >= _MIN_CJK_CONTAINED:
-                    index.cjk_prefix.setdefault(target.compact[:2], []).append(pos)
-                if len(target.distinctive) >= _MIN_FUZZY:
-                    index.fuzzy.append(pos)
-        return index
-
-    def hits(self, given: _Target) -> Iterable[tuple[int, int]]:
-        """(tier, target position) for every listed name this case name hits."""
-        # Equal, or equal once a leading place name is dropped from either side.
-        exact = set(self.exact.get(given.compact, ()))
-        exact.update(self.exact_bare.get(given.compact, ()))
-        if given.bare:
-            exact.update(self.exact.get(given.bare, ()))
-        for pos in exact:
-            yield 0, pos
-        contained: set[int] = set()
-        for i in _boundaries(given.core):
-            for pos in self.ascii_prefix.get(given.core[i:i + 3], ()):
-                if pos not in exact and _contains(given.core, self.targets[pos][3].core):
-                    contained.add(pos)
-        compact = given.compact
-        for i in range(len(compact) - 1):
-            for pos in self.cjk_prefix.get(compact[i:i + 2], ()):
-                if pos not in exact and _contains(given.core, self.targets[pos][3].core):
-                    contained.add(pos)
-        for pos in contained:
-            yield 1, pos
-        for pos in self.fuzzy:
-            if pos not in exact and pos not in contained and _fuzzy(
-                    given.distinctive, self.targets[pos][3].distinctive):
-                yield 2, pos
+    @cached_property
+    def allow_index(self) -> AllowIndex:
+        return AllowIndex.build(self.parties)
 
 
 def in_force(entry: ListEntry, as_of: dt.date) -> bool:
@@ -326,22 +492,12 @@ def parse_list(data: object, filename: str) -> ScreeningList:
 
 
 def screen(names: Iterable[str | None], screening_list: ScreeningList,
-           as_of: dt.date) -> ListMatch | None:
-    """The best hit among entries in force on ``as_of``: exact before contained before fuzzy."""
-    given = [_Target.of(n) for n in names if n and n.strip()]
-    index = screening_list.index
-    best: tuple[int, int, int, int] | None = None
-    for g, name in enumerate(given):
-        if not name.core:
-            continue
-        for tier, pos in index.hits(name):
-            e, t, entry, _ = index.targets[pos]
-            rank = (tier, e, t, g)
-            if (best is None or rank < best) and in_force(entry, as_of):
-                best = rank
-    if best is None:
-        return None
-    tier, e, t, g = best
-    entry, target = next((en, tg) for ei, ti, en, tg in index.targets if (ei, ti) == (e, t))
-    return ListMatch(screening_list.list.id, entry.id, entry.name, given[g].text, target.text,
-                     entry.since, entry.reference, tuple(entry.sources), TIERS[tier])
+           as_of: dt.date) -> builtins.list[ListMatch]:
+    """Block-tier hits first, then possible matches, against one list in force on ``as_of``."""
+    return screening_list.index.screen(names, as_of)
+
+
+def screen_allowed(names: Iterable[str | None], allow_list: ScreeningList,
+                   as_of: dt.date) -> ListMatch | None:
+    """An exact hit on an allow list (approved customers), or None."""
+    return allow_list.allow_index.screen(names, as_of)

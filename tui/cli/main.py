@@ -306,11 +306,13 @@ def full_app() -> typer.Typer:
     inside each command); registering twice is harmless."""
     from chipclear.tui.cli.audit import audit_app, ledger_app, rules_app
     from chipclear.tui.cli.interview import interview
+    from chipclear.tui.cli.lists import lists_app
 
     if not any(c.name == "interview" for c in app.registered_commands):
         app.command(name="interview")(interview)
     names = {group.name for group in app.registered_groups}
-    for name, group in (("audit", audit_app), ("rules", rules_app), ("ledger", ledger_app)):
+    for name, group in (("audit", audit_app), ("rules", rules_app), ("ledger", ledger_app),
+                        ("lists", lists_app)):
         if name not in names:
             app.add_typer(group, name=name)
     return app
