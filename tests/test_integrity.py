@@ -15,6 +15,7 @@ import copy
 import datetime as dt
 import json
 import math
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -407,3 +408,32 @@ def test_an_engine_registration_error_is_one_line() -> None:
     message = str(failure.value)
     assert message.startswith("the rule engine refused the compiled pack: "), message
     assert "\n" not in message and len(message) < 300
+
+
+@pytest.mark.parametrize("command", ["diff", "coverage", "timeline"])
+def test_the_audit_commands_report_a_lost_fact_as_an_engine_failure(tmp_path: Path,
+                                                                     command: str) -> None:
+    """Never 'unchanged', 'skipped' or a decision: one line naming the case, exit 4."""
+    from tests.conftest import MINIPACK
+
+    head = tmp_path / "head"
+    shutil.copytree(MINIPACK, head)
+    params = head / "core" / "parameters.yaml"
+    params.write_text(params.read_text(encoding="utf-8").replace("value: 4800", "value: 4801"),
+                      encoding="utf-8")
+    case = {"id": "cn-h200", "as_of": "2026-02-15", "buyer": {"country": "CN"},
+            "order": {"items": [{"chip": "H200", "quantity": 1}]}}
+    path = write_cases(tmp_path / "c.yaml", [case])
+    args = {"diff": ["audit", "diff", "--base", str(MINIPACK), "--head", str(head),
+                     "--cases", str(path)],
+            "coverage": ["rules", "coverage", "--rules", str(MINIPACK), "--cases", str(path)],
+            "timeline": ["audit", "timeline", str(path), "--rules", str(MINIPACK),
+                         "--from", "2026-01-01", "--to", "2026-03-01"]}[command]
+    result = subprocess.run(
+        [sys.executable, "-c", SEAM_SCRIPT.format(runtime="SilentlyDroppingRuntime"), *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 4, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = [ln for ln in result.stderr.splitlines() if "engine failure" in ln]
+    assert len(lines) == 1 and "cn-h200" in lines[0] and "Python evaluation" in lines[0], \
+        result.stderr

@@ -218,6 +218,7 @@ class Outcome:
     findings: tuple[str, ...] = ()  # rules behind findings and checklist conditions
     fired: frozenset[str] = frozenset()  # every rule that fired, silent ones included
     error: str | None = None
+    engine_failure: bool = False  # the error is the engine's: reported as a failure, not counted
 
     def compared(self) -> tuple[Any, ...]:
         return (self.verdict, self.us_status, self.cn_status, self.share_pct, self.share_usd,
@@ -255,7 +256,9 @@ def decide(evaluator: FiringEvaluator, case: Case, today: dt.date) -> Outcome:
         return outcome_of(*evaluator.decide(case, today))
     except UnknownChip as exc:
         return Outcome(error=str(exc))
-    except (EngineFailure, UserInputError) as exc:
+    except EngineFailure as exc:
+        return Outcome(error=str(exc), engine_failure=True)
+    except UserInputError as exc:
         return Outcome(error=str(exc))
 
 
@@ -368,6 +371,12 @@ def impact(base: RulePack, head: RulePack, cases: Sequence[CorpusCase],
     counts: Counter[str] = Counter()
 
     def count(result: CaseImpact) -> None:
+        for side in (result.base, result.head):
+            if side.engine_failure and failures is not None:
+                # an engine failure is never a decision, so never "unchanged" either
+                failures.append(engine_failure_line(result.label, result.case_id,
+                                                    str(side.error)))
+                return
         counts[result.category] += 1
         if result.changed:
             changed.append(result)
@@ -458,6 +467,10 @@ def coverage(pack: RulePack, cases: Sequence[CorpusCase], today: dt.date,
                 lost += 1
                 if failures is not None:
                     failures.append(engine_failure_line(cc.label, cc.case.id, out.reason))
+                continue
+            if out.engine_failure and failures is not None:
+                lost += 1
+                failures.append(engine_failure_line(cc.label, cc.case.id, str(out.error)))
                 continue
             if out.error:
                 errs.append(f"{cc.label}: {out.error}")
