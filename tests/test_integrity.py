@@ -91,7 +91,7 @@ def assert_twin_or_refused(result: subprocess.CompletedProcess[str], twin: str,
 
 # --- 1. reproductions, kept as regression tests ----------------------------------------
 
-PRICE_ATTACKS = [0.00001, 1e16, 1e-7, 4e16, 5e-324, 123456789.123456]
+PRICE_ATTACKS = [0.00001, 1e16, 1e-7, 4e16, 5e-324, 123456789.123456, 4.6e305]
 
 
 @pytest.mark.parametrize("price", PRICE_ATTACKS)

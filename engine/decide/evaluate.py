@@ -11,6 +11,7 @@ quiesced, so it never depends on the order rules fire in.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -75,14 +76,15 @@ class UnknownChip(ValueError):
 
 
 class UnclassifiableChip(UnknownChip):
-    """A custom chip whose computed TPP or performance density is not a finite number."""
+    """An order line whose computed figures are not finite numbers (a custom chip's TPP or
+    performance density, or quantity x unit price): no rule can be tested on them."""
 
-    def __init__(self, index: int, field: str, message: str) -> None:
+    def __init__(self, index: int, field: tuple[str, ...], message: str) -> None:
         ValueError.__init__(self, message)
         self.index = index
         self.text = ""
         self.suggestions = []
-        self.field = ("spec", field)
+        self.field = field
 
 
 @dataclass
@@ -141,7 +143,7 @@ def prepare(case: Case, pack: RulePack, as_of: dt.date) -> Prepared:
             try:
                 chips.append(facts_for_spec(item.spec))
             except UnclassifiableSpec as exc:
-                raise UnclassifiableChip(i, exc.field, str(exc)) from None
+                raise UnclassifiableChip(i, ("spec", exc.field), str(exc)) from None
             continue
         assert item.chip is not None
         found = pack.catalog.resolve(item.chip)
@@ -176,7 +178,11 @@ def prepare(case: Case, pack: RulePack, as_of: dt.date) -> Prepared:
         if item.unit_price_usd is not None:
             facts["item.unit_price_usd"] = float(item.unit_price_usd)
         if item.quantity is not None and item.unit_price_usd is not None:
-            facts["item.value_usd"] = float(item.quantity * item.unit_price_usd)
+            value = float(item.quantity * item.unit_price_usd)
+            if not math.isfinite(value):
+                raise UnclassifiableChip(i, ("unit_price_usd",), "quantity x unit price is not a "
+                                         "finite number (check unit_price_usd: US dollars)")
+            facts["item.value_usd"] = value
         if chip.vendor_country != "CN" and stated_workload:
             # Weakness must be shown: a comparison left open by unknown catalog figures does
             # not contradict the buyer (the alternatives table shows what stayed open).
