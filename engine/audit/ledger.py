@@ -99,7 +99,8 @@ def _triggers() -> str:
 
 def canonical_json(value: Any) -> str:
     """Sorted-key compact JSON: the one encoding every hash in the ledger is taken over."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False)
 
 
 def row_hash(body: dict[str, Any]) -> str:

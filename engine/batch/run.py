@@ -57,7 +57,7 @@ def evaluate_entry(evaluator: Evaluator, entry: CaseEntry, today: dt.date,
         decision = evaluator.evaluate(case, today)
         return Outcome(entry, decision=decision.model_copy(update={"source": entry.source}))
     except UnknownChip as exc:
-        where = entry.location(["order", "items", exc.index, "chip"])
+        where = entry.location(["order", "items", exc.index, *exc.field])
         return Outcome(entry, error=UserInputError(where, str(exc)).line())
     except EngineFailure as exc:
         return Outcome(entry, error=f"{entry.location()}: case '{case.id}': engine failure: {exc}",
