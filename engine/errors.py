@@ -1,13 +1,16 @@
 """User-facing errors and exit codes.
 
-A user error is one line, ``file:line:col: what is wrong (hint)``, never a traceback.
+A user error is one line per problem, ``file:line:col: what is wrong (hint)``, never a
+traceback; the same problems are available as records for JSON output.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 
 class ExitCode(IntEnum):
@@ -40,27 +43,73 @@ class Location:
         return f"{self.file}:{self.line}:{self.col or 1}"
 
 
+ErrorRecord = dict[str, str | int | None]
+"""One problem for machine output: ``{file, line, col, message, hint}``."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, where it is, and what to do about it."""
+
+    location: Location
+    message: str
+    hint: str | None = None
+
+    def line(self) -> str:
+        """``file:line:col: what is wrong (hint)``, always exactly one line."""
+        text = f"{self.location}: {self.message}"
+        if self.hint:
+            text += f" ({self.hint})"
+        return " ".join(text.split())
+
+    def record(self) -> ErrorRecord:
+        """The structured form, for JSON output; line and col are null when unknown."""
+        loc = self.location
+        return {"file": loc.file, "line": loc.line,
+                "col": (loc.col or 1) if loc.line is not None else None,
+                "message": " ".join(self.message.split()),
+                "hint": " ".join(self.hint.split()) if self.hint else None}
+
+
 class ChipclearError(Exception):
     """Base class of every error chipclear reports to a user."""
 
 
 class UserInputError(ChipclearError):
-    """Bad input from the user: printed as one line and exit code 2."""
+    """Bad input from the user: one line per problem, exit code 2.
 
-    def __init__(self, location: Location, message: str, hint: str | None = None) -> None:
+    Usually one problem; a case with several gets them all at once (``more``), so the
+    user fixes the file in one pass instead of one error per run.
+    """
+
+    def __init__(self, location: Location, message: str, hint: str | None = None,
+                 more: Sequence[Problem] = ()) -> None:
         self.location = location
         self.message = message
         self.hint = hint
+        self.problems: tuple[Problem, ...] = (Problem(location, message, hint), *more)
         super().__init__(self.line())
 
-    def __reduce__(self) -> tuple[type[UserInputError], tuple[Location, str, str | None]]:
-        return (type(self), (self.location, self.message, self.hint))
+    @classmethod
+    def of(cls, problems: Sequence[Problem]) -> UserInputError:
+        """One error carrying several problems (at least one)."""
+        first, *rest = problems
+        return cls(first.location, first.message, first.hint, rest)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.location, self.message, self.hint, self.problems[1:]))
+
+    def lines(self) -> list[str]:
+        """One line per problem, each ``file:line:col: what is wrong (hint)``."""
+        return [p.line() for p in self.problems]
 
     def line(self) -> str:
-        text = f"{self.location}: {self.message}"
-        if self.hint:
-            text += f" ({self.hint})"
-        return " ".join(text.split())  # always exactly one line
+        """The report to print: one line per problem (a single problem is one line)."""
+        return "\n".join(self.lines())
+
+    def records(self) -> list[ErrorRecord]:
+        """Every problem as ``{file, line, col, message, hint}``, for JSON output."""
+        return [p.record() for p in self.problems]
 
 
 class RulePackError(UserInputError):

@@ -80,7 +80,8 @@ cases:
     ("id: x\nid: y\n", ":2:1: duplicate key 'id'"),
     ("id: [x\n", ":2:1: malformed YAML"),
     ("", ": empty file"),
-    ("id: x\norder: {items: [{chip: H200, quantity: -3}]}\n", ":2:40: order.items.0.quantity"),
+    ("id: x\norder: {items: [{chip: H200, quantity: -3}]}\n",
+     ":2:40: order.items[0].quantity: -3 is too small (use at least 1)"),
 ])
 def test_invalid_input_is_one_line_exit_2(tmp_path: Path, text: str, message: str) -> None:
     case = write(tmp_path / "c.yaml", text)
@@ -201,25 +202,43 @@ def test_colour_follows_rich_detection_and_the_color_option(tmp_path: Path) -> N
     assert ANSI not in env_run(*args, "--color", "never", env={"FORCE_COLOR": "1"}).stdout
 
 
-def test_control_characters_in_case_ids_are_escaped_for_people(tmp_path: Path) -> None:
+def test_control_characters_in_case_ids_never_reach_a_terminal(tmp_path: Path) -> None:
+    """Refused at input (one escaped line); and a decision that carries one anyway, as an
+    older ledger row may, is escaped by every renderer meant for people."""
+    import io
+
+    from chipclear.audit.ledger import Ledger
+    from chipclear.decide.evaluate import Evaluator
+    from chipclear.io import render
+    from chipclear.model.case import Case
+    from chipclear.pack.loader import load_pack
+    from rich.console import Console
+
     evil = "evil\x1b[2J\rid"
     case = tmp_path / "a.json"
     case.write_text(json.dumps({**yaml.safe_load(GOOD), "id": evil}, default=str),
                     encoding="utf-8")
+    refused = run("evaluate", str(case), "--rules", str(MINIPACK))
+    assert refused.returncode == 2 and refused.stdout.count("de-h200") == 0
+    assert "\x1b" not in refused.stderr and "\r" not in refused.stderr
+    assert "evil\\x1b[2J\\rid" in refused.stderr
+
+    pack = load_pack(MINIPACK)
+    good = Case.model_validate(yaml.safe_load(GOOD))
+    decision = Evaluator(pack).evaluate(good).model_copy(update={"case_id": evil})
+    table = io.StringIO()
+    render.table([decision], Console(file=table, width=200))
     ledger = tmp_path / "l.sqlite"
-    outputs = [
-        env_run("evaluate", str(case), "--rules", str(MINIPACK), "--summary",
-                env={"COLUMNS": "200"}).stdout,
-        run("evaluate", str(case), "--rules", str(MINIPACK), "-f", "markdown",
-            "--ledger", str(ledger)).stdout,
-    ]
-    outputs.append(run("ledger", "list", str(ledger)).stdout)
+    book = Ledger.open(ledger, writable=True)
+    book.append(good.model_copy(update={"id": evil}), decision, pack)
+    book.close()
+    outputs = [table.getvalue(), render.markdown(decision),
+               run("ledger", "list", str(ledger)).stdout]
     for text in outputs:
         assert "\x1b" not in text and "\r" not in text
         assert "evil\\x1b[2J\\x0did" in text
     # JSON keeps the id exactly (it is data, escaped by JSON itself).
-    data = json.loads(run("evaluate", str(case), "--rules", str(MINIPACK), "-f", "json").stdout)
-    assert data["decisions"][0]["case_id"] == evil
+    assert json.loads(render.to_jsonl_line(decision))["case_id"] == evil
 
 
 def test_json_errors_are_objects_with_file_line_col_message_hint(tmp_path: Path) -> None:
@@ -292,3 +311,26 @@ def test_error_records_from_lines_and_from_user_errors() -> None:
     assert error_record(exc) == {"file": "d.json", "line": 3, "col": 5,
                                  "message": "quantity: not an integer",
                                  "hint": "use 4, not 4.0"}
+
+
+def test_every_problem_of_a_case_is_reported_at_once(tmp_path: Path) -> None:
+    """One run names every problem of a case, each on its own line with a hint."""
+    case = write(tmp_path / "c.yaml", """\
+id: three-problems
+as_of: 1771113600
+buyer: {country: CN, us_approved_customer: NO}
+order:
+  items:
+    - {chip: H200, quantity: "1,000"}
+""")
+    result = run("evaluate", str(case), "--rules", str(MINIPACK))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [
+        f"{case}:2:8: as_of: 1771113600: not a date written as YYYY-MM-DD (write the date "
+        "as YYYY-MM-DD, e.g. 2026-02-15)",
+        f"{case}:3:44: buyer.us_approved_customer: 'NO' is not true or false (use true or "
+        "false, or leave the field out if unknown)",
+        f"{case}:6:30: order.items[0].quantity: '1,000' is not a whole number (drop the "
+        "thousands separator)",
+    ]

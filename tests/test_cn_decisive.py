@@ -44,13 +44,13 @@ def _answers(pack: RulePack, path: str) -> list[Any]:
     if path == "use.workload.min_memory_gb":  # every memory size the comparison can split on
         sizes = {c.figures.memory_gb.value for c in pack.catalog.chips.values()
                  if c.vendor_country == "CN" and c.figures.memory_gb is not None}
-        return sorted({0.0, 1e6} | sizes)
+        return sorted({0.0, 1e5} | sizes)  # 1e5: the case model's largest memory
     if spec.kind is Kind.number:
         cuts = {float(t.value) for cr in pack.rules for t in C.fact_tests(cr.condition)
                 if t.path == path and isinstance(t.value, int | float)
                 and not isinstance(t.value, bool)}
         if not cuts:  # compared with catalog figures (the workload): tiny and huge
-            return [0.0, 1e6]
+            return [0.0, 1e5]
         return sorted({0.0} | {c + d for c in cuts for d in (-1.0, 0.0, 1.0) if c + d >= 0})
     return []
 

@@ -84,7 +84,7 @@ def test_version_help_and_usage_errors(tmp_path: Path) -> None:
 
 def test_0_go_1_attention_2_invalid(tmp_path: Path) -> None:
     good = write(tmp_path / "good.yaml", GOOD)
-    attention = write(tmp_path / "ni.yaml", {**GOOD, "evidence": {}})
+    attention = write(tmp_path / "ni.yaml", {**GOOD, "id": "de-h200-ni", "evidence": {}})
     bad = write(tmp_path / "bad.yaml", {**GOOD, "order": {"items": [{"chip": "H2O0"}]}})
     assert run("evaluate", str(good), "--rules", str(MINIPACK)).returncode == 0
     assert run("evaluate", str(good), str(attention), "--rules", str(MINIPACK)).returncode == 1

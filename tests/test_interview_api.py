@@ -97,7 +97,7 @@ def test_typed_text_is_understood(ipack: RulePack) -> None:
 
 
 @pytest.mark.parametrize(("fact", "value", "needle"), [
-    ("order.items[0].quantity", "0", "greater than or equal to 1"),
+    ("order.items[0].quantity", "0", "is too small (use at least 1)"),
     ("order.items[0].quantity", "many", "not a number"),
     ("order.items", [{"chip": "H2O0", "quantity": 1}], "did you mean"),
     ("order.items", [{"custom": True, "chip": "X1"}], "custom: true needs a spec"),

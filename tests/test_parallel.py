@@ -58,7 +58,13 @@ def write_cases(path: Path, cases: list[dict[str, object]]) -> Path:
 
 
 def by_id(stdout: str) -> dict[str, str]:
-    return {json.loads(line)["case_id"]: line for line in stdout.splitlines()}
+    """Decisions by case id, without ``source`` (where the case sat in its file)."""
+    out = {}
+    for line in stdout.splitlines():
+        decision = json.loads(line)
+        assert decision.pop("source").rsplit(":", 1)[1].isdigit()
+        out[decision["case_id"]] = json.dumps(decision, sort_keys=True)
+    return out
 
 
 def ids(stdout: str) -> list[str]:

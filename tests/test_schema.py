@@ -26,7 +26,9 @@ def test_rule_schema_describes_conditions() -> None:
     schema = schema_for(SCHEMAS["rules.schema.json"])
     text = json.dumps(schema)
     assert '"when": {"$ref": "#/$defs/Condition"}' in text
-    fact_branch = schema["$defs"]["Condition"]["oneOf"][-1]
+    branches = [b["$ref"] for b in schema["$defs"]["Condition"]["oneOf"]]
+    assert branches[-1] == "#/$defs/FactNode"
+    fact_branch = schema["$defs"]["FactNode"]
     assert {"fact", "eq", "gte", "in", "nonempty"} <= set(fact_branch["properties"])
     assert fact_branch["additionalProperties"] is False
 

@@ -119,8 +119,18 @@ def resolve_pack(spec: str, repo: Path | None, workdir: Path) -> PackSpec:
         raise UserInputError(Location(spec), f"'{sub}' does not exist at {commit[:12]}",
                              "name the pack's folder as REV:path")
     dest = workdir / f"{commit[:12]}-{len(list(workdir.iterdir()))}"
-    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-        tar.extractall(dest, filter="data")
+    try:
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+            for member in tar.getmembers():
+                if not (member.isfile() or member.isdir()):
+                    what = "a symbolic link" if member.issym() else "not a regular file"
+                    raise UserInputError(
+                        Location(f"{rev}:{member.name}"), f"{what} in {commit[:12]}",
+                        "a rule pack holds regular files only")
+            tar.extractall(dest, filter="data")
+    except tarfile.TarError as exc:
+        raise UserInputError(Location(spec), f"cannot read '{sub}' at {commit[:12]}: {exc}") \
+            from None
     root = dest / sub
     if not (root / "pack.yaml").is_file():
         raise UserInputError(Location(spec), f"no rule pack at '{sub}' in {commit[:12]}",
@@ -208,6 +218,7 @@ class Outcome:
     findings: tuple[str, ...] = ()  # rules behind findings and checklist conditions
     fired: frozenset[str] = frozenset()  # every rule that fired, silent ones included
     error: str | None = None
+    engine_failure: bool = False  # the error is the engine's: reported as a failure, not counted
 
     def compared(self) -> tuple[Any, ...]:
         return (self.verdict, self.us_status, self.cn_status, self.share_pct, self.share_usd,
@@ -245,7 +256,9 @@ def decide(evaluator: FiringEvaluator, case: Case, today: dt.date) -> Outcome:
         return outcome_of(*evaluator.decide(case, today))
     except UnknownChip as exc:
         return Outcome(error=str(exc))
-    except (EngineFailure, UserInputError) as exc:
+    except EngineFailure as exc:
+        return Outcome(error=str(exc), engine_failure=True)
+    except UserInputError as exc:
         return Outcome(error=str(exc))
 
 
@@ -358,6 +371,12 @@ def impact(base: RulePack, head: RulePack, cases: Sequence[CorpusCase],
     counts: Counter[str] = Counter()
 
     def count(result: CaseImpact) -> None:
+        for side in (result.base, result.head):
+            if side.engine_failure and failures is not None:
+                # an engine failure is never a decision, so never "unchanged" either
+                failures.append(engine_failure_line(result.label, result.case_id,
+                                                    str(side.error)))
+                return
         counts[result.category] += 1
         if result.changed:
             changed.append(result)
@@ -449,6 +468,10 @@ def coverage(pack: RulePack, cases: Sequence[CorpusCase], today: dt.date,
                 if failures is not None:
                     failures.append(engine_failure_line(cc.label, cc.case.id, out.reason))
                 continue
+            if out.engine_failure and failures is not None:
+                lost += 1
+                failures.append(engine_failure_line(cc.label, cc.case.id, str(out.error)))
+                continue
             if out.error:
                 errs.append(f"{cc.label}: {out.error}")
                 continue
@@ -476,7 +499,7 @@ def show(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:,.2f}" if value != int(value) else f"{value:,.0f}"
     if isinstance(value, dict | list | tuple):
-        return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+        return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
     return str(value)
 
 
@@ -530,7 +553,7 @@ def render_report(report: AuditReport, fmt: str) -> str:
     import json
 
     if fmt == "json":
-        return json.dumps(report.to_data(), ensure_ascii=False, indent=2) + "\n"
+        return json.dumps(report.to_data(), ensure_ascii=False, allow_nan=False, indent=2) + "\n"
     md = fmt == "markdown"
     out = ["# Rule-pack audit" if md else "chipclear audit diff", ""]
     out += [f"- base: {_pack_line(report.base)}", f"- head: {_pack_line(report.head)}", ""] \

@@ -99,7 +99,8 @@ def _triggers() -> str:
 
 def canonical_json(value: Any) -> str:
     """Sorted-key compact JSON: the one encoding every hash in the ledger is taken over."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False)
 
 
 def row_hash(body: dict[str, Any]) -> str:
@@ -481,5 +482,6 @@ class Ledger:
         elif row.tool_version != __version__:
             note = f"recorded by chipclear {row.tool_version}, replayed by {__version__}"
         case = Case.model_validate(json.loads(row.case_json))
-        fresh = to_jsonl_line(evaluator.evaluate(case))
+        source = json.loads(row.decision_json).get("source")  # where it was read, not decided
+        fresh = to_jsonl_line(evaluator.evaluate(case).model_copy(update={"source": source}))
         return Replay(seq, fresh == row.decision_json, row.decision_json, fresh, note)

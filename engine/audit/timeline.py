@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chipclear.audit.impact import FiringEvaluator, Outcome, decide, show
-from chipclear.errors import UserInputError
+from chipclear.errors import EngineFailure, UserInputError
 from chipclear.model.case import Case
 from chipclear.pack import conditions as C
 from chipclear.pack.loader import CompiledRule, RulePack
@@ -131,7 +131,10 @@ def timeline(pack: RulePack, case: Case, start: dt.date | None = None,
     dates = [start, *(d for d in points if start < d <= end)]
 
     def at(day: dt.date) -> Outcome:
-        return decide(ev, case.model_copy(update={"as_of": day}), day)
+        out = decide(ev, case.model_copy(update={"as_of": day}), day)
+        if out.engine_failure:  # no outcome on that day, so no timeline: fail the case
+            raise EngineFailure(f"on {day}: {out.error}")
+        return out
 
     first = previous = at(start)
     flips: list[Flip] = []
@@ -172,7 +175,7 @@ def render_timeline(tl: Timeline, fmt: str) -> str:
     import json
 
     if fmt == "json":
-        return json.dumps(tl.to_data(), ensure_ascii=False, indent=2) + "\n"
+        return json.dumps(tl.to_data(), ensure_ascii=False, allow_nan=False, indent=2) + "\n"
     md = fmt == "markdown"
 
     def state(o: Outcome) -> str:

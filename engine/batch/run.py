@@ -54,9 +54,10 @@ def evaluate_entry(evaluator: Evaluator, entry: CaseEntry, today: dt.date,
         return Outcome(entry, error=entry.error.line() if entry.error else "invalid case")
     case = entry.case if as_of is None else entry.case.model_copy(update={"as_of": as_of})
     try:
-        return Outcome(entry, decision=evaluator.evaluate(case, today))
+        decision = evaluator.evaluate(case, today)
+        return Outcome(entry, decision=decision.model_copy(update={"source": entry.source}))
     except UnknownChip as exc:
-        where = entry.location(["order", "items", exc.index, "chip"])
+        where = entry.location(["order", "items", exc.index, *exc.field])
         return Outcome(entry, error=UserInputError(where, str(exc)).line())
     except EngineFailure as exc:
         return Outcome(entry, error=f"{entry.location()}: case '{case.id}': engine failure: {exc}",

@@ -198,7 +198,7 @@ def compile_pack(pack: RulePack, as_of: dt.date) -> CompiledPack:
     # Every session must fire at least one action: deleting a session in which nothing
     # fired crashes durable-rules (segfault in delete_state). One rule on the case fact
     # fires exactly once per case.
-    ruleset["__open"] = {"all": [{"m": {"t": "case"}}], "run": "__noop"}
+    ruleset["__open"] = {"all": [{"m": {"t": "case"}}], "run": "__open"}
     # Facts that no rule matches must still be stored: durable raises otherwise.
     for kind in ("item", "d"):
         ruleset[f"__keep_{kind}"] = {

@@ -11,13 +11,14 @@ quiesced, so it never depends on the order rules fire in.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from chipclear.decide import alternatives, counterfactual, kleene
+from chipclear.decide import alternatives, counterfactual, crosscheck, kleene
 from chipclear.decide.compile import CompiledPack, _engine_value, compile_pack, derived_value
 from chipclear.decide.runtime import Runtime
 from chipclear.model.case import Case
@@ -41,7 +42,12 @@ from chipclear.model.decision import (
     Verdict,
 )
 from chipclear.pack import conditions as C
-from chipclear.pack.catalog import ChipFacts, facts_for_spec, with_case_figures
+from chipclear.pack.catalog import (
+    ChipFacts,
+    UnclassifiableSpec,
+    facts_for_spec,
+    with_case_figures,
+)
 from chipclear.pack.facts import REGISTRY, Kind, Scope, engine_key, flatten_case, normalise
 from chipclear.pack.loader import (
     CN_ORDER,
@@ -65,6 +71,9 @@ CASE_IDX = -1
 class UnknownChip(ValueError):
     """An order line names a chip the catalog does not know."""
 
+    #: The key of the order line the error points at.
+    field: tuple[str, ...] = ("chip",)
+
     def __init__(self, index: int, text: str, suggestions: list[str]) -> None:
         self.index = index
         self.text = text
@@ -72,6 +81,18 @@ class UnknownChip(ValueError):
         hint = f"did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else \
             "use a catalog id or alias (chipclear chips lists them), or custom: true with a spec"
         super().__init__(f"unknown chip '{text}' ({hint})")
+
+
+class UnclassifiableChip(UnknownChip):
+    """An order line whose computed figures are not finite numbers (a custom chip's TPP or
+    performance density, or quantity x unit price): no rule can be tested on them."""
+
+    def __init__(self, index: int, field: tuple[str, ...], message: str) -> None:
+        ValueError.__init__(self, message)
+        self.index = index
+        self.text = ""
+        self.suggestions = []
+        self.field = field
 
 
 @dataclass
@@ -127,7 +148,10 @@ def prepare(case: Case, pack: RulePack, as_of: dt.date) -> Prepared:
     for i, item in enumerate(case.order.items or []):
         if item.custom:
             assert item.spec is not None
-            chips.append(facts_for_spec(item.spec))
+            try:
+                chips.append(facts_for_spec(item.spec))
+            except UnclassifiableSpec as exc:
+                raise UnclassifiableChip(i, ("spec", exc.field), str(exc)) from None
             continue
         assert item.chip is not None
         found = pack.catalog.resolve(item.chip)
@@ -162,7 +186,11 @@ def prepare(case: Case, pack: RulePack, as_of: dt.date) -> Prepared:
         if item.unit_price_usd is not None:
             facts["item.unit_price_usd"] = float(item.unit_price_usd)
         if item.quantity is not None and item.unit_price_usd is not None:
-            facts["item.value_usd"] = float(item.quantity * item.unit_price_usd)
+            value = float(item.quantity * item.unit_price_usd)
+            if not math.isfinite(value):
+                raise UnclassifiableChip(i, ("unit_price_usd",), "quantity x unit price is not a "
+                                         "finite number (check unit_price_usd: US dollars)")
+            facts["item.value_usd"] = value
         if chip.vendor_country != "CN" and stated_workload:
             # Weakness must be shown: a comparison left open by unknown catalog figures does
             # not contradict the buyer (the alternatives table shows what stayed open).
@@ -204,6 +232,7 @@ class Evaluator:
         prepared = prepare(case, self.pack, as_of)
         compiled = self.compiled(as_of)
         firings = self.runtime.run(compiled, prepared.engine_facts())
+        crosscheck.check(prepared, compiled, firings, self.pack.derived_scopes)
         return self._decide(prepared, compiled, firings)
 
     def _decide(self, prep: Prepared, compiled: CompiledPack, firings: list[Any]) -> Decision:

@@ -86,7 +86,7 @@ def decision_dict(decision: Decision) -> dict[str, Any]:
 def to_json(decisions: Iterable[Decision], errors: list[Any]) -> str:
     body = {"schema": SCHEMA_ID, "decisions": [decision_dict(d) for d in decisions],
             "errors": errors}
-    return json.dumps(body, ensure_ascii=False, indent=2) + "\n"
+    return json.dumps(body, ensure_ascii=False, allow_nan=False, indent=2) + "\n"
 
 
 class JsonStream:
@@ -99,22 +99,23 @@ class JsonStream:
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self.count = 0
-        head = json.dumps({"schema": SCHEMA_ID}, ensure_ascii=False, indent=2)
+        head = json.dumps({"schema": SCHEMA_ID}, ensure_ascii=False, allow_nan=False, indent=2)
         stream.write(head[:-2] + ',\n  "decisions": [')
 
     def add(self, decision: Decision) -> None:
-        text = json.dumps(decision_dict(decision), ensure_ascii=False, indent=2)
+        text = json.dumps(decision_dict(decision), ensure_ascii=False, allow_nan=False, indent=2)
         self.stream.write(("," if self.count else "") + "\n    "
                           + text.replace("\n", "\n    "))
         self.count += 1
 
     def close(self, errors: list[Any]) -> None:
-        tail = json.dumps({"errors": errors}, ensure_ascii=False, indent=2)
+        tail = json.dumps({"errors": errors}, ensure_ascii=False, allow_nan=False, indent=2)
         self.stream.write(("\n  ]" if self.count else "]") + ",\n" + tail[2:] + "\n")
 
 
 def to_jsonl_line(decision: Decision) -> str:
-    return json.dumps(decision_dict(decision), ensure_ascii=False, separators=(",", ":")) + "\n"
+    return json.dumps(decision_dict(decision), ensure_ascii=False, allow_nan=False,
+                      separators=(",", ":")) + "\n"
 
 
 def _num(value: float | None, digits: int = 0) -> str:

@@ -5,14 +5,21 @@ the last of two duplicate keys. Case files and rule packs are compliance evidenc
 this loader only resolves ``true``/``false``/``null``, decimal ints and floats, keeps
 dates as strings (pydantic parses them), refuses duplicate keys, and records where
 every mapping key and list item sits so validation errors can name ``file:line:col``.
+
+It also refuses what would let a small file cost a lot or say something it does not
+show: explicit tags (``!!null Huawei`` would silently drop a name), numbers hundreds of
+digits long, aliases that expand past a bound (billion laughs), and files that are not
+regular files or exceed the size cap.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 from chipclear.errors import Location, UserInputError
@@ -22,6 +29,21 @@ _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 constructor stays ours either way."""
 
 Mark = tuple[int, int]
+
+#: Numbers longer than this are refused while parsing: no field needs them, and
+#: Python's int() refuses past 4,300 digits with an exception of its own.
+MAX_NUMBER_CHARS = 100
+
+#: Nodes that aliases may add by repeating what an anchor already holds, per document.
+#: Aliases are cheap to parse and costly to validate (a few KB of nested aliases
+#: expand to billions of nodes); a case file that reuses a buyer block in every case
+#: stays far below this.
+MAX_ALIAS_NODES = 100_000
+
+#: Files larger than this are refused; they are read in chunks up to it, so a device
+#: or a file that keeps growing never exhausts memory.
+MAX_FILE_BYTES = 20 * 1024 * 1024
+_CHUNK = 1024 * 1024
 
 
 class MarkedDict(dict[str, Any]):
@@ -57,8 +79,33 @@ def _mark(node: yaml.Node) -> Mark:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+class _TooManyAliases(Exception):
+    def __init__(self, mark: Mark) -> None:
+        self.mark = mark
+
+
 class StrictLoader(_BaseLoader):  # type: ignore[misc]
-    """YAML 1.2-style core schema with marks and duplicate-key refusal."""
+    """YAML 1.2-style core schema with marks, duplicate-key refusal and bounded aliases.
+
+    ``sizes`` holds how many values each constructed collection expands to; an alias
+    (a node met again) adds its size to ``repeated``, which may not pass the bound.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.sizes: dict[yaml.Node, int] = {}
+        self.repeated = 0
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
+        tag: str = super().resolve(kind, value, implicit)
+        return _RESOLVED.get(tag, tag)
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        if node in self.constructed_objects:
+            self.repeated += self.sizes.get(node, 1)
+            if self.repeated > MAX_ALIAS_NODES:
+                raise _TooManyAliases(_mark(node))
+        return super().construct_object(node, deep)
 
 
 StrictLoader.yaml_implicit_resolvers = {}
@@ -75,10 +122,40 @@ for _tag, _regexp, _first in (
     StrictLoader.add_implicit_resolver(_tag, re.compile(_regexp), list(_first))
 
 
+#: Each resolvable tag as a string object of our own, so a tag the resolver assigned
+#: can be told from the same tag written explicitly in the file (see _check_implicit).
+_RESOLVED: dict[str, str] = {
+    tag: "".join(list(tag)) for tag in (
+        f"tag:yaml.org,2002:{name}"
+        for name in ("map", "seq", "str", "null", "bool", "int", "float"))}
+
+
+def _short_tag(tag: str) -> str:
+    return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org") \
+        else tag
+
+
+def _refuse_tag(node: yaml.Node) -> yaml.constructor.ConstructorError:
+    return yaml.constructor.ConstructorError(
+        None, None, f"explicit tag '{_short_tag(node.tag)}' is not allowed "
+        "(remove the tag and write the plain value)", node.start_mark)
+
+
+def _check_implicit(loader: StrictLoader, node: yaml.Node) -> None:
+    """Refuse a node whose tag was written in the file rather than resolved (``!!null x``).
+
+    A resolved tag is one of the :data:`_RESOLVED` string objects (``resolve`` hands
+    those out); a tag the parser read from the text is a new string, even when equal.
+    """
+    if _RESOLVED.get(node.tag) is not node.tag:
+        raise _refuse_tag(node)
+
+
 def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode) -> MarkedDict:
+    _check_implicit(loader, node)
     result = MarkedDict()
     result.mark = _mark(node)
-    loader.flatten_mapping(node)
+    size = 1
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, str):
@@ -88,92 +165,214 @@ def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode) -> MarkedDi
         result[key] = loader.construct_object(value_node, deep=True)
         result.key_marks[key] = _mark(key_node)
         result.value_marks[key] = _mark(value_node)
+        size += 1 + loader.sizes.get(value_node, 1)
+    loader.sizes[node] = size
     return result
 
 
 def _construct_sequence(loader: StrictLoader, node: yaml.SequenceNode) -> MarkedList:
+    _check_implicit(loader, node)
     result = MarkedList()
     result.mark = _mark(node)
+    size = 1
     for child in node.value:
         result.append(loader.construct_object(child, deep=True))
         result.item_marks.append(_mark(child))
+        size += loader.sizes.get(child, 1)
+    loader.sizes[node] = size
     return result
 
 
 def _construct_str(loader: StrictLoader, node: yaml.ScalarNode) -> str:
+    _check_implicit(loader, node)
     return str(loader.construct_scalar(node))
 
 
-StrictLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
-StrictLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
-StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_str)
-StrictLoader.add_constructor("tag:yaml.org,2002:binary", _construct_str)
+def _construct_null(loader: StrictLoader, node: yaml.ScalarNode) -> None:
+    _check_implicit(loader, node)
 
 
-def _float_or_error(loader: StrictLoader, node: yaml.ScalarNode) -> float:
-    return float(str(loader.construct_scalar(node)).replace("_", ""))
+def _construct_bool(loader: StrictLoader, node: yaml.ScalarNode) -> bool:
+    _check_implicit(loader, node)
+    return str(node.value).lower() == "true"
+
+
+def _number_text(loader: StrictLoader, node: yaml.ScalarNode) -> str:
+    _check_implicit(loader, node)
+    text = str(node.value)
+    if len(text) > MAX_NUMBER_CHARS:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"a number of {len(text):,} characters is out of range "
+            f"(numbers here have at most {MAX_NUMBER_CHARS})", node.start_mark)
+    return text.replace("_", "")
+
+
+def _float(loader: StrictLoader, node: yaml.ScalarNode) -> float:
+    return float(_number_text(loader, node))
 
 
 def _int(loader: StrictLoader, node: yaml.ScalarNode) -> int:
-    return int(str(loader.construct_scalar(node)).replace("_", ""))
+    return int(_number_text(loader, node))
 
 
-StrictLoader.add_constructor("tag:yaml.org,2002:float", _float_or_error)
-StrictLoader.add_constructor("tag:yaml.org,2002:int", _int)
+def _refused(loader: StrictLoader, node: yaml.Node) -> Any:
+    raise _refuse_tag(node)
+
+
+for _tag, _constructor in (
+    ("tag:yaml.org,2002:map", _construct_mapping),
+    ("tag:yaml.org,2002:seq", _construct_sequence),
+    ("tag:yaml.org,2002:str", _construct_str),
+    ("tag:yaml.org,2002:null", _construct_null),
+    ("tag:yaml.org,2002:bool", _construct_bool),
+    ("tag:yaml.org,2002:int", _int),
+    ("tag:yaml.org,2002:float", _float),
+):
+    StrictLoader.add_constructor(_tag, _constructor)
+for _tag in ("binary", "timestamp", "set", "omap", "pairs", "merge", "value"):
+    StrictLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refused)
+StrictLoader.add_constructor(None, _refused)  # any other tag: !foo, !!python/...
+
+
+def _as_user_error(text: str, filename: str, exc: Exception) -> UserInputError:
+    """Word a parser failure as one ``file:line:col`` line."""
+    if isinstance(exc, _DuplicateKey):
+        return UserInputError(
+            Location(filename, *exc.mark), f"duplicate key '{exc.key}'",
+            "each key may appear once in a mapping; remove or rename one of them")
+    if isinstance(exc, _TooManyAliases):
+        return UserInputError(
+            Location(filename, *exc.mark),
+            f"aliases of the anchor here repeat more than {MAX_ALIAS_NODES:,} values",
+            "write the values out, or reuse fewer and smaller anchors")
+    if isinstance(exc, yaml.constructor.ConstructorError) and exc.problem_mark is not None:
+        at = exc.problem_mark
+        problem, _, hint = (exc.problem or "malformed YAML").partition(" (")
+        return UserInputError(Location(filename, at.line + 1, at.column + 1), problem,
+                              hint.removesuffix(")") or "fix the value there")
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        where = (
+            Location(filename, mark.line + 1, mark.column + 1) if mark else Location(filename)
+        )
+        problem = exc.problem or exc.context or "malformed YAML"
+        return UserInputError(where, f"malformed YAML: {problem}", "fix the syntax there")
+    if isinstance(exc, yaml.reader.ReaderError):
+        before = text[: exc.position]
+        line, col = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        return UserInputError(
+            Location(filename, line, col),
+            f"character {exc.character!r} is not allowed in YAML", "remove it or save as text")
+    if isinstance(exc, RecursionError):
+        return UserInputError(
+            Location(filename), "the document is nested too deeply", "flatten the structure")
+    return UserInputError(Location(filename), f"malformed YAML: {exc}", "fix the syntax")
 
 
 def loads(text: str, filename: str) -> Any:
     """Parse one YAML (or JSON) document; raise UserInputError with a position."""
     try:
         return yaml.load(text, Loader=StrictLoader)
-    except _DuplicateKey as exc:
-        raise UserInputError(
-            Location(filename, *exc.mark),
-            f"duplicate key '{exc.key}'",
-            "each key may appear once in a mapping; remove or rename one of them",
-        ) from None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = (
-            Location(filename, mark.line + 1, mark.column + 1) if mark else Location(filename)
-        )
-        problem = exc.problem or exc.context or "malformed YAML"
-        raise UserInputError(where, f"malformed YAML: {problem}", "fix the syntax there") from None
-    except yaml.reader.ReaderError as exc:
-        before = text[: exc.position]
-        line, col = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
-        raise UserInputError(
-            Location(filename, line, col),
-            f"character {exc.character!r} is not allowed in YAML", "remove it or save as text",
-        ) from None
-    except yaml.YAMLError as exc:
-        raise UserInputError(Location(filename), f"malformed YAML: {exc}") from None
-    except RecursionError:
-        raise UserInputError(
-            Location(filename), "the document is nested too deeply", "flatten the structure"
-        ) from None
+    except (_DuplicateKey, _TooManyAliases, yaml.YAMLError, RecursionError) as exc:
+        raise _as_user_error(text, filename, exc) from None
 
 
-def load_file(path: Path) -> Any:
-    """Read and parse a YAML or JSON file, with clear errors for missing or binary files."""
+def open_regular(path: Path) -> BinaryIO:
+    """Open a regular file for reading; anything else is a one-line error.
+
+    Devices (``/dev/zero``), FIFOs and sockets are refused before they are read: the
+    first never ends and the second may never start. The file is opened without
+    blocking and checked through its descriptor, so a path swapped for a FIFO after a
+    check cannot hang the run.
+    """
     name = str(path)
     try:
-        raw = path.read_bytes()
+        if path.is_dir():
+            raise UserInputError(Location(name), "is a directory, not a file",
+                                 "name the case files, or the folder to read them all")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+                     | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
-        raise UserInputError(Location(name), "file not found", "check the path") from None
-    except IsADirectoryError:
-        raise UserInputError(Location(name), "is a directory, not a file") from None
+        hint = "the link points nowhere; fix or remove it" if path.is_symlink() \
+            else "check the path"
+        raise UserInputError(Location(name), "file not found", hint) from None
+    except PermissionError:
+        raise UserInputError(Location(name), "cannot read file: permission denied",
+                             "check the file's permissions") from None
     except OSError as exc:
-        raise UserInputError(Location(name), f"cannot read file: {exc.strerror}") from None
+        raise UserInputError(Location(name), f"cannot read file: {exc.strerror}",
+                             "check the file and the disk it is on") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise UserInputError(Location(name), f"not a regular file ({_kind(mode)})",
+                             "name a YAML, JSON or JSON lines file")
+    return os.fdopen(fd, "rb")
+
+
+def read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """A regular file's bytes, read in chunks and refused past ``limit``."""
+    name = str(path)
+    with open_regular(path) as stream:
+        chunks: list[bytes] = []
+        total = 0
+        try:
+            while chunk := stream.read(_CHUNK):
+                total += len(chunk)
+                if total > limit:
+                    raise UserInputError(Location(name), _too_big(path, limit), _TOO_BIG_HINT)
+                chunks.append(chunk)
+        except OSError as exc:
+            raise UserInputError(Location(name), f"cannot read file: {exc.strerror}",
+                                 "check the file and the disk it is on") from None
+    return b"".join(chunks)
+
+
+_TOO_BIG_HINT = "split it, or write one JSON case per line in a .jsonl file, which streams"
+
+
+def _too_big(path: Path, limit: int) -> str:
+    try:
+        size = f"{path.stat().st_size / 1048576:.0f} MB"
+    except OSError:
+        size = "too large"
+    return f"file is {size}; files over {limit // 1048576} MB are refused"
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a plain file"
+
+
+def decode(raw: bytes, filename: str) -> str:
+    """UTF-8 text (a byte-order mark is dropped); binary data is refused."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise UserInputError(
-            Location(name), f"not UTF-8 text (byte {exc.start})", "save the file as UTF-8"
+            Location(filename, *_byte_position(raw, exc.start)),
+            f"not UTF-8 text (byte {exc.start})", "save the file as UTF-8"
         ) from None
     if "\0" in text:
-        raise UserInputError(Location(name), "binary data, not a YAML or JSON text file")
-    return loads(text, name)
+        raise UserInputError(Location(filename, *_byte_position(raw, raw.index(b"\0"))),
+                             "binary data, not a YAML or JSON text file",
+                             "name a case file written as text")
+    return text
+
+
+def _byte_position(raw: bytes, offset: int) -> tuple[int, int]:
+    """Line and column (in bytes) of an offset, for text that would not decode."""
+    return raw.count(b"\n", 0, offset) + 1, offset - (raw.rfind(b"\n", 0, offset) + 1) + 1
+
+
+def load_file(path: Path, limit: int = MAX_FILE_BYTES) -> Any:
+    """Read and parse a YAML or JSON file, with clear errors for missing or binary files."""
+    return loads(decode(read_bytes(path, limit), str(path)), str(path))
 
 
 def locate(data: Any, loc: Sequence[int | str], key: bool = False) -> Mark | None:

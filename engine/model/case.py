@@ -2,22 +2,53 @@
 
 Every field is optional unless stated: a field that is absent is *unknown*, not false.
 The field names are a public contract (case files, examples, downstream tools).
+
+Fields are strictly typed: a yes/no field takes only ``true`` or ``false`` (not ``yes``,
+``NO``, ``on`` or 1), a count only a whole number (not ``true``, ``2.0`` or ``"1,000"``),
+a figure only a number, ``as_of`` only a ``YYYY-MM-DD`` date (not a Unix time or a
+timestamp). A case file is evidence: a value that needs guessing is refused with a hint.
+
+Every value is bounded, so no input reaches the engine as a number it cannot represent
+or a size it cannot handle in time:
+
+=============================  ==============================================================
+quantity                       a whole number from 1 to 10,000,000
+unit_price_usd                 0.01 (one cent) to 1,000,000,000
+dense_tflops (per precision)   0, or 0.001 to 1,000,000 (about 70 times the densest catalog
+                               chip; TPP then stays below 64,000,000)
+die_area_mm2                   1 to 100,000 (a whole 300 mm wafer is about 70,000), so
+                               performance density stays finite
+memory_gb, min_memory_gb       0, or 0.001 to 100,000
+*_bandwidth_gbs                0, or 0.001 to 100,000,000 (on-wafer SRAM reaches about
+                               21,000,000)
+min_cluster_size               a whole number from 1 to 10,000,000
+names, chip ids, vendors       at most 300 characters, no control characters; the case id
+                               at most 200
+necessity_justification        at most 20,000 characters; line breaks and tabs, no other
+                               control characters
+order lines                    at most 1,000 per case
+=============================  ==============================================================
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    Strict,
     WithJsonSchema,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 
 class Precision(StrEnum):
@@ -45,8 +76,78 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
-CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
-NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+MAX_QUANTITY = 10_000_000
+MAX_PRICE_USD = 1_000_000_000
+MAX_DENSE_TFLOPS = 1_000_000
+MAX_DIE_AREA_MM2 = 100_000
+MAX_MEMORY_GB = 100_000
+MAX_BANDWIDTH_GBS = 100_000_000
+MAX_NAME_CHARS = 300
+MAX_TEXT_CHARS = 20_000
+MAX_ORDER_LINES = 1_000
+
+#: The smallest non-zero chip figure: 1 MB, 1 MB/s, 1 GFLOPS. Anything smaller is no
+#: accelerator, and keeps every figure in plain decimal notation (Python writes
+#: numbers below 1e-4 as 1e-05, which durable-rules' parser does not read).
+MIN_FIGURE = 0.001
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _no_control(value: str) -> str:
+    """Names and ids are shown in terminals and memos: no escape sequences, no NUL."""
+    if _CONTROL.search(value):
+        raise PydanticCustomError("control_character", "contains a control character")
+    return value
+
+
+def _no_control_in_text(value: str) -> str:
+    """Free text may have line breaks and tabs, nothing else invisible."""
+    if _CONTROL_IN_TEXT.search(value):
+        raise PydanticCustomError("control_character", "contains a control character")
+    return value
+
+
+def _zero_or_plausible(value: float) -> float:
+    if 0 < value < MIN_FIGURE:
+        raise PydanticCustomError("figure_too_small", "is neither 0 nor a plausible figure",
+                                  {"minimum": MIN_FIGURE})
+    return value
+
+
+Flag = Annotated[bool, Strict()]
+CountryCode = Annotated[
+    str, Strict(), Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
+Name = Annotated[str, Strict(), Field(max_length=MAX_NAME_CHARS), AfterValidator(_no_control)]
+Text = Annotated[str, Strict(), Field(max_length=MAX_TEXT_CHARS),
+                 AfterValidator(_no_control_in_text)]
+Count = Annotated[int, Strict(), Field(ge=1, le=MAX_QUANTITY)]
+Price = Annotated[float, Strict(), Field(ge=0.01, le=MAX_PRICE_USD, allow_inf_nan=False)]
+Tflops = Annotated[float, Strict(), Field(ge=0, le=MAX_DENSE_TFLOPS, allow_inf_nan=False),
+                   AfterValidator(_zero_or_plausible)]
+DieArea = Annotated[float, Strict(), Field(ge=1, le=MAX_DIE_AREA_MM2, allow_inf_nan=False)]
+MemoryGb = Annotated[float, Strict(), Field(ge=0, le=MAX_MEMORY_GB, allow_inf_nan=False),
+                     AfterValidator(_zero_or_plausible)]
+Bandwidth = Annotated[float, Strict(), Field(ge=0, le=MAX_BANDWIDTH_GBS, allow_inf_nan=False),
+                      AfterValidator(_zero_or_plausible)]
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date(value: object) -> object:
+    """Only a calendar date: an integer would be read as a Unix time, a timestamp cut."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise PydanticCustomError("date_value", "there is no such day") from None
+    raise PydanticCustomError("date_format", "not a date written as YYYY-MM-DD")
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 
 
 class BuyerKind(StrEnum):
@@ -65,23 +166,23 @@ class BuyerKind(StrEnum):
 
 
 class Buyer(_Strict):
-    name: str | None = None
-    name_zh: str | None = None
+    name: Name | None = None
+    name_zh: Name | None = None
     country: CountryCode | None = Field(None, description="Where the consignee is located.")
     headquarters: CountryCode | None = Field(
         None, description="Where the buyer or its ultimate parent is headquartered."
     )
     kind: BuyerKind | None = None
-    state_owned: bool | None = None
-    state_funded_project: bool | None = None
+    state_owned: Flag | None = None
+    state_funded_project: Flag | None = None
     state_funded_project_completion_pct: Annotated[
-        float, Field(ge=0, le=100, allow_inf_nan=False)
+        float, Strict(), Field(ge=0, le=100, allow_inf_nan=False)
     ] | None = Field(
         None, description="How far the state-funded data-centre project is built, in percent "
                           "(the November 2025 guidance splits at 30%).")
-    critical_infrastructure: bool | None = None
-    us_approved_customer: bool | None = None
-    owned_by_listed_parties: bool | None = Field(
+    critical_infrastructure: Flag | None = None
+    us_approved_customer: Flag | None = None
+    owned_by_listed_parties: Flag | None = Field(
         None, description="Owned 50% or more, directly or indirectly, alone or together, by "
                           "parties on the Entity List or the Military End-User List (the "
                           "Affiliates rule, FR Doc 2025-19001).")
@@ -100,19 +201,19 @@ class ChipSpec(_Strict):
     the catalog has no source for), so a question about a missing figure can be answered.
     """
 
-    name: str | None = None
-    vendor: str | None = None
+    name: Name | None = None
+    vendor: Name | None = None
     vendor_country: CountryCode | None = None
-    family: str | None = None
-    datacenter: bool | None = None
-    dense_tflops: dict[Precision, NonNegative] = Field(default_factory=dict)
-    die_area_mm2: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
-    memory_gb: NonNegative | None = None
-    memory_bandwidth_gbs: NonNegative | None = None
-    io_bandwidth_gbs: NonNegative | None = Field(
+    family: Name | None = None
+    datacenter: Flag | None = None
+    dense_tflops: dict[Precision, Tflops] = Field(default_factory=dict)
+    die_area_mm2: DieArea | None = None
+    memory_gb: MemoryGb | None = None
+    memory_bandwidth_gbs: Bandwidth | None = None
+    io_bandwidth_gbs: Bandwidth | None = Field(
         None, description="Aggregate interconnect bandwidth (the October 2022 3A090 test)."
     )
-    us_commercially_available_2026_01_15: bool | None = Field(
+    us_commercially_available_2026_01_15: Flag | None = Field(
         None, description="Commercially available in the US when 91 FR 1684 was published "
                           "(15 January 2026); the proviso of its case-by-case review.")
 
@@ -124,12 +225,12 @@ OVERRIDABLE_FIGURES = frozenset({
 
 
 class OrderItem(_Strict):
-    chip: str | None = Field(None, description="Catalog id or alias, e.g. H200 or nvidia-h200.")
-    custom: bool = False
+    chip: Name | None = Field(None, description="Catalog id or alias, e.g. H200 or nvidia-h200.")
+    custom: Flag = False
     spec: ChipSpec | None = None
-    quantity: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
-    unit_price_usd: NonNegative | None = None
-    made_with_us_technology: bool | None = Field(
+    quantity: Count | None = None
+    unit_price_usd: Price | None = None
+    made_with_us_technology: Flag | None = Field(
         None, description="Whether US technology, software or tools were used to design or "
                           "make this (foreign-made) item: the foreign direct product rules.")
 
@@ -151,14 +252,14 @@ class OrderItem(_Strict):
 
 
 class Order(_Strict):
-    seller: str | None = None
+    seller: Name | None = None
     ship_from: CountryCode | None = Field(None, description="Country the goods are exported from.")
-    parties_include_distributor: bool | None = Field(
+    parties_include_distributor: Flag | None = Field(
         None, description="Whether a distributor or reseller is a party to the export "
                           "(License Exception NAC is then unavailable).")
-    single_end_user: bool | None = Field(
+    single_end_user: Flag | None = Field(
         None, description="Whether the order has one ultimate consignee and one end user.")
-    items: list[OrderItem] | None = None
+    items: Annotated[list[OrderItem], Field(max_length=MAX_ORDER_LINES)] | None = None
 
     @field_validator("ship_from", mode="before")
     @classmethod
@@ -182,16 +283,16 @@ class EndUse(StrEnum):
 
 
 class Workload(_Strict):
-    min_memory_gb: NonNegative | None = None
-    min_memory_bandwidth_gbs: NonNegative | None = None
-    min_cluster_size: Annotated[int, Field(ge=1)] | None = None
-    needs_fp8: bool | None = None
-    needs_cuda_ecosystem: bool | None = None
+    min_memory_gb: MemoryGb | None = None
+    min_memory_bandwidth_gbs: Bandwidth | None = None
+    min_cluster_size: Count | None = None
+    needs_fp8: Flag | None = None
+    needs_cuda_ecosystem: Flag | None = None
 
 
 class DataOnCluster(_Strict):
-    personal_information: bool | None = None
-    important_data: bool | None = None
+    personal_information: Flag | None = None
+    important_data: Flag | None = None
 
 
 class Use(_Strict):
@@ -202,21 +303,21 @@ class Use(_Strict):
 
 
 class Deployment(_Strict):
-    air_gapped: bool | None = None
-    outbound_telemetry_blocked: bool | None = None
-    remote_access_controls: bool | None = None
+    air_gapped: Flag | None = None
+    outbound_telemetry_blocked: Flag | None = None
+    remote_access_controls: Flag | None = None
 
 
 class VendorAttestation(_Strict):
-    no_backdoor: bool | None = None
-    no_remote_shutdown: bool | None = None
-    no_location_tracking: bool | None = None
-    firmware_hashes: bool | None = None
-    network_components_inventory: bool | None = None
-    no_illegal_data_collection: bool | None = None
-    no_illegal_control: bool | None = None
-    no_unreasonable_supply_cutoff: bool | None = None
-    vendor_refused: bool | None = Field(
+    no_backdoor: Flag | None = None
+    no_remote_shutdown: Flag | None = None
+    no_location_tracking: Flag | None = None
+    firmware_hashes: Flag | None = None
+    network_components_inventory: Flag | None = None
+    no_illegal_data_collection: Flag | None = None
+    no_illegal_control: Flag | None = None
+    no_unreasonable_supply_cutoff: Flag | None = None
+    vendor_refused: Flag | None = Field(
         None, description="The vendor has refused the security attestations or contractual "
                           "commitments (not merely: not yet provided).")
 
@@ -261,15 +362,15 @@ class ImportApproval(StrEnum):
 
 
 class Evidence(_Strict):
-    necessity_justification: str | None = None
+    necessity_justification: Text | None = None
     vendor_attestation: VendorAttestation = Field(default_factory=VendorAttestation)
     exporter_certifications: ExporterCertifications = Field(
         default_factory=ExporterCertifications
     )
-    cybersecurity_review_required: bool | None = Field(
+    cybersecurity_review_required: Flag | None = Field(
         None, description="The CII operator's own pre-judgment (预判): the purchase affects or "
                           "may affect national security, so it must be filed for review.")
-    cybersecurity_review_filed: bool | None = None
+    cybersecurity_review_filed: Flag | None = None
     import_approval: ImportApproval | None = None
 
 
@@ -303,8 +404,9 @@ class ScreeningReview(_Strict):
 class Case(_Strict):
     """One purchase to decide."""
 
-    id: Annotated[str, Field(min_length=1, max_length=200)]
-    as_of: dt.date | None = Field(
+    id: Annotated[str, Strict(), Field(min_length=1, max_length=200),
+                  AfterValidator(_no_control)]
+    as_of: IsoDate | None = Field(
         None, description="Date the rules are evaluated at; today if absent."
     )
     buyer: Buyer = Field(default_factory=Buyer)

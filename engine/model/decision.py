@@ -274,3 +274,6 @@ class Decision(_Model):
     screening: ScreeningReport | None = Field(
         None, description="Which lists were screened (and which copy), cleared or confirmed "
                           "possible matches, and red flags such as mixed-script names.")
+    source: str | None = Field(
+        None, exclude_if=lambda value: value is None,
+        description="Where the case was read, file:line; absent when it came from no file.")

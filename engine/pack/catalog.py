@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -185,10 +186,25 @@ def facts_for_chip(chip: Chip) -> ChipFacts:
     )
 
 
+class UnclassifiableSpec(ValueError):
+    """A custom chip's figures give a TPP or performance density that is not a finite number."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 def facts_for_spec(spec: ChipSpec) -> ChipFacts:
     """Classify a custom chip from the figures the case gives, exactly like a catalog chip."""
     dense = {str(p): v for p, v in spec.dense_tflops.items()}
     tpp, precision = compute_tpp(dense)
+    if tpp is not None and not math.isfinite(tpp):
+        raise UnclassifiableSpec("dense_tflops", "the computed TPP of this chip is not a finite "
+                                 "number (check dense_tflops: TFLOPS, not FLOPS)")
+    density = _density(tpp, spec.die_area_mm2)
+    if density is not None and not math.isfinite(density):
+        raise UnclassifiableSpec("die_area_mm2", "the computed performance density of this chip "
+                                 "is not a finite number (check die_area_mm2: square millimetres)")
     return ChipFacts(
         id="custom",
         name=spec.name or "custom",
@@ -202,7 +218,7 @@ def facts_for_spec(spec: ChipSpec) -> ChipFacts:
         us_available_since=None,
         tpp=tpp,
         tpp_precision=precision,
-        performance_density=_density(tpp, spec.die_area_mm2),
+        performance_density=density,
         memory_gb=spec.memory_gb,
         memory_bandwidth_gbs=spec.memory_bandwidth_gbs,
         io_bandwidth_gbs=spec.io_bandwidth_gbs,

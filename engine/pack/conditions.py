@@ -16,7 +16,23 @@ derivation would make results depend on the order rules fire in.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    Tag,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
 
 Scalar = str | float | bool | int
 
@@ -74,82 +90,191 @@ class ConditionError(ValueError):
         self.path = path
 
 
-def _value(raw: Any, path: tuple[int | str, ...]) -> Scalar | ParamRef:
+# --- the grammar, as typed models: the parser validates with them and the JSON Schema
+# --- editors use (rules/schema/rules.schema.json) is generated from them.
+
+class _Node(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, data: Any) -> Any:
+        """A key written without a value is an error, not an absent key (as in the schema)."""
+        if isinstance(data, dict):
+            for key, value in data.items():
+                if value is None:
+                    raise ValueError(f"'{key}' has no value")
+        return data
+
+
+class ParamNode(_Node):
+    """``{param: name}``: a dated parameter, resolved on the evaluation date."""
+
+    param: StrictStr
+
+
+LiteralNode = Annotated[StrictBool | StrictInt | StrictFloat | StrictStr,
+                        Field(union_mode="left_to_right")]
+ValueNode = Annotated[LiteralNode | ParamNode, Field(union_mode="left_to_right")]
+_ONE_OF_OPS = f"a fact test is {{fact: path, OP: value}} with one OP of {', '.join(OPS)}"
+
+
+class AllNode(_Node):
+    all: list[ConditionNode] = Field(min_length=1)
+
+
+class AnyNode(_Node):
+    any: list[ConditionNode] = Field(min_length=1)
+
+
+class NotNode(_Node):
+    not_: ConditionNode = Field(alias="not")
+
+
+class DerivedNode(_Node):
+    """``{derived: key}``, optionally with ``eq`` or ``in`` (not both)."""
+
+    model_config = ConfigDict(json_schema_extra={"maxProperties": 2})
+
+    derived: StrictStr
+    eq: LiteralNode | SkipJsonSchema[None] = None
+    in_: Annotated[list[LiteralNode], Field(min_length=1)] | SkipJsonSchema[None] = Field(
+        None, alias="in")
+
+    @model_validator(mode="after")
+    def _one(self) -> DerivedNode:
+        if self.eq is not None and self.in_ is not None:
+            raise ValueError("a derived test is {derived: key} with optional eq or in")
+        return self
+
+
+class FactNode(_Node):
+    """``{fact: path, OP: value}`` with exactly one operator."""
+
+    model_config = ConfigDict(json_schema_extra={"minProperties": 2, "maxProperties": 2})
+
+    fact: StrictStr
+    eq: ValueNode | SkipJsonSchema[None] = None
+    ne: ValueNode | SkipJsonSchema[None] = None
+    gt: ValueNode | SkipJsonSchema[None] = None
+    gte: ValueNode | SkipJsonSchema[None] = None
+    lt: ValueNode | SkipJsonSchema[None] = None
+    lte: ValueNode | SkipJsonSchema[None] = None
+    in_: Annotated[list[ValueNode], Field(min_length=1)] | SkipJsonSchema[None] = Field(
+        None, alias="in")
+    not_in: Annotated[list[ValueNode], Field(min_length=1)] | SkipJsonSchema[None] = None
+    nonempty: Literal[True] | SkipJsonSchema[None] = Field(
+        None, description="The text fact is given and not empty (write 'nonempty: true').")
+
+    def op(self) -> str:
+        return next(op for op in OPS if getattr(self, _ATTR.get(op, op)) is not None)
+
+    @model_validator(mode="after")
+    def _one_op(self) -> FactNode:
+        given = [op for op in OPS if getattr(self, _ATTR.get(op, op)) is not None]
+        if len(given) != 1:
+            raise ValueError(_ONE_OF_OPS)
+        return self
+
+
+_ATTR = {"in": "in_"}
+_TAGS = (("all", "All"), ("any", "Any"), ("not", "Not"), ("derived", "Derived"),
+         ("fact", "Fact"))
+
+
+def _tag(raw: Any) -> str | None:
     if isinstance(raw, dict):
-        if set(raw) != {"param"} or not isinstance(raw["param"], str):
-            raise ConditionError("a value is a literal or {param: name}", path)
-        return ParamRef(raw["param"])
-    if isinstance(raw, bool | int | float | str):
-        return raw
-    raise ConditionError(f"unsupported value {raw!r}", path)
+        for key, tag in _TAGS:
+            if key in raw:
+                return tag
+    elif isinstance(raw, _Node):
+        return type(raw).__name__.removesuffix("Node")
+    return None
+
+
+ConditionNode = Annotated[
+    Annotated[AllNode, Tag("All")] | Annotated[AnyNode, Tag("Any")]
+    | Annotated[NotNode, Tag("Not")] | Annotated[DerivedNode, Tag("Derived")]
+    | Annotated[FactNode, Tag("Fact")],
+    Discriminator(_tag, custom_error_type="condition",
+                  custom_error_message="expected one of all, any, not, fact, derived"),
+]
+for _model in (AllNode, AnyNode, NotNode):
+    _model.model_rebuild()
+CONDITION_MODEL: TypeAdapter[Any] = TypeAdapter(ConditionNode)
+
+
+def _data_path(raw: Any, loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """The part of a pydantic error location that indexes the data (tags are skipped)."""
+    path: list[int | str] = []
+    node = raw
+    for part in loc:
+        in_dict = isinstance(node, dict) and isinstance(part, str) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_dict or in_list:
+            node = node[part]
+            path.append(part)
+    return tuple(path)
+
+
+def _message(err: Any, count: int) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return f"unexpected key '{err['loc'][-1]}'"
+    if kind == "missing":
+        return f"'{err['loc'][-1]}' is required"
+    if kind == "literal_error":
+        return "write 'nonempty: true'"
+    if kind == "value_error":
+        return str(err["msg"]).removeprefix("Value error, ")
+    if count > 1 and kind.endswith(("_type", "_parsing")):
+        return "a value is a literal (text, number, true or false) or {param: name}"
+    return str(err["msg"])
 
 
 def parse(raw: Any, path: tuple[int | str, ...] = ()) -> Condition:
     """Parse a ``when`` tree from YAML data, naming the offending path on error."""
     if not isinstance(raw, dict) or not raw:
         raise ConditionError("a condition is a mapping such as {fact: ..., eq: ...}", path)
-    keys = set(raw)
-    for group, cls in (("all", All), ("any", AnyOf)):
-        if group in raw:
-            if keys != {group}:
-                raise ConditionError(f"'{group}' stands alone; extra keys {sorted(keys - {group})}",
-                                     path)
-            items = raw[group]
-            if not isinstance(items, list) or not items:
-                raise ConditionError(f"'{group}' takes a non-empty list", (*path, group))
-            return cls(tuple(parse(c, (*path, group, i)) for i, c in enumerate(items)))
-    if "not" in raw:
-        if keys != {"not"}:
-            raise ConditionError("'not' stands alone", path)
-        inner = parse(raw["not"], (*path, "not"))
+    try:
+        node = CONDITION_MODEL.validate_python(raw)
+    except ValidationError as exc:
+        errors = exc.errors()
+        first = errors[0]
+        same = [e for e in errors if _data_path(raw, e["loc"]) == _data_path(raw, first["loc"])]
+        raise ConditionError(_message(first, len(same)),
+                             (*path, *_data_path(raw, first["loc"]))) from None
+    return _build(node, path)
+
+
+def _literal(value: Any) -> Scalar | ParamRef:
+    return ParamRef(value.param) if isinstance(value, ParamNode) else value
+
+
+def _build(node: Any, path: tuple[int | str, ...]) -> Condition:
+    if isinstance(node, AllNode | AnyNode):
+        group = "all" if isinstance(node, AllNode) else "any"
+        items = node.all if isinstance(node, AllNode) else node.any
+        built = tuple(_build(c, (*path, group, i)) for i, c in enumerate(items))
+        return All(built) if isinstance(node, AllNode) else AnyOf(built)
+    if isinstance(node, NotNode):
+        inner = _build(node.not_, (*path, "not"))
         if uses_derived(inner):
             raise ConditionError(
                 "'not' cannot contain derived facts (order-dependent); test the positive case",
                 (*path, "not"),
             )
         return Not(inner)
-    if "derived" in raw:
-        key = raw["derived"]
-        if not isinstance(key, str):
-            raise ConditionError("'derived' names a derived fact key", (*path, "derived"))
-        extra = keys - {"derived", "eq", "in"}
-        if extra or len(keys) > 2:
-            raise ConditionError("a derived test is {derived: key} with optional eq or in", path)
-        if "eq" in raw:
-            return DerivedTest(key, (_scalar(raw["eq"], (*path, "eq")),))
-        if "in" in raw:
-            vals = raw["in"]
-            if not isinstance(vals, list) or not vals:
-                raise ConditionError("'in' takes a non-empty list", (*path, "in"))
-            return DerivedTest(key, tuple(_scalar(v, (*path, "in", i)) for i, v in enumerate(vals)))
-        return DerivedTest(key, None)
-    if "fact" in raw:
-        fact = raw["fact"]
-        ops = keys - {"fact"}
-        if not isinstance(fact, str) or len(ops) != 1 or not ops <= set(OPS):
-            raise ConditionError(
-                f"a fact test is {{fact: path, OP: value}} with one OP of {', '.join(OPS)}", path
-            )
-        op = ops.pop()
-        raw_value = raw[op]
-        if op in LIST_OPS:
-            if not isinstance(raw_value, list) or not raw_value:
-                raise ConditionError(f"'{op}' takes a non-empty list", (*path, op))
-            value: Value = tuple(_value(v, (*path, op, i)) for i, v in enumerate(raw_value))
-        elif op == "nonempty":
-            if raw_value is not True:
-                raise ConditionError("write 'nonempty: true'", (*path, op))
-            value = True
-        else:
-            value = _value(raw_value, (*path, op))
-        return FactTest(fact, op, value)
-    raise ConditionError("expected one of all, any, not, fact, derived", path)
-
-
-def _scalar(raw: Any, path: tuple[int | str, ...]) -> Scalar:
-    if isinstance(raw, bool | int | float | str):
-        return raw
-    raise ConditionError("derived values are literals", path)
+    if isinstance(node, DerivedNode):
+        if node.eq is not None:
+            return DerivedTest(node.derived, (node.eq,))
+        return DerivedTest(node.derived, tuple(node.in_) if node.in_ is not None else None)
+    assert isinstance(node, FactNode)
+    op = node.op()
+    raw_value = getattr(node, _ATTR.get(op, op))
+    if op in LIST_OPS:
+        return FactTest(node.fact, op, tuple(_literal(v) for v in raw_value))
+    return FactTest(node.fact, op, True if op == "nonempty" else _literal(raw_value))
 
 
 def uses_derived(cond: Condition) -> bool:

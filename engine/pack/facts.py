@@ -9,6 +9,7 @@ engine, because durable-rules coerces types when comparing (``'1' == True``).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import types
 import typing
@@ -44,6 +45,8 @@ class FactSpec:
     #: Where a user supplies it, for questions; ``{i}`` is the item index.
     case_path: str | None = None
     computed: bool = False
+    #: The unit of a number fact; a parameter compared with it must declare the same.
+    unit: str | None = None
     #: For a computed fact that several case fields supply: the fields to ask for it.
     asks: tuple[str, ...] = ()
 
@@ -133,9 +136,26 @@ _COMPUTED: tuple[FactSpec, ...] = (
 )
 
 
+#: Units of the number facts, so a threshold in GB/s is never compared with a TPP.
+UNITS: dict[str, str] = {
+    "use.workload.min_memory_gb": "GB",
+    "use.workload.min_memory_bandwidth_gbs": "GB/s",
+    "use.workload.min_cluster_size": "accelerators",
+    "buyer.state_funded_project_completion_pct": "percent",
+    "item.quantity": "units",
+    "item.unit_price_usd": "USD",
+    "item.value_usd": "USD",
+    "chip.tpp": "TPP",
+    "chip.performance_density": "TPP/mm2",
+    "chip.memory_gb": "GB",
+    "chip.memory_bandwidth_gbs": "GB/s",
+    "chip.io_bandwidth_gbs": "GB/s",
+}
+
+
 def _build_registry() -> dict[str, FactSpec]:
     specs = _case_specs(Case, "") + list(_COMPUTED)
-    return {s.path: s for s in specs}
+    return {s.path: dataclasses.replace(s, unit=UNITS.get(s.path)) for s in specs}
 
 
 REGISTRY: dict[str, FactSpec] = _build_registry()

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Annotated, Any
 
 from chipclear.errors import Location, RulePackError
@@ -25,7 +26,14 @@ from chipclear.pack.facts import REGISTRY, Kind, Scope
 from chipclear.pack.sources import Confidence, Source, SourceFile, SourceId, weakest
 from chipclear.screening import store as list_store
 from chipclear.screening.match import ScreeningList, parse_list
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 
 class _Strict(BaseModel):
@@ -83,6 +91,60 @@ RuleId = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]*(-[A-Z0-9.]+)+$", max_len
 DeriveValue = str | bool | float | int
 
 
+class ParamKind(StrEnum):
+    """What a parameter's value is; checked against every fact the parameter is compared with."""
+
+    number = "number"
+    date = "date"
+    text = "text"
+    boolean = "boolean"
+
+
+#: The unit of a revenue-share parameter.
+PERCENT = "percent"
+#: Which parameter kind a fact of each kind is compared with.
+PARAM_KIND_FOR = {Kind.number: ParamKind.number, Kind.date: ParamKind.date,
+                  Kind.text: ParamKind.text, Kind.choice: ParamKind.text,
+                  Kind.boolean: ParamKind.boolean}
+
+
+def number_problem(value: Any) -> str | None:
+    """Why a number cannot be a rule value: not a number, not finite, or not exactly a float.
+
+    The engine holds numbers as doubles (see decide/runtime.py); anything else would be
+    refused when a case is decided, so it is refused when the pack loads.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"{value!r} is not a number"
+    try:
+        as_float = float(value)
+    except OverflowError:
+        return f"{value} is too large"
+    if not math.isfinite(as_float):
+        return f"{value} is not a finite number"
+    if isinstance(value, int) and int(as_float) != value:
+        return f"{value} is not exactly representable (at most 2**53)"
+    return None
+
+
+def value_problem(kind: ParamKind, value: Any) -> str | None:
+    """Why a value does not fit a parameter kind (None: it fits, or it is 'no value')."""
+    if value is None:
+        return None
+    if kind is ParamKind.number:
+        return number_problem(value)
+    if kind is ParamKind.boolean:
+        return None if isinstance(value, bool) else f"{value!r} is not true or false"
+    if not isinstance(value, str):
+        return f"{value!r} is not {'a date (YYYY-MM-DD)' if kind is ParamKind.date else 'text'}"
+    if kind is ParamKind.date:
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            return f"{value!r} is not a date (YYYY-MM-DD)"
+    return None
+
+
 class ParamValue(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -97,7 +159,10 @@ class Parameter(_Strict):
 
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")]
     description: Text
-    unit: str | None = None
+    kind: ParamKind = Field(description="number (with a unit), date (YYYY-MM-DD), text or "
+                                        "boolean; must match every fact it is compared with.")
+    unit: str | None = Field(None, description="Unit of a number parameter (TPP, TPP/mm2, GB, "
+                                               "GB/s, USD, percent): the unit of its facts.")
     values: list[ParamValue] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -105,6 +170,19 @@ class Parameter(_Strict):
         dates = [v.from_ for v in self.values]
         if dates != sorted(dates) or len(set(dates)) != len(dates):
             raise ValueError("values must be in increasing 'from' order, one per date")
+        return self
+
+    @model_validator(mode="after")
+    def _typed(self) -> Parameter:
+        if self.kind is ParamKind.number and not self.unit:
+            raise ValueError("a number parameter declares its unit (e.g. TPP, GB/s, percent)")
+        if self.kind is not ParamKind.number and self.unit is not None:
+            raise ValueError(f"a {self.kind} parameter has no unit")
+        for value in self.values:
+            problem = value_problem(self.kind, value.value)
+            if problem:
+                raise ValueError(f"value from {value.from_}: {problem} "
+                                 f"(the parameter is a {self.kind})")
         return self
 
     def at(self, when: dt.date) -> ParamValue | None:
@@ -223,18 +301,41 @@ class QuestionFile(_Strict):
     questions: list[Question]
 
 
+def path_problem(rel: str) -> str | None:
+    """Why a manifest path does not name a place inside the pack (None: it does)."""
+    if not rel or rel.startswith(("/", "\\")) or "\\" in rel or PureWindowsPath(rel).drive:
+        return f"'{rel}' is not a relative path"
+    if ".." in PurePosixPath(rel).parts:
+        return f"'{rel}' climbs out of the pack with '..'"
+    return None
+
+
+#: A path inside the pack, relative to pack.yaml, never absolute and without '..'.
+PackPath = Annotated[str, Field(min_length=1,
+                                description="Relative to pack.yaml, inside the pack.")]
+
+
 class Manifest(_Strict):
     id: str
     version: str
     title: Text
-    modules: list[str] = Field(min_length=1)
-    catalog: str = "catalog/chips.yaml"
-    entity_list: str = "lists/entity_list.yaml"
-    approved_customers: str = "lists/approved_customers.yaml"
-    questions: str = "questions.yaml"
+    modules: list[PackPath] = Field(min_length=1)
+    catalog: PackPath = "catalog/chips.yaml"
+    entity_list: PackPath = "lists/entity_list.yaml"
+    approved_customers: PackPath = "lists/approved_customers.yaml"
+    questions: PackPath = "questions.yaml"
     reviewed_until: dt.date | None = Field(
         None, description="Date up to which the pack's sources were reviewed; a decision "
                           "dated later warns that newer measures may apply.")
+
+    @field_validator("modules", "catalog", "entity_list", "approved_customers", "questions")
+    @classmethod
+    def _inside(cls, value: str | list[str]) -> str | list[str]:
+        for rel in [value] if isinstance(value, str) else value:
+            problem = path_problem(rel)
+            if problem:
+                raise ValueError(f"{problem} (name files relative to pack.yaml, inside the pack)")
+        return value
 
 
 @dataclass(frozen=True)
@@ -291,8 +392,28 @@ def _validate(model: type[BaseModel], data: Any, path: Path) -> Any:
         raise RulePackError(where, f"{loc}: {err['msg']}{more}") from None
 
 
-def _read(root: Path, rel: str, files: dict[str, bytes]) -> Any:
+def confined(root: Path, rel: str) -> Path:
+    """``root/rel``, refused unless it stays inside the pack once links are resolved.
+
+    A pack (also one read from a git revision) must not read files elsewhere on the
+    machine: its hash would then depend on that machine, and it could read anything.
+    """
+    where = Location(str(root / "pack.yaml"))
+    problem = path_problem(rel)
+    if problem:
+        raise RulePackError(where, problem, "name files relative to pack.yaml, inside the pack")
     path = root / rel
+    real = path.resolve()
+    if not real.is_relative_to(root.resolve()):
+        raise RulePackError(Location(str(path)), "leads outside the rule pack (a symbolic link?)",
+                            "keep every pack file inside the pack directory")
+    if real.exists() and not real.is_file():
+        raise RulePackError(Location(str(path)), "is not a regular file")
+    return path
+
+
+def _read(root: Path, rel: str, files: dict[str, bytes]) -> Any:
+    path = confined(root, rel)
     data = load_file(path)
     files[rel] = path.read_bytes()
     return data
@@ -310,8 +431,15 @@ def _check_test(test: C.FactTest, params: dict[str, Parameter]) -> str | None:
     values = test.value if isinstance(test.value, tuple) else (test.value,)
     for value in values:
         if isinstance(value, C.ParamRef):
-            if value.name not in params:
+            param = params.get(value.name)
+            if param is None:
                 return f"unknown parameter '{value.name}'"
+            problem = _param_problem(test.path, param)
+            if problem:
+                return problem
+            if test.op in ("gt", "gte", "lt", "lte") and spec.kind not in (Kind.number,
+                                                                            Kind.date):
+                return f"'{test.op}' compares numbers or dates; '{test.path}' is {spec.kind}"
             continue
         if test.op == "nonempty":
             if spec.kind is not Kind.text:
@@ -319,10 +447,8 @@ def _check_test(test: C.FactTest, params: dict[str, Parameter]) -> str | None:
             continue
         if spec.kind is Kind.boolean and not isinstance(value, bool):
             return f"'{test.path}' is true/false, not {value!r}"
-        if spec.kind is Kind.number and (
-            isinstance(value, bool) or not isinstance(value, int | float)
-        ):
-            return f"'{test.path}' is a number, not {value!r}"
+        if spec.kind is Kind.number and number_problem(value):
+            return f"'{test.path}' is a finite number; {number_problem(value)}"
         if spec.kind in (Kind.choice, Kind.text) and not isinstance(value, str):
             return f"'{test.path}' is text, not {value!r}"
         if spec.kind is Kind.choice and value not in spec.choices:
@@ -334,6 +460,78 @@ def _check_test(test: C.FactTest, params: dict[str, Parameter]) -> str | None:
                 return f"'{test.path}' is a date (YYYY-MM-DD), not {value!r}"
         if test.op in ("gt", "gte", "lt", "lte") and spec.kind not in (Kind.number, Kind.date):
             return f"'{test.op}' compares numbers or dates; '{test.path}' is {spec.kind}"
+    return None
+
+
+def _param_problem(path: str, param: Parameter) -> str | None:
+    """Why a parameter cannot be compared with a fact: another kind, unit or choice."""
+    spec = REGISTRY[path]
+    want = PARAM_KIND_FOR[spec.kind]
+    if param.kind is not want:
+        return f"parameter '{param.id}' is a {param.kind}, but '{path}' is a {spec.kind}"
+    if spec.unit is not None and param.unit != spec.unit:
+        return f"parameter '{param.id}' is in {param.unit}, but '{path}' is in {spec.unit}"
+    if spec.kind is Kind.choice:
+        for value in param.values:
+            if value.value is not None and value.value not in spec.choices:
+                return (f"parameter '{param.id}' has value {value.value!r}, not a value of "
+                        f"'{path}' ({', '.join(spec.choices)})")
+    return None
+
+
+def _share_problem(share: float | dict[str, str], params: dict[str, Parameter]) -> str | None:
+    """Why a revenue share is not a percentage (literal, or a number parameter in percent)."""
+    if isinstance(share, dict):
+        param = params.get(share.get("param", "")) if set(share) == {"param"} else None
+        if param is None:
+            return "revenue_share_pct is a number or {param: name} naming a defined parameter"
+        if param.kind is not ParamKind.number or param.unit != PERCENT:
+            return f"revenue_share_pct: parameter '{param.id}' must be a number in {PERCENT}"
+        values = [v.value for v in param.values if v.value is not None]
+    else:
+        values = [share]
+    for value in values:
+        if number_problem(value) or not 0 <= float(value) <= 100:
+            return f"revenue_share_pct: {value!r} is not a percentage from 0 to 100"
+    return None
+
+
+def _overlap(a: Rule, b: Rule) -> bool:
+    return a.valid_from < (b.valid_to or dt.date.max) and b.valid_from < (a.valid_to or dt.date.max)
+
+
+def derive_cycle(rules: list[CompiledRule]) -> tuple[CompiledRule, list[str]] | None:
+    """A chain of rules in force together that derive each other's conditions, if any.
+
+    Such a pack cannot be ordered for evaluation; it is refused when it loads (and so
+    by ``rules lint``), not first when a case on an affected date is decided.
+    """
+    derivers: dict[str, list[CompiledRule]] = {}
+    for r in rules:
+        for key in r.rule.then.derive:
+            derivers.setdefault(key, []).append(r)
+    state: dict[str, int] = {}
+
+    def visit(r: CompiledRule, chain: list[str]) -> tuple[CompiledRule, list[str]] | None:
+        mark = state.get(r.rule.id, 0)
+        if mark == 2:
+            return None
+        if mark == 1:
+            return r, [*chain[chain.index(r.rule.id):], r.rule.id]
+        state[r.rule.id] = 1
+        for test in C.derived_tests(r.condition):
+            for dep in derivers.get(test.key, []):
+                if _overlap(r.rule, dep.rule):
+                    found = visit(dep, [*chain, r.rule.id])
+                    if found:
+                        return found
+        state[r.rule.id] = 2
+        return None
+
+    for r in rules:
+        found = visit(r, [])
+        if found:
+            return found
     return None
 
 
@@ -378,7 +576,7 @@ def load_pack(root: Path, lists_dir: Path | None = None) -> RulePack:
     module_scope: dict[str, C.Condition] = {}
     for module in manifest.modules:
         param_rel = f"{module}/parameters.yaml"
-        if (root / param_rel).is_file():
+        if confined(root, param_rel).exists():
             data = _read(root, param_rel, files)
             pfile: ParameterFile = _validate(ParameterFile, data, root / param_rel)
             for i, param in enumerate(pfile.parameters):
@@ -440,12 +638,20 @@ def load_pack(root: Path, lists_dir: Path | None = None) -> RulePack:
             problem = _check_test(test, parameters)
             if problem:
                 raise RulePackError(where, f"{rule.id}: {problem}")
+        for dtest in C.derived_tests(cond):
+            for dvalue in dtest.values or ():
+                if isinstance(dvalue, int | float) and not isinstance(dvalue, bool) \
+                        and number_problem(dvalue):
+                    raise RulePackError(where, f"{rule.id}: derived {dtest.key}: "
+                                               f"{number_problem(dvalue)}")
         share = rule.then.revenue_share_pct
-        if isinstance(share, dict) and (
-            set(share) != {"param"} or share["param"] not in parameters
-        ):
-            raise RulePackError(where, f"{rule.id}: revenue_share_pct is a number or "
-                                       "{param: name} naming a defined parameter")
+        problem = None if share is None else _share_problem(share, parameters)
+        if problem:
+            raise RulePackError(where, f"{rule.id}: {problem}")
+        for key, derived in rule.then.derive.items():
+            if isinstance(derived, int | float) and not isinstance(derived, bool) \
+                    and number_problem(derived):
+                raise RulePackError(where, f"{rule.id}: derive {key}: {number_problem(derived)}")
         pending.append((rule, module, cond, where, data, i, path))
         requirements[rule.id] = requirement
 
@@ -477,6 +683,11 @@ def load_pack(root: Path, lists_dir: Path | None = None) -> RulePack:
                 raise RulePackError(where, f"{rule.id}: no rule derives '{dtest.key}'")
         compiled.append(CompiledRule(rule, module, cond, scopes[rule.id], where,
                                      requirements[rule.id]))
+    cycle = derive_cycle(compiled)
+    if cycle:
+        raise RulePackError(cycle[0].location,
+                            "rules derive each other in a cycle: " + " -> ".join(cycle[1]),
+                            "a rule cannot depend on what it derives")
 
     catalog_data = _read(root, manifest.catalog, files)
     catalog_file: CatalogFile = _validate(CatalogFile, catalog_data, root / manifest.catalog)
@@ -491,7 +702,7 @@ def load_pack(root: Path, lists_dir: Path | None = None) -> RulePack:
     approved = parse_list(_read(root, manifest.approved_customers, files),
                           str(root / manifest.approved_customers))
     questions: dict[str, Question] = {}
-    if (root / manifest.questions).is_file():
+    if confined(root, manifest.questions).exists():
         qdata = _read(root, manifest.questions, files)
         qfile: QuestionFile = _validate(QuestionFile, qdata, root / manifest.questions)
         for q in qfile.questions:

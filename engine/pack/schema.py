@@ -14,45 +14,25 @@ from typing import Any
 
 from chipclear.model.case import Case
 from chipclear.model.decision import Decision
+from chipclear.pack import conditions as C
 from chipclear.pack.catalog import CatalogFile
-from chipclear.pack.conditions import OPS
 from chipclear.pack.golden import GoldenFile
 from chipclear.pack.loader import Manifest, ParameterFile, QuestionFile, RuleFile
 from chipclear.pack.sources import OfficialDomainsFile, SourceFile
 from chipclear.screening.match import ScreeningList
 from pydantic import BaseModel
 
-_VALUE: dict[str, Any] = {
-    "anyOf": [
-        {"type": ["string", "number", "boolean"]},
-        {"type": "object", "properties": {"param": {"type": "string"}},
-         "required": ["param"], "additionalProperties": False},
-    ]
-}
 
-CONDITION: dict[str, Any] = {
-    "oneOf": [
-        {"type": "object", "required": ["all"], "additionalProperties": False,
-         "properties": {"all": {"type": "array", "minItems": 1,
-                                "items": {"$ref": "#/$defs/Condition"}}}},
-        {"type": "object", "required": ["any"], "additionalProperties": False,
-         "properties": {"any": {"type": "array", "minItems": 1,
-                                "items": {"$ref": "#/$defs/Condition"}}}},
-        {"type": "object", "required": ["not"], "additionalProperties": False,
-         "properties": {"not": {"$ref": "#/$defs/Condition"}}},
-        {"type": "object", "required": ["derived"], "additionalProperties": False,
-         "properties": {"derived": {"type": "string"},
-                        "eq": {"type": ["string", "number", "boolean"]},
-                        "in": {"type": "array", "minItems": 1}}},
-        {"type": "object", "required": ["fact"], "additionalProperties": False,
-         "minProperties": 2, "maxProperties": 2,
-         "properties": {"fact": {"type": "string"},
-                        **{op: ({"type": "array", "items": _VALUE, "minItems": 1}
-                                if op in ("in", "not_in") else
-                                {"const": True} if op == "nonempty" else _VALUE)
-                           for op in OPS}}},
-    ]
-}
+def condition_schema() -> dict[str, Any]:
+    """The condition grammar's JSON Schema, generated from the models the parser validates with.
+
+    Returns the definitions to merge into a schema's ``$defs``, ``Condition`` included.
+    """
+    generated = C.CONDITION_MODEL.json_schema(ref_template="#/$defs/{model}", by_alias=True)
+    defs: dict[str, Any] = generated.pop("$defs")
+    defs["Condition"] = generated
+    return defs
+
 
 #: File name → model. Names are what modelines point at.
 SCHEMAS: dict[str, type[BaseModel]] = {
@@ -72,7 +52,8 @@ SCHEMAS: dict[str, type[BaseModel]] = {
 
 
 def _patch_when(node: Any) -> None:
-    """Point every condition property (typed Any in the model) at the condition grammar."""
+    """Point every condition property (typed Any in the model: the loader parses it with
+    ``conditions.parse`` to report rule-level errors) at the generated condition grammar."""
     if isinstance(node, dict):
         props = node.get("properties")
         if isinstance(props, dict):
@@ -114,7 +95,7 @@ def schema_for(model: type[BaseModel]) -> dict[str, Any]:
         schema = _one_or_many(schema)
     if model is RuleFile:
         _patch_when(schema)
-        schema.setdefault("$defs", {})["Condition"] = CONDITION
+        schema.setdefault("$defs", {}).update(condition_schema())
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return schema
 

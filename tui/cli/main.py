@@ -14,7 +14,6 @@ from chipclear.batch.pool import DEFAULT_TIMEOUT
 from chipclear.errors import ExitCode, OutputFailure, error_record
 from chipclear.tui.cli.common import Format, Lang, RulesOpt, fail, load_rules, parse_date
 from chipclear.tui.cli.process import Interrupted
-from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
 if TYPE_CHECKING:
     from chipclear.batch.run import Outcome
@@ -154,7 +153,7 @@ def evaluate(
 
     from chipclear.batch import run as batch
     from chipclear.io import render
-    from chipclear.io.caseio import expand, read_file
+    from chipclear.io.caseio import CaseEntry, read_all
     from chipclear.tui.cli.outfile import Output
     from chipclear.tui.cli.process import deferred_signals
 
@@ -176,7 +175,12 @@ def evaluate(
         from chipclear.audit.ledger import Ledger
 
         book = Ledger.open(ledger, writable=True)
-    entries = (e for p in expand(paths) if not out.skips(p) for e in read_file(p))
+
+    def read_entries() -> Iterator[CaseEntry]:
+        """Read lazily, once the output is open, so its temporary file is skipped too."""
+        yield from read_all(paths, skip=[*out.own_files(), *([ledger] if ledger else [])])
+
+    entries = read_entries()
     pool = None
     json_stream = None
     progress = Progress(enabled=fmt is Format.table or out.target is not None)
@@ -330,17 +334,21 @@ def _invoke(args: Sequence[str]) -> int:
             command.invoke(ctx)
     except typer.Exit as exc:
         return int(exc.exit_code)
-    except NoArgsIsHelpError as exc:  # `chipclear` or `chipclear audit` alone: the help
-        typer.echo(exc.format_message())
-        return int(ExitCode.OK)
-    except UsageError as exc:
-        where = exc.ctx.command_path if exc.ctx is not None else "chipclear"
+    except typer.TyperException as exc:
+        # Click's exceptions, recognised through typer's public base class (typer vendors
+        # click privately): a usage error carries the context and exit code 2.
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `chipclear` or a group alone: help
+            typer.echo(exc.format_message())
+            return int(ExitCode.OK)
+        failed_in = getattr(exc, "ctx", None)
+        code = int(getattr(exc, "exit_code", ExitCode.INVALID_INPUT))
         message = " ".join(exc.format_message().split())
-        typer.echo(f"{where}: {message} (see '{where} --help')", err=True)
-        return int(ExitCode.INVALID_INPUT)
-    except ClickException as exc:
-        typer.echo(" ".join(exc.format_message().split()), err=True)
-        return int(exc.exit_code)
+        if code == int(ExitCode.INVALID_INPUT):
+            where = failed_in.command_path if failed_in is not None else "chipclear"
+            typer.echo(f"{where}: {message} (see '{where} --help')", err=True)
+            return int(ExitCode.INVALID_INPUT)
+        typer.echo(message, err=True)
+        return code
     except typer.Abort:
         return int(ExitCode.INTERRUPTED)
     return int(ExitCode.OK)

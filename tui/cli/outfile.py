@@ -93,6 +93,10 @@ class Output:
             return False
         return _same(path, self.target) or (self._tmp is not None and _same(path, self._tmp))
 
+    def own_files(self) -> list[Path]:
+        """This run's output and its temporary twin: never read back as cases."""
+        return [p for p in (self.target, self._tmp) if p is not None]
+
     def open(self) -> TextIO:
         if self.target is None:
             return self.stream

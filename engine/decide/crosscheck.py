@@ -1,0 +1,76 @@
+"""The second evaluator: every case's firings are checked against three-valued Python.
+
+durable-rules is a C library with traps (see docs/engine.md); a fact it loses or a
+comparison it gets wrong would otherwise turn into a confident verdict. So after the
+engine quiesces, every active rule is evaluated again in Python (``kleene``) on the
+same prepared facts, at every instance it applies to (the case, or each order line),
+with derived facts taken from the engine's own firings:
+
+* a rule the engine fired must be *true* in Python, and
+* a rule Python finds *true* must have fired.
+
+Any disagreement is an ``EngineFailure`` naming the rule and the instance (every caller
+names the case it was deciding): the case gets no decision (exit 4), never a verdict
+built on a fact the engine did not see.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from chipclear.decide import kleene
+from chipclear.decide.compile import derived_value
+from chipclear.errors import EngineFailure
+from chipclear.pack import conditions as C
+from chipclear.pack.facts import Scope
+
+if TYPE_CHECKING:
+    from chipclear.decide.compile import CompiledPack
+    from chipclear.decide.evaluate import Prepared
+    from chipclear.decide.runtime import Firing
+
+CASE_IDX = -1
+
+
+def _where(idx: int) -> str:
+    return "the case" if idx == CASE_IDX else f"order item {idx}"
+
+
+def check(prep: Prepared, compiled: CompiledPack, firings: list[Firing],
+          derived_scopes: dict[str, Scope]) -> None:
+    """Raise EngineFailure unless the engine and Python agree on every rule and instance."""
+    instances = {Scope.case: [CASE_IDX], Scope.item: list(range(len(prep.item_facts)))}
+    scopes = {cr.rule.id: cr.scope for cr in compiled.rules}
+    fired: dict[str, set[int]] = defaultdict(set)
+    derived: dict[int, dict[str, set[Any]]] = defaultdict(lambda: defaultdict(set))
+    for f in firings:
+        spec = compiled.actions.get(f.action)
+        if spec is None:
+            raise EngineFailure(f"the engine ran an unknown action {f.action}")
+        scope = scopes.get(spec.rule_id)
+        if scope is None or f.idx not in instances[scope]:
+            raise EngineFailure(f"rule {spec.rule_id} fired on {_where(f.idx)}, which it "
+                                "does not apply to")
+        fired[spec.rule_id].add(f.idx)
+        for key, value in spec.derive:
+            derived[f.idx][key].add(value)
+
+    for cr in compiled.rules:
+        for idx in instances[cr.scope]:
+
+            def lookup(test: C.DerivedTest, idx: int = idx) -> kleene.Truth:
+                at = idx if derived_scopes.get(test.key) is Scope.item else CASE_IDX
+                have = derived[at].get(test.key, set())
+                if test.values is None:
+                    return kleene.Truth(bool(have))
+                return kleene.Truth(any(derived_value(v) in have for v in test.values))
+
+            truth = kleene.evaluate(cr.condition, prep.facts_for(idx), compiled.params, lookup)
+            engine = idx in fired.get(cr.rule.id, ())
+            if engine != (truth.value is True):
+                python = {True: "true", False: "false", None: "unknown"}[truth.value]
+                said = "fired" if engine else "did not fire"
+                raise EngineFailure(
+                    f"rule {cr.rule.id} {said} on {_where(idx)} but the Python evaluation "
+                    f"of the same facts is {python}; no decision")
