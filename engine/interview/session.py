@@ -5,20 +5,17 @@ After every answer the whole case is evaluated again from scratch (a live durabl
 session is never patched), and the next question is picked from the decision's
 ``missing`` list, so the flow follows the rules instead of a fixed form: a fact no
 undecided rule waits for is never asked. Answers the user does not know are kept as
-*unknown* (never asked again) in a comment at the top of the case file, because the
-case model itself has no room for them and the file must stay a plain case file that
-``chipclear evaluate`` accepts.
+data, in the case's ``unknown`` list (never asked again; ``chipclear evaluate`` reads
+the same file). The file is written back by ``casefile``, which keeps the user's
+comments, order, formatting, format and mode, and writes nothing until an answer changes.
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import datetime as dt
 import itertools
-import os
 import re
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -27,10 +24,10 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-import yaml
 from chipclear.decide import kleene
 from chipclear.decide.evaluate import CASE_IDX, Evaluator, UnknownChip, prepare
 from chipclear.errors import EngineFailure, Location, UserInputError
+from chipclear.interview.casefile import LEGACY_UNKNOWN, CaseFile, atomic_write
 from chipclear.io.caseio import describe, read_file
 from chipclear.io.render import markdown, to_json
 from chipclear.model.case import BIT_LENGTH, Case
@@ -55,8 +52,7 @@ WORKLOAD = (
     "use.workload.min_cluster_size",
 )
 
-_HEADER = "# chipclear interview case; resume with: chipclear interview {name}\n"
-_UNKNOWN_PREFIX = "# unknown:"
+_HEADER = "chipclear interview case; resume with: chipclear interview {name}"
 _TOKEN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
 
 #: Country names people type instead of ISO codes (English and Chinese).
@@ -250,7 +246,8 @@ class Interview:
 
     def __init__(self, pack: RulePack, case_data: dict[str, Any] | None = None,
                  path: Path | None = None, *, unknown: set[str] | None = None,
-                 evaluator: Evaluator | None = None, today: dt.date | None = None) -> None:
+                 evaluator: Evaluator | None = None, today: dt.date | None = None,
+                 file: CaseFile | None = None) -> None:
         self.pack = pack
         self.path = path
         self.evaluator = evaluator or Evaluator(pack)
@@ -258,9 +255,16 @@ class Interview:
         data = copy.deepcopy(case_data) if case_data else {}
         data.setdefault("id", _new_id(path))
         self.data: dict[str, Any] = _plain(Case.model_validate(data))
-        self.unknown: set[str] = set(unknown or ())
+        self.unknown: set[str] = set(self.data.get("unknown", ())) | set(unknown or ())
+        if self.unknown:
+            self.data["unknown"] = sorted(self.unknown)
         self.asked: list[str] = []  #: facts answered in this session, in order
+        #: answers (and "don't know"s) the case came with, for the resume note
+        self.resumed = sum(1 for p, _ in _leaves(self.data) if p != "id") if case_data else 0
         self.last_eval_ms = 0.0
+        self.file: CaseFile | None = file if file is not None else (
+            CaseFile(path, path.suffix == ".json", None, None) if path is not None else None)
+        self.saved = False  #: whether this session has written the case file
         self._lock = threading.RLock()
         self._bank_order = {q: i for i, q in enumerate(pack.questions)}
         self.decision: Decision = self._evaluate(self.case)
@@ -269,9 +273,13 @@ class Interview:
 
     @classmethod
     def open(cls, pack: RulePack, path: Path, **kw: Any) -> Interview:
-        """Resume the case in ``path``, or start a new one there if the file is absent."""
-        if not path.exists():
-            return cls(pack, None, path, **kw)
+        """Resume the case in ``path``, or start a new one there if the file is absent.
+
+        Nothing is written here: the file changes only when an answer does.
+        """
+        file = CaseFile.open(path)
+        if file.text is None:
+            return cls(pack, None, path, file=file, **kw)
         entries = list(read_file(path))
         if len(entries) != 1 or entries[0].index is not None:
             raise InterviewError(Location(str(path)),
@@ -280,32 +288,44 @@ class Interview:
         if entry.error is not None:
             raise entry.error
         assert entry.case is not None
-        unknown: set[str] = set()
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.startswith(_UNKNOWN_PREFIX):
-                unknown.update(p.strip() for p in line[len(_UNKNOWN_PREFIX):].split(",")
+        unknown: set[str] = set()  # older interviews kept them in a comment
+        for line in (file.text or "").splitlines():
+            if line.startswith(LEGACY_UNKNOWN):
+                unknown.update(p.strip() for p in line[len(LEGACY_UNKNOWN):].split(",")
                                if p.strip())
+        read = _plain(entry.case)
+        file.baseline(read)
         try:
-            return cls(pack, _plain(entry.case), path, unknown=unknown, **kw)
+            return cls(pack, read, path, unknown=unknown, file=file, **kw)
         except UnknownChip as exc:
             raise InterviewError(Location(str(path)), str(exc)) from None
 
-    def to_yaml(self) -> str:
-        """The case file text: keys in the case model's order, no nulls, unknowns noted."""
-        body = yaml.safe_dump(_dated(self.data), allow_unicode=True, sort_keys=False,
-                              width=100)
-        head = _HEADER.format(name=self.path.name if self.path else "<file>")
-        if self.unknown:
-            head += f"{_UNKNOWN_PREFIX} {', '.join(sorted(self.unknown))}\n"
-        return head + body
+    def render(self) -> str:
+        """The case file's text as the next save would write it."""
+        if self.file is None:
+            raise ValueError("this interview has no case file")
+        return self.file.render(self.data, self._header())
 
-    def save(self) -> Path | None:
-        """Write the case atomically (temp file + ``os.replace``): a kill loses nothing saved."""
-        if self.path is None:
-            return None
+    def _header(self) -> str:
+        return _HEADER.format(name=self.path.name if self.path else "<file>")
+
+    def save(self) -> bool:
+        """Write the answers if the file does not hold them yet; True if it was written.
+
+        Raises OSError when the file cannot be written (the answers stay in memory).
+        """
+        if self.file is None:
+            return False
         with self._lock:
-            _atomic_write(self.path, self.to_yaml())
-        return self.path
+            written = self.file.write(self.data, self._header())
+            self.saved = self.saved or written
+            return written
+
+    @property
+    def unsaved(self) -> bool:
+        """Whether answers exist that the case file does not hold."""
+        return self.file is not None and self.file.text is not None \
+            and self.data != self.file.written
 
     # -- answering --------------------------------------------------------------------
 
@@ -332,23 +352,28 @@ class Interview:
                 set_path(new, fact, coerced)
             except ValueError as exc:
                 return [str(exc)]
-            return self._commit(new, fact, lambda: self.unknown.discard(fact))
+            return self._commit(new, fact, self.unknown - {fact})
 
     def unset(self, fact: str) -> list[str]:
         """Forget an answer: the fact becomes unknown again and may be asked again."""
         with self._lock:
             new = copy.deepcopy(self.data)
             unset_path(new, fact)
+            unknown = self.unknown - {fact}
             if fact == "order.items" or fact.startswith("order.items["):
-                self.unknown = {u for u in self.unknown if not u.startswith("order.items[")}
-            return self._commit(new, fact, lambda: self.unknown.discard(fact))
+                unknown = {u for u in unknown if not u.startswith("order.items[")}
+            return self._commit(new, fact, unknown)
 
     def _mark_unknown(self, fact: str) -> list[str]:
         new = copy.deepcopy(self.data)
         unset_path(new, fact)
-        return self._commit(new, fact, lambda: self.unknown.add(fact))
+        return self._commit(new, fact, self.unknown | {fact})
 
-    def _commit(self, new: dict[str, Any], fact: str, after: Any) -> list[str]:
+    def _commit(self, new: dict[str, Any], fact: str, unknown: set[str]) -> list[str]:
+        """Adopt ``new`` only if it is valid, decided and saved; otherwise keep the old state."""
+        new.pop("unknown", None)
+        if unknown:
+            new["unknown"] = sorted(unknown)
         errors = self.check(new)
         if errors:
             return errors
@@ -359,12 +384,19 @@ class Interview:
             return [str(exc)]
         except EngineFailure as exc:
             return [f"the rule engine failed on this answer ({exc}); nothing was changed"]
-        self.data = _plain(case)
+        data = _plain(case)
+        if data != self.data and self.file is not None:
+            try:
+                self.saved = self.file.write(data, self._header()) or self.saved
+            except OSError as exc:
+                reason = exc.strerror or str(exc)
+                return [f"could not save {self.file.path}: {reason}; the answer was not "
+                        "recorded (make the folder writable, then answer again)"]
+        self.data = data
         self.decision = decision
-        after()
+        self.unknown = set(unknown)
         if fact not in self.asked:
             self.asked.append(fact)
-        self.save()
         return []
 
     def _evaluate(self, case: Case) -> Decision:
@@ -654,7 +686,7 @@ class Interview:
             relevant = self.relevant_paths()
             out: list[AnswerView] = []
             for path, value in _leaves(self.data):
-                if path == "id" or path.endswith(".custom"):
+                if path == "id" or path.startswith("unknown[") or path.endswith(".custom"):
                     continue
                 q = self.question_for(path)
                 out.append(AnswerView(
@@ -730,10 +762,10 @@ class Interview:
             stem = self.path.stem if self.path else self.data["id"]
             if kind == "md":
                 target = base / f"{stem}.memo.{lang}.md"
-                _atomic_write(target, self.export_markdown(lang))
+                atomic_write(target, self.export_markdown(lang))
             else:
                 target = base / f"{stem}.decision.json"
-                _atomic_write(target, self.export_json())
+                atomic_write(target, self.export_json())
             return target
 
 
@@ -766,29 +798,6 @@ def _prune(value: Any) -> Any:
     if isinstance(value, list):
         return [_prune(v) for v in value]
     return value
-
-
-def _dated(data: dict[str, Any]) -> dict[str, Any]:
-    """``as_of`` as a date so YAML writes it bare (``2026-02-15``), like hand-written cases."""
-    out = dict(data)
-    if isinstance(out.get("as_of"), str):
-        out["as_of"] = dt.date.fromisoformat(out["as_of"])
-    return out
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def _number(value: Any) -> int | float:

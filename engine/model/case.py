@@ -209,6 +209,11 @@ class Case(_Strict):
     use: Use = Field(default_factory=Use)
     deployment: Deployment = Field(default_factory=Deployment)
     evidence: Evidence = Field(default_factory=Evidence)
+    unknown: list[str] = Field(
+        default_factory=list,
+        description="Fact paths the buyer answered \"don't know\" (e.g. buyer.kind): they stay "
+        "unknown and the interview does not ask them again.",
+    )
 
     @field_validator("id", mode="before")
     @classmethod
