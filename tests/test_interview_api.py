@@ -8,22 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from chipclear.decide.evaluate import Evaluator
-from chipclear.interview.session import (
-    UNKNOWN,
-    Interview,
-    get_path,
-    parse_path,
-    set_path,
-    unset_path,
-)
 from chipclear.interview.casefile import CaseFileError as InterviewFileError
+from chipclear.interview.paths import get_path, parse_path, set_path, unset_path
+from chipclear.interview.session import UNKNOWN, Interview
 from chipclear.io.caseio import read_file
 from chipclear.model.case import Case
 from chipclear.model.decision import Verdict

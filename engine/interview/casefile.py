@@ -158,7 +158,7 @@ def _guess_indent(text: str) -> tuple[int, int, int]:
             doc = yaml.load(text)
             out = io.StringIO()
             yaml.dump(doc, out)
-        except Exception:  # noqa: BLE001 - an unreadable file keeps the default style
+        except Exception:  # an unreadable file keeps the default style
             return _INDENTS[0]
         if out.getvalue() == text:
             return indent

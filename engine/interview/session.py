@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import itertools
 import re
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -28,9 +26,18 @@ from chipclear.decide import kleene
 from chipclear.decide.evaluate import CASE_IDX, Evaluator, UnknownChip, prepare
 from chipclear.errors import EngineFailure, Location, UserInputError
 from chipclear.interview.casefile import LEGACY_UNKNOWN, CaseFile, atomic_write
+from chipclear.interview.coerce import COUNTRIES, DONT_KNOW, NO, YES, dense_tflops, number
+from chipclear.interview.paths import (
+    generic,
+    get_path,
+    item_index,
+    leaves,
+    set_path,
+    unset_path,
+)
 from chipclear.io.caseio import describe, read_file
 from chipclear.io.render import markdown, to_json
-from chipclear.model.case import BIT_LENGTH, Case
+from chipclear.model.case import Case
 from chipclear.model.decision import Decision, Finding, SourceRef
 from chipclear.pack import conditions as C
 from chipclear.pack.facts import REGISTRY, Kind, Scope
@@ -53,121 +60,9 @@ WORKLOAD = (
 )
 
 _HEADER = "chipclear interview case; resume with: chipclear interview {name}"
-_TOKEN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
-
-#: Country names people type instead of ISO codes (English and Chinese).
-_COUNTRIES = {
-    "china": "CN", "中国": "CN", "prc": "CN", "macau": "MO", "macao": "MO", "澳门": "MO",
-    "hong kong": "HK", "hongkong": "HK", "香港": "HK", "taiwan": "TW", "台湾": "TW",
-    "united states": "US", "usa": "US", "美国": "US", "malaysia": "MY", "马来西亚": "MY",
-    "singapore": "SG", "新加坡": "SG", "japan": "JP", "日本": "JP", "korea": "KR",
-    "south korea": "KR", "韩国": "KR", "germany": "DE", "德国": "DE", "india": "IN",
-    "vietnam": "VN", "越南": "VN", "united kingdom": "GB", "uk": "GB", "英国": "GB",
-}
-_YES = {"y", "yes", "true", "1", "是", "有", "对"}
-_NO = {"n", "no", "false", "0", "否", "无", "没有", "不是"}
-_DONT_KNOW = {"?", "unknown", "dont know", "don't know", "n/a", "不知道", "未知", "不清楚"}
-
 
 class InterviewError(UserInputError):
     """A case file the interview cannot open (not a single valid case)."""
-
-
-# --------------------------------------------------------------------------------------
-# Fact paths inside the case data: ``order.items[0].chip``
-# --------------------------------------------------------------------------------------
-
-def parse_path(path: str) -> list[str | int]:
-    """Split a dotted path with ``[i]`` indexes into keys and list positions."""
-    parts: list[str | int] = []
-    for chunk in path.split("."):
-        for m in _TOKEN.finditer(chunk):
-            parts.append(m.group(1) if m.group(1) else int(m.group(2)))
-        if not chunk or _TOKEN.sub("", chunk):
-            raise ValueError(f"'{path}' is not a fact path")
-    return parts
-
-
-def get_path(data: Any, path: str) -> Any:
-    """The value at a path, or None when any step is absent."""
-    cur = data
-    for part in parse_path(path):
-        if isinstance(part, int):
-            if not isinstance(cur, list) or part >= len(cur):
-                return None
-            cur = cur[part]
-        else:
-            if not isinstance(cur, dict) or part not in cur:
-                return None
-            cur = cur[part]
-    return cur
-
-
-def set_path(data: dict[str, Any], path: str, value: Any) -> None:
-    """Set a value, creating the mappings on the way (list positions must exist)."""
-    parts = parse_path(path)
-    cur: Any = data
-    for part, nxt in itertools.pairwise(parts):
-        if isinstance(part, int):
-            if not isinstance(cur, list) or part >= len(cur):
-                raise ValueError(f"order line {part + 1} does not exist")
-            cur = cur[part]
-        else:
-            if not isinstance(cur.get(part), dict | list):
-                cur[part] = [] if isinstance(nxt, int) else {}
-            cur = cur[part]
-    last = parts[-1]
-    if isinstance(last, int):
-        if not isinstance(cur, list) or last >= len(cur):
-            raise ValueError(f"order line {last + 1} does not exist")
-        cur[last] = value
-    else:
-        cur[last] = value
-
-
-def unset_path(data: dict[str, Any], path: str) -> None:
-    """Remove a value and any mapping left empty (empty mappings are noise in a case file)."""
-    parts = parse_path(path)
-    trail: list[tuple[Any, str | int]] = []
-    cur: Any = data
-    for part in parts[:-1]:
-        try:
-            nxt = cur[part]
-        except (KeyError, IndexError, TypeError):
-            return
-        trail.append((cur, part))
-        cur = nxt
-    last = parts[-1]
-    if isinstance(cur, dict):
-        cur.pop(last, None)
-    elif isinstance(cur, list) and isinstance(last, int) and last < len(cur):
-        del cur[last]
-    for parent, key in reversed(trail):
-        child = parent[key]
-        if child in ({}, []) and isinstance(key, str) and isinstance(parent, dict):
-            del parent[key]
-
-
-def generic(path: str) -> str:
-    """``order.items[3].quantity`` -> ``order.items[].quantity`` (the question bank's key)."""
-    return re.sub(r"\[\d+\]", "[]", path)
-
-
-def _item_index(path: str) -> int | None:
-    m = re.match(r"order\.items\[(\d+)\]", path)
-    return int(m.group(1)) if m else None
-
-
-def _leaves(data: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
-    """Every answered leaf; a chip's dense-TFLOPS table counts as one answer."""
-    if isinstance(data, dict) and not prefix.endswith("dense_tflops"):
-        for key, value in data.items():
-            yield from _leaves(value, f"{prefix}.{key}" if prefix else key)
-    elif isinstance(data, list):
-        for i, value in enumerate(data):
-            yield from _leaves(value, f"{prefix}[{i}]")
-    elif data is not None:
-        yield prefix, data
 
 
 # --------------------------------------------------------------------------------------
@@ -260,7 +155,7 @@ class Interview:
             self.data["unknown"] = sorted(self.unknown)
         self.asked: list[str] = []  #: facts answered in this session, in order
         #: answers (and "don't know"s) the case came with, for the resume note
-        self.resumed = sum(1 for p, _ in _leaves(self.data) if p != "id") if case_data else 0
+        self.resumed = sum(1 for p, _ in leaves(self.data) if p != "id") if case_data else 0
         self.last_eval_ms = 0.0
         self.file: CaseFile | None = file if file is not None else (
             CaseFile(path, path.suffix == ".json", None, None) if path is not None else None)
@@ -321,12 +216,6 @@ class Interview:
             self.saved = self.saved or written
             return written
 
-    @property
-    def unsaved(self) -> bool:
-        """Whether answers exist that the case file does not hold."""
-        return self.file is not None and self.file.text is not None \
-            and self.data != self.file.written
-
     # -- answering --------------------------------------------------------------------
 
     @property
@@ -341,7 +230,7 @@ class Interview:
         """
         with self._lock:
             if value is None or (isinstance(value, str) and (
-                    value == UNKNOWN or value.strip().casefold() in _DONT_KNOW)):
+                    value == UNKNOWN or value.strip().casefold() in DONT_KNOW)):
                 return self._mark_unknown(fact)
             try:
                 coerced = self.coerce(fact, value)
@@ -450,19 +339,19 @@ class Interview:
         if fact == "order.items":
             return self._items(value)
         if fact.endswith(".spec.dense_tflops"):
-            return _dense(value)
+            return dense_tflops(value)
         kind = self.input_of(fact)
         if kind is InputType.yesno:
             if isinstance(value, bool):
                 return value
             text = str(value).strip().casefold()
-            if text in _YES:
+            if text in YES:
                 return True
-            if text in _NO:
+            if text in NO:
                 return False
             raise ValueError("answer yes, no or don't know")
         if kind is InputType.number:
-            return _number(value)
+            return number(value)
         if kind is InputType.date:
             if isinstance(value, dt.date):
                 return value.isoformat()
@@ -472,7 +361,7 @@ class Interview:
                 raise ValueError(f"'{value}' is not a date (use YYYY-MM-DD)") from None
         if kind is InputType.country:
             text = str(value).strip()
-            code = _COUNTRIES.get(text.casefold(), text.upper())
+            code = COUNTRIES.get(text.casefold(), text.upper())
             if not re.fullmatch(r"[A-Z]{2}", code):
                 raise ValueError(f"'{text}' is not a two-letter country code (e.g. CN, MY, US)")
             return code
@@ -505,7 +394,7 @@ class Interview:
             for key in ("quantity", "unit_price_usd"):
                 if key in item:
                     try:
-                        item[key] = _number(item[key])
+                        item[key] = number(item[key])
                     except ValueError as exc:
                         raise ValueError(f"order line {i + 1}: {key}: {exc}") from None
             out.append(item)
@@ -515,7 +404,7 @@ class Interview:
 
     def _answerable(self, path: str) -> bool:
         """Whether the case has a place for this fact the user can fill in."""
-        idx = _item_index(path)
+        idx = item_index(path)
         if idx is None:
             return path in self.pack.questions or generic(path) in REGISTRY
         items = self.data.get("order", {}).get("items") or []
@@ -600,7 +489,7 @@ class Interview:
                     sources[sid] = SourceRef(id=s.id, name=s.name, date=s.date, url=s.url,
                                              confidence=s.confidence)
         blocking = any(self._severity(r) is Severity.block for r in ordered)
-        idx = _item_index(fact)
+        idx = item_index(fact)
         label = None
         if idx is not None and idx < len(self.decision.items):
             label = f"#{idx + 1} {self.decision.items[idx].chip_name}"
@@ -685,7 +574,7 @@ class Interview:
         with self._lock:
             relevant = self.relevant_paths()
             out: list[AnswerView] = []
-            for path, value in _leaves(self.data):
+            for path, value in leaves(self.data):
                 if path == "id" or path.startswith("unknown[") or path.endswith(".custom"):
                     continue
                 q = self.question_for(path)
@@ -798,54 +687,6 @@ def _prune(value: Any) -> Any:
     if isinstance(value, list):
         return [_prune(v) for v in value]
     return value
-
-
-def _number(value: Any) -> int | float:
-    if isinstance(value, bool):
-        raise ValueError("expected a number")
-    if isinstance(value, int | float):
-        number: float = float(value)
-    else:
-        text = str(value).strip().replace(",", "").replace("_", "").replace(" ", "")
-        text = text.removeprefix("$").removeprefix("US$")
-        scale = 1.0
-        if text[-1:].lower() == "k":
-            scale, text = 1_000.0, text[:-1]
-        elif text[-1:].lower() == "m":
-            scale, text = 1_000_000.0, text[:-1]
-        elif text.endswith("万"):
-            scale, text = 10_000.0, text[:-1]
-        try:
-            number = float(text) * scale
-        except ValueError:
-            raise ValueError(f"'{value}' is not a number") from None
-    if number != number or number in (float("inf"), float("-inf")):
-        raise ValueError(f"'{value}' is not a number")
-    return int(number) if number.is_integer() else number
-
-
-def _dense(value: Any) -> dict[str, float]:
-    """``fp8=1979, bf16=989`` (or a mapping) -> {precision: dense TFLOPS}."""
-    if isinstance(value, dict):
-        pairs = list(value.items())
-    else:
-        pairs = []
-        for chunk in re.split(r"[,;\s]+", str(value).strip()):
-            if not chunk:
-                continue
-            key, sep, num = chunk.partition("=") if "=" in chunk else chunk.partition(":")
-            if not sep:
-                raise ValueError("give precision=TFLOPS pairs, e.g. fp8=1979, bf16=989")
-            pairs.append((key, num))
-    out: dict[str, float] = {}
-    for key, num in pairs:
-        k = str(key).strip().lower()
-        if k not in BIT_LENGTH:
-            raise ValueError(f"unknown precision '{key}' (use {', '.join(BIT_LENGTH)})")
-        out[k] = float(_number(num))
-    if not out:
-        raise ValueError("give precision=TFLOPS pairs, e.g. fp8=1979, bf16=989")
-    return out
 
 
 def _display(value: Any) -> str:

@@ -215,7 +215,6 @@ def run_interview(pack: RulePack, case_file: Path | None, lang: str | None,
     path = case_file or default_case_path()
     try:
         interview = Interview.open(pack, path)
-        interview.save()
     except ChipclearError as exc:
         print(str(exc), file=sys.stderr)
         return int(ExitCode.INVALID_INPUT)
@@ -232,8 +231,17 @@ def run_interview(pack: RulePack, case_file: Path | None, lang: str | None,
             finally:
                 book.close()
         except ChipclearError as exc:
-            print(f"{exc} (the case is saved to {path})", file=sys.stderr)
+            print(f"{exc} ({_where(interview, path)})", file=sys.stderr)
             return int(ExitCode.INVALID_INPUT)
-    print(f"{decision.case_id}: {decision.verdict.value} (case saved to {path})")
+    print(f"{decision.case_id}: {decision.verdict.value} ({_where(interview, path)})")
     ok = decision.verdict in (Verdict.go, Verdict.go_with_conditions)
     return int(ExitCode.OK if ok else ExitCode.ATTENTION)
+
+
+def _where(interview: Interview, path: Path) -> str:
+    """Where the answers are, truthfully: "saved" only when this session wrote them."""
+    if interview.saved:
+        return f"case saved to {path}"
+    if path.exists():
+        return f"no answer changed; {path} left as it was"
+    return "no answers given; no file written"

@@ -154,7 +154,7 @@ class ReviewScreen(Screen[None]):
         if fact == "order.items":
             current = self.interview.data.get("order", {}).get("items") or []
         else:
-            from chipclear.interview.session import get_path
+            from chipclear.interview.paths import get_path
 
             current = get_path(self.interview.data, fact)
         self.app.push_screen(EditScreen(self.interview, fact, current))
