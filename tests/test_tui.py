@@ -8,6 +8,8 @@ so rule edits do not churn them. Snapshots live in ``tests/snapshots/`` and are 
 from __future__ import annotations
 
 import os
+import random
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -242,8 +244,7 @@ async def test_review_change_explain_export_and_language(tmp_path: Path) -> None
         await settle(pilot)
         assert isinstance(app.screen, ReviewScreen)
         answers = app.screen.query_one("#answers", OptionList)
-        ids = [answers.get_option_at_index(i).id for i in range(answers.option_count)]
-        answers.highlighted = ids.index("buyer.country")
+        answers.highlighted = app.screen.facts.index("buyer.country")
         await pilot.press("enter")
         await settle(pilot)
         box = app.screen.query_one("#q-input", Input)
@@ -334,8 +335,111 @@ def test_run_interview_creates_the_case_file_and_reports(tmp_path: Path,
     monkeypatch.setattr(tui_app.InterviewApp, "run", lambda self: None)
     ipack = load_pack(IPACK)
     assert tui_app.run_interview(ipack, None, "en") == 1  # needs_information
-    created = list(tmp_path.glob("chipclear-case-*.yaml"))
-    assert len(created) == 1 and "saved to" in capsys.readouterr().out
+    assert not list(tmp_path.glob("chipclear-case-*.yaml"))  # no answer: no file
+    out = capsys.readouterr().out
+    assert "no file written" in out and "saved" not in out
+    kept = tmp_path / "kept.yaml"
+    kept.write_text("# PROC-1\nid: kept\norder:\n  items:\n  - chip: H200\n", "utf-8")
+    assert tui_app.run_interview(ipack, kept, "en") == 1
+    assert kept.read_text("utf-8") == "# PROC-1\nid: kept\norder:\n  items:\n  - chip: H200\n"
+    assert "left as it was" in capsys.readouterr().out
     bad = tmp_path / "batch.yaml"
     bad.write_text("cases:\n  - id: a\n  - id: b\n", encoding="utf-8")
     assert tui_app.run_interview(ipack, bad, "en") == 2
+
+
+# ---------------------------------------------------------------------------------------
+# No crash reachable from the keyboard
+# ---------------------------------------------------------------------------------------
+
+#: Keys a confused user might press anywhere: answers, navigation, screens, junk text.
+RANDOM_KEYS = ("f7", "f3", "escape", "delete", "enter", "enter", "down", "up", "tab",
+               "shift+tab", "f2", "f4", "f5", "f6", "backspace", "a", "1", "x", "0", "k",
+               "minus", "full_stop", "comma", "space", "question_mark", "ctrl+s", "left",
+               "right", "home", "end", "pageup", "pagedown", "ctrl+b")
+
+
+async def test_the_reported_crash_path_dont_know_then_review(tmp_path: Path) -> None:
+    """New case, F7 on the first question, F3: the review lists both rows and stays up."""
+    app = InterviewApp(Interview.open(load_pack(IPACK), tmp_path / "new.yaml"), "en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f7")
+        await settle(pilot)
+        assert app.interview.unknown == {"order.items"}
+        await pilot.press("f3")
+        await settle(pilot)
+        assert isinstance(app.screen, ReviewScreen)
+        assert app.screen.query_one("#answers", OptionList).option_count == 2
+        await pilot.press("down", "enter")  # the "don't know" row opens the order editor
+        await settle(pilot)
+        assert app.screen.query("#chip-search")
+
+
+async def test_a_mistyped_quantity_is_refused_and_a_line_can_be_changed_or_removed(
+        tmp_path: Path) -> None:
+    app = InterviewApp(Interview.open(load_pack(IPACK), tmp_path / "new.yaml"), "en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        form = app.main.query_one(QuestionForm)
+        editor = form.query_one("#items-editor")
+        for chip, qty in (("H200", "abc"), ("H200", "8"), ("B200", "16")):
+            form.query_one("#chip-search", Input).value = chip
+            await pilot.pause()
+            form.query_one("#chip-search", Input).focus()
+            await pilot.press("enter")
+            form.query_one("#qty", Input).value = qty
+            form.query_one("#price", Input).focus()
+            await pilot.press("enter")
+            await pilot.pause()
+            if qty == "abc":
+                assert "not a number" in str(form.query_one("#q-error").render())
+                assert editor.lines == []  # type: ignore[attr-defined]
+        assert [x["quantity"] for x in editor.lines] == [8, 16]  # type: ignore[attr-defined]
+        lines = form.query_one("#lines", OptionList)
+        lines.focus()
+        lines.highlighted = 1
+        await pilot.press("delete")  # remove the B200 line
+        await pilot.pause()
+        assert [x["chip"] for x in editor.lines] == ["nvidia-h200-sxm"]  # type: ignore[attr-defined]
+        lines.highlighted = 0
+        await pilot.press("enter")  # take the H200 line back into the fields to change it
+        await pilot.pause()
+        assert editor.lines == []  # type: ignore[attr-defined]
+        assert form.query_one("#qty", Input).value == "8"
+        form.query_one("#qty", Input).value = "24"
+        form.query_one("#price", Input).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert [x["quantity"] for x in editor.lines] == [24]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)], ids=["80x24", "200x50"])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("case", [None, "h20-incomplete-2025.yaml", "h200-platform-2026.yaml"])
+async def test_random_keys_never_crash_the_app(case: str | None, lang: str,
+                                               size: tuple[int, int],
+                                               tmp_path: Path, pack: RulePack) -> None:
+    """Random key sequences (a fresh seed each run, printed) never raise or end the app."""
+    seed = int(os.environ.get("CHIPCLEAR_KEYS_SEED") or random.SystemRandom().randrange(2**32))
+    print(f"random keys seed: {seed} (rerun with CHIPCLEAR_KEYS_SEED={seed})")
+    rng = random.Random(seed)
+    keys = [rng.choice(RANDOM_KEYS) for _ in range(rng.randint(20, 50))]
+    path = tmp_path / "case.yaml"
+    if case is not None:
+        shutil.copy(EXAMPLES / case, path)
+    app = InterviewApp(Interview.open(pack, path), lang)
+    pressed: list[str] = []
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        for key in keys:
+            pressed.append(key)
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.is_running, f"seed {seed}: the app ended after {pressed}"
+        await settle(pilot)
+    assert app._exception is None, f"seed {seed}: {app._exception!r} after {pressed}"
+    assert app.return_code in (None, 0), f"seed {seed}: exit {app.return_code}"
+    if path.exists():  # whatever was pressed, the file is still one valid case
+        entries = list(read_file(path))
+        assert len(entries) == 1 and entries[0].error is None, f"seed {seed}"

@@ -103,6 +103,7 @@ class ReviewScreen(Screen[None]):
     def __init__(self, interview: Interview) -> None:
         super().__init__()
         self.interview = interview
+        self.facts: list[str] = []  #: the fact behind each row (a fact may have two rows)
 
     @property
     def chipapp(self) -> InterviewApp:
@@ -130,7 +131,8 @@ class ReviewScreen(Screen[None]):
         keep = answers.highlighted
         answers.clear_options()
         n_items = len(self.interview.data.get("order", {}).get("items") or [])
-        options = [Option(escape(f"▸ {t('edit_lines', lang)}: {n_items}"), id="order.items")]
+        options = [Option(escape(f"▸ {t('edit_lines', lang)}: {n_items}"), id="row-0")]
+        self.facts = ["order.items"]
         for a in self.interview.answers():
             if a.fact == "as_of":
                 label = t("as_of", lang).split(" (")[0].split("（")[0]
@@ -139,15 +141,16 @@ class ReviewScreen(Screen[None]):
             value = t("unknown_mark", lang) if a.unknown else a.display
             mark = "✓" if a.relevant else "·"
             stale = "" if a.relevant else f"  ({t('not_needed', lang)})"
-            options.append(Option(
-                escape(f"{mark} {a.fact} = {value}{stale}\n   {label}"), id=a.fact))
+            options.append(Option(escape(f"{mark} {a.fact} = {value}{stale}\n   {label}"),
+                                  id=f"row-{len(self.facts)}"))
+            self.facts.append(a.fact)
         answers.add_options(options)
         if keep is not None and options:
             answers.highlighted = min(keep, len(options) - 1)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        fact = event.option.id
+        fact = self._fact(event.option_index)
         if fact is None:
             return
         current: Any
@@ -161,9 +164,12 @@ class ReviewScreen(Screen[None]):
 
     def action_forget(self) -> None:
         answers = self.query_one("#answers", OptionList)
-        option = answers.highlighted_option
-        if option is not None and option.id is not None:
-            self.chipapp.forget(option.id)
+        fact = self._fact(answers.highlighted)
+        if fact is not None:
+            self.chipapp.forget(fact)
+
+    def _fact(self, row: int | None) -> str | None:
+        return self.facts[row] if row is not None and 0 <= row < len(self.facts) else None
 
 
 class EditScreen(Screen[None]):

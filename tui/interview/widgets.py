@@ -7,8 +7,9 @@ an invalid answer never loses the input.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
+from chipclear.interview.coerce import number
 from chipclear.interview.session import UNKNOWN, QuestionView
 from chipclear.io.render import REGULATOR_QUESTION
 from chipclear.model.decision import Decision
@@ -17,6 +18,7 @@ from chipclear.tui.interview import i18n
 from chipclear.tui.interview.i18n import t
 from rich.markup import escape
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
@@ -37,6 +39,42 @@ def _money(value: float | None) -> str:
     return "—" if value is None else f"${value:,.2f}"
 
 
+class LinesList(OptionList):
+    """The order lines so far: Enter takes a line back into the fields, Delete removes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("delete", "remove_line", "Remove line", id="remove_line"),
+    ]
+
+    class Remove(Message):
+        def __init__(self, index: int, edit: bool) -> None:
+            super().__init__()
+            self.index = index
+            self.edit = edit
+
+    def action_remove_line(self) -> None:
+        if self.highlighted is not None and self.option_count:
+            self.post_message(self.Remove(self.highlighted, edit=False))
+
+
+def check_line(quantity: str, price: str) -> tuple[dict[str, Any], str | None]:
+    """Quantity and unit price as typed -> line fields, or the first thing wrong with them."""
+    line: dict[str, Any] = {}
+    for key, raw in (("quantity", quantity), ("unit_price_usd", price)):
+        if not raw.strip():
+            continue
+        try:
+            value = number(raw)
+        except ValueError as exc:
+            return line, str(exc)
+        if key == "quantity" and (not float(value).is_integer() or value < 1):
+            return line, f"'{raw}' is not a whole number of chips (1 or more)"
+        if value < 0:
+            return line, f"'{raw}' is negative"
+        line[key] = value
+    return line, None
+
+
 class ItemsEditor(Vertical):
     """Order lines with a chip picker that searches the catalog by name or alias."""
 
@@ -51,7 +89,7 @@ class ItemsEditor(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(id="lines-label", classes="label")
-        yield Static(id="lines")
+        yield LinesList(id="lines")
         yield Input(placeholder=t("chip_search", self.lang), id="chip-search")
         yield OptionList(id="chip-results")
         with Horizontal(id="qty-row"):
@@ -81,11 +119,33 @@ class ItemsEditor(Vertical):
         rows = []
         for i, line in enumerate(self.lines, 1):
             chip = self.pack.catalog.resolve(str(line.get("chip", "")))
-            name = chip.name if chip else str(line.get("chip"))
+            spec = line.get("spec") if isinstance(line.get("spec"), dict) else {}
+            name = chip.name if chip else str(line.get("chip") or spec.get("name", "?"))
             qty = line.get("quantity", "?")
             price = line.get("unit_price_usd")
-            rows.append(f"{i}. {escape(name)} × {qty} @ {_money(_float(price))}")
-        self.query_one("#lines", Static).update("\n".join(rows) or "—")
+            rows.append(Option(f"{i}. {escape(name)} × {qty} @ {_money(_float(price))}"))
+        lines = self.query_one("#lines", LinesList)
+        lines.clear_options()
+        lines.add_options(rows)
+        lines.display = bool(rows)
+
+    def on_lines_list_remove(self, event: LinesList.Remove) -> None:
+        event.stop()
+        if 0 <= event.index < len(self.lines):
+            line = self.lines.pop(event.index)
+            if event.edit:
+                self._load(line)
+            self._show_lines()
+
+    def _load(self, line: dict[str, Any]) -> None:
+        """Put a line back into the fields to change it (it is added again with Enter)."""
+        chip = self.pack.catalog.resolve(str(line.get("chip", "")))
+        search = self.query_one("#chip-search", Input)
+        search.value = chip.name if chip else str(line.get("chip") or "")
+        self.picked = chip.id if chip else None
+        self.query_one("#qty", Input).value = str(line.get("quantity", ""))
+        self.query_one("#price", Input).value = str(line.get("unit_price_usd", ""))
+        self.query_one("#qty", Input).focus()
 
     def _search(self, query: str) -> None:
         results = self.query_one("#chip-results", OptionList)
@@ -127,7 +187,10 @@ class ItemsEditor(Vertical):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        self._pick(event.option.id)
+        if isinstance(event.option_list, LinesList):
+            self.post_message(LinesList.Remove(event.option_index, edit=True))
+        else:
+            self._pick(event.option.id)
 
     def _pick(self, chip_id: str | None) -> None:
         if chip_id is None:
@@ -158,14 +221,13 @@ class ItemsEditor(Vertical):
             self._error(t("pick_chip", self.lang))
             search.focus()
             return
-        line: dict[str, Any] = {"chip": chip}
-        qty = self.query_one("#qty", Input).value.strip()
-        price = self.query_one("#price", Input).value.strip()
-        if qty:
-            line["quantity"] = qty
-        if price:
-            line["unit_price_usd"] = price
-        self.lines.append(line)
+        fields, problem = check_line(self.query_one("#qty", Input).value,
+                                     self.query_one("#price", Input).value)
+        if problem is not None:
+            self._error(problem)
+            self.query_one("#qty" if "quantity" not in fields else "#price", Input).focus()
+            return
+        self.lines.append({"chip": chip, **fields})
         for widget_id in ("#qty", "#price"):
             self.query_one(widget_id, Input).value = ""
         search.value = ""
