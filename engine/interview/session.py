@@ -35,6 +35,7 @@ from chipclear.interview.paths import (
     set_path,
     unset_path,
 )
+from chipclear.interview.planner import IMPACT_RANK, decisive, impact_rank, section_of
 from chipclear.io.caseio import describe, read_file
 from chipclear.io.render import markdown, to_json
 from chipclear.model.case import Case
@@ -86,6 +87,8 @@ class QuestionView:
     blocking: bool
     item: int | None = None
     item_label: str | None = None
+    section: Text = field(default_factory=lambda: Text(en="", zh=""))
+    reason: Text | None = None  #: the question bank's "why we ask" sentence
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,7 @@ class Explanation:
 class _Candidate:
     path: str
     rules: set[str] = field(default_factory=set)
+    impact: int = IMPACT_RANK["condition_only"]  #: best impact of the facts it answers
 
 
 # --------------------------------------------------------------------------------------
@@ -436,14 +440,27 @@ class Interview:
                 if path in self.unknown or (
                         path != "order.items" and get_path(self.data, path) is not None):
                     continue
-                found.setdefault(path, _Candidate(path)).rules.update(m.rules)
+                cand = found.setdefault(path, _Candidate(path))
+                cand.rules.update(m.rules)
+                cand.impact = min(cand.impact, impact_rank(m))
         return sorted(found.values(), key=self._priority)
 
-    def _priority(self, c: _Candidate) -> tuple[int, int, int, int, str]:
+    def _priority(self, c: _Candidate) -> tuple[int, int, int, int, int, str]:
         first = FIRST.index(c.path) if c.path in FIRST else len(FIRST)
         block = 0 if any(self._severity(r) is Severity.block for r in c.rules) else 1
         bank = self._bank_order.get(generic(c.path), len(self._bank_order))
-        return first, block, -len(c.rules), bank, c.path
+        return first, c.impact, block, -len(c.rules), bank, c.path
+
+    def progress(self) -> tuple[int, int]:
+        """(decisive questions left, all questions left): what the progress line counts."""
+        with self._lock:
+            cands = self._candidates()
+            return sum(1 for c in cands if c.impact < IMPACT_RANK["condition_only"]), \
+                len(cands)
+
+    def decisive_open(self) -> bool:
+        """Whether a missing fact could still change the verdict or a status."""
+        return any(decisive(m) for m in self.decision.missing)
 
     def _severity(self, rule_id: str) -> Severity | None:
         cr = self.pack.rules_by_id.get(rule_id)
@@ -501,7 +518,8 @@ class Interview:
             fact=fact, text=text, help=q.help if q else None, input=kind,
             unit=q.unit if q else None, choices=choices, rules=tuple(ordered),
             rule_titles=titles, why=_why(ordered, titles, blocking), sources=tuple(
-                sources.values()), blocking=blocking, item=idx, item_label=label)
+                sources.values()), blocking=blocking, item=idx, item_label=label,
+            section=section_of(fact), reason=q.why if q else None)
 
     def _rules_waiting(self, fact: str) -> set[str]:
         rules: set[str] = set()

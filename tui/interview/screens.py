@@ -12,12 +12,12 @@ import yaml
 from chipclear.interview.session import Explanation, Interview
 from chipclear.tui.interview import i18n
 from chipclear.tui.interview.i18n import t
-from chipclear.tui.interview.widgets import QuestionForm
+from chipclear.tui.interview.widgets import LinesList, QuestionForm
 from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -26,7 +26,13 @@ if TYPE_CHECKING:
 
 
 class LangFooter(Footer):
-    """The footer, with binding labels in the interface language (by binding id)."""
+    """The footer, with binding labels in the interface language (by binding id).
+
+    Ctrl+P is listed by ``?`` instead of in the footer, so every key fits in 80 columns.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(show_command_palette=False)
 
     def compose(self) -> ComposeResult:
         lang = getattr(self.app, "lang", "en")
@@ -197,3 +203,48 @@ class EditScreen(Screen[None]):
     def relabel(self, lang: str) -> None:
         self.query_one(QuestionForm).relabel(lang)
         self.query_one(LangFooter).refresh(recompose=True)
+
+
+class KeysScreen(ModalScreen[None]):
+    """``?``: every key of the interview, in the interface language."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,question_mark,q", "app.pop_screen", "Back", id="back"),
+    ]
+
+    def __init__(self, lang: str) -> None:
+        super().__init__()
+        self.lang = lang
+
+    def compose(self) -> ComposeResult:
+        from chipclear.tui.interview.app import InterviewApp
+
+        rows = [f"[b]{t('keys', self.lang)}[/]", ""]
+        places = ((InterviewApp.BINDINGS, ""),
+                  (ReviewScreen.BINDINGS, t("review_short", self.lang)),
+                  (LinesList.BINDINGS, t("lines", self.lang)))
+        for bindings, where in places:
+            for b in bindings:
+                if not isinstance(b, Binding) or not b.id or b.id in ("return", "back"):
+                    continue  # Esc is explained once, below
+                label = i18n.pick(i18n.ACTIONS.get(b.id, (b.description, b.description)),
+                                  self.lang)
+                help_pair = i18n.ACTION_HELP.get(b.id)
+                help_text = i18n.pick(help_pair, self.lang) if help_pair else ""
+                key = _key_name(b.key)
+                scope = f" [{where}]" if where else ""
+                rows.append(escape(f"{key:<10} {label}{scope}  {help_text}"))
+        rows += ["", escape(f"{'Enter':<10} {t('enter_hint', self.lang)}"),
+                 escape(f"{'Esc':<10} {t('esc_help', self.lang)}"),
+                 escape(f"{'Ctrl+P':<10} {t('palette', self.lang)}"),
+                 escape(f"{'Ctrl+Q':<10} {t('quit_help', self.lang)}")]
+        with VerticalScroll(id="keys-body"):
+            yield Static("\n".join(rows), id="keys-text")
+
+
+def _key_name(key: str) -> str:
+    """``ctrl+s`` -> ``Ctrl+S``, ``f3`` -> ``F3``, ``question_mark`` -> ``?``."""
+    names = {"question_mark": "?", "escape": "Esc", "delete": "Del"}
+    return "/".join(names.get(k, "+".join(p.capitalize() if len(p) > 1 else p.upper()
+                                          for p in k.split("+")))
+                    for k in key.split(","))

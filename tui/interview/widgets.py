@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from chipclear.interview.coerce import number
-from chipclear.interview.session import UNKNOWN, QuestionView
+from chipclear.interview.session import UNKNOWN, Interview, QuestionView
 from chipclear.io.render import REGULATOR_QUESTION
 from chipclear.model.decision import Decision
 from chipclear.pack.loader import InputType, RulePack
@@ -22,7 +22,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Button, Input, OptionList, Static
+from textual.widgets import Button, Collapsible, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 
@@ -240,9 +240,10 @@ class ItemsEditor(Vertical):
         self.post_message(Answered(self.fact, [dict(x) for x in self.lines]))
 
     def _error(self, message: str) -> None:
-        form = self.parent
-        if isinstance(form, QuestionForm):
-            form.show_error(message)
+        for form in self.ancestors:
+            if isinstance(form, QuestionForm):
+                form.show_error(message)
+                return
 
 
 def _float(value: Any) -> float | None:
@@ -256,17 +257,25 @@ class QuestionForm(Vertical):
     """One question: its text, help, the input that fits its type, and inline errors."""
 
     def __init__(self, pack: RulePack, view: QuestionView | None, lang: str,
-                 current: Any = None, number: int = 0, **kw: Any) -> None:
+                 current: Any = None, number: int = 0, progress: tuple[int, int] | None = None,
+                 note: str = "", **kw: Any) -> None:
         super().__init__(**kw)
         self.pack = pack
         self.view = view
         self.lang = lang
         self.current = current
         self.number = number
+        self.progress = progress  #: (decisive questions left, all left) after this one
+        self.note = note  #: a line above the question (resume note, "going back")
 
     def compose(self) -> ComposeResult:
+        # The question stays put; only what is below it scrolls (80x24 keeps it in view).
         yield Static(id="q-progress", classes="dim")
         yield Static(id="q-text", classes="question")
+        with VerticalScroll(id="q-body"):
+            yield from self._body()
+
+    def _body(self) -> ComposeResult:
         yield Static(id="q-help", classes="help")
         v = self.view
         if v is not None:
@@ -281,6 +290,8 @@ class QuestionForm(Vertical):
                 yield Input(value=value, placeholder=self._placeholder(), id="q-input")
         yield Static(id="q-error", classes="error")
         yield Static(id="q-why", classes="why")
+        with Collapsible(id="q-rules", title="", collapsed=True):
+            yield Static(id="q-rules-text", classes="why")
 
     def on_mount(self) -> None:
         self.relabel(self.lang)
@@ -319,10 +330,21 @@ class QuestionForm(Vertical):
         """Switch language without touching what the user has typed."""
         self.lang = lang
         v = self.view
-        progress = t("question_n", lang, n=self.number) if self.number else ""
+        parts = []
+        if v is not None and i18n.text(v.section, lang):
+            parts.append(i18n.text(v.section, lang))
+        if self.number:
+            parts.append(t("question_n", lang, n=self.number))
+        if self.progress is not None:
+            decisive, total = self.progress
+            parts.append(t("left_n" if decisive == total else "left_all", lang,
+                           decisive=decisive, total=total))
         if v is not None and v.item_label:
-            progress += f" · {t('item', lang)} {v.item_label}"
-        self.query_one("#q-progress", Static).update(escape(progress))
+            parts.append(f"{t('item', lang)} {v.item_label}")
+        head = " · ".join(parts)
+        if self.note:
+            head = f"{self.note}\n{head}"
+        self.query_one("#q-progress", Static).update(escape(head))
         if v is None:
             self.query_one("#q-text", Static).update("")
             return
@@ -338,12 +360,19 @@ class QuestionForm(Vertical):
         self.query_one("#q-help", Static).update(
             escape(help_text + ("\n" if help_text else "") + hint))
         why = ""
-        if v.rules:
-            why = t("why", lang) + i18n.text(v.why, lang)
-            if v.sources:
-                why += "\n" + t("sources", lang) + "; ".join(
-                    f"{s.name} ({s.date}, {s.confidence.value})" for s in v.sources)
+        if v.reason is not None:
+            why = t("why", lang) + i18n.text(v.reason, lang)
+        elif v.rules:
+            why = t("why", lang) + t("why_rules", lang, n=len(v.rules))
         self.query_one("#q-why", Static).update(escape(why))
+        rules = self.query_one("#q-rules", Collapsible)
+        rules.display = bool(v.rules)
+        rules.title = t("rules_n", lang, n=len(v.rules))
+        detail = i18n.text(v.why, lang)
+        if v.sources:
+            detail += "\n" + t("sources", lang) + "; ".join(
+                f"{s.name} ({s.date}, {s.confidence.value})" for s in v.sources)
+        self.query_one("#q-rules-text", Static).update(escape(detail))
         options = self.query("#q-options")
         if options:
             ol = options.first(OptionList)
@@ -380,8 +409,11 @@ class FindingList(OptionList):
     """Findings grouped block / condition / info; Enter opens the explanation."""
 
 
-class DecisionPanel(VerticalScroll):
-    """The live decision: verdict, statuses, cost, findings, checklist, alternatives."""
+class DecisionPanel(Vertical):
+    """The live decision: verdict, statuses, cost, findings, checklist, alternatives.
+
+    The verdict and statuses never scroll away; the rest scrolls below them.
+    """
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
@@ -392,11 +424,12 @@ class DecisionPanel(VerticalScroll):
     def compose(self) -> ComposeResult:
         yield Static(id="verdict")
         yield Static(id="statuses")
-        yield Static(id="findings-label", classes="label")
-        yield FindingList(id="findings")
-        yield Static(id="conditions")
-        yield Static(id="open-facts")
-        yield Static(id="alternatives")
+        with VerticalScroll(id="panel-body"):
+            yield Static(id="findings-label", classes="label")
+            yield FindingList(id="findings")
+            yield Static(id="conditions")
+            yield Static(id="open-facts")
+            yield Static(id="alternatives")
 
     def show(self, decision: Decision, lang: str, open_facts: list[str]) -> None:
         self.decision = decision
@@ -462,3 +495,68 @@ class DecisionPanel(VerticalScroll):
 def info_line(widget: Widget, message: str) -> None:
     """Show a short status message (exports, saves) without a modal."""
     widget.notify(message, timeout=4)
+
+
+def _owner(condition: Any, decision: Decision) -> str:
+    """Who must act on a condition: the decision's ``owner`` when given, else by law."""
+    owner = getattr(condition, "owner", None)
+    value = getattr(owner, "value", owner)
+    if value:
+        return str(value)
+    finding = next((f for f in decision.findings if f.rule == condition.rule), None)
+    if finding is not None and finding.jurisdiction.value.lower() == "us":
+        return "exporter"
+    return "buyer"
+
+
+class Ending(VerticalScroll):
+    """The last word in the main pane: verdict in words, statuses, who must do what, actions."""
+
+    def __init__(self, interview: Interview, lang: str, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.interview = interview
+        self.lang = lang
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="end-verdict", classes="question")
+        yield Static(id="end-text")
+        with Horizontal(id="end-actions"):
+            yield Button("", id="end-memo", action="app.export_markdown")
+            yield Button("", id="end-json", action="app.export_json")
+            yield Button("", id="end-ledger", action="app.record")
+            yield Button("", id="end-continue", action="app.continue_optional")
+
+    def on_mount(self) -> None:
+        self.relabel(self.lang)
+
+    def relabel(self, lang: str) -> None:
+        self.lang = lang
+        d = self.interview.decision
+        symbol, en, zh = i18n.VERDICTS[d.verdict.value]
+        verdict = self.query_one("#end-verdict", Static)
+        verdict.update(escape(f"{symbol} {zh if lang == 'zh' else en}: "
+                              f"{t('verdict_' + d.verdict.value, lang)}"))
+        verdict.set_classes(f"question verdict-{d.verdict.value}")
+        out = [escape(f"{t('us', lang)}: {d.us.status.value} · {t('cn', lang)}: "
+                      f"{d.cn.status.value} · {t('as_of_short', lang)} {d.as_of}")]
+        groups: dict[str, list[str]] = {}
+        for c in d.conditions:
+            groups.setdefault(_owner(c, d), []).append(
+                escape(f"☐ {i18n.text(c.text, lang)} ({c.rule})"))
+        for owner, rows in groups.items():
+            out += ["", f"[b]{escape(t('must_act', lang, who=i18n.choice_word(owner, lang)))}[/]",
+                    *rows]
+        total = self.interview.progress()[1]
+        optional = self.interview.pending()[:8] if total else []
+        open_facts = self.interview.open_facts()
+        if optional or open_facts:
+            out += ["", f"[b]{t('still_open', lang)}[/]"]
+            out += [escape(f"· {i18n.text(q.text, lang)}") for q in optional]
+            out += [escape(f"· {f} ({t('unknown_mark', lang)})") for f in open_facts]
+        self.query_one("#end-text", Static).update("\n".join(out))
+        self.query_one("#end-memo", Button).label = t("end_memo", lang)
+        self.query_one("#end-json", Button).label = t("end_json", lang)
+        self.query_one("#end-ledger", Button).label = t("end_ledger", lang)
+        cont = self.query_one("#end-continue", Button)
+        cont.label = t("end_continue", lang, n=total)
+        cont.display = bool(total)
