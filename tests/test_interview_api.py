@@ -397,3 +397,26 @@ def test_a_failed_save_keeps_the_previous_state_and_says_so(ipack: RulePack,
             path.read_text("utf-8")) == before
     assert iv.answer("buyer.country", "CN") == []  # writable again: the answer goes in
     assert "country: CN" in path.read_text("utf-8")
+
+
+def test_every_question_says_why_it_is_asked_in_both_languages(pack: RulePack) -> None:
+    for fact, q in pack.questions.items():
+        assert q.why is not None, f"{fact}: no 'why' sentence"
+        assert q.why.en.strip().endswith(".") and q.why.zh.strip().endswith("。"), fact
+        assert q.why.en.replace("e.g. ", "").count(". ") == 0, f"{fact}: one sentence"
+    view = Interview(pack, {"id": "w", "as_of": "2026-02-15"}).next_question()
+    assert view is not None and view.reason == pack.questions[view.fact].why
+
+
+def test_planner_orders_by_impact_when_the_decision_gives_it() -> None:
+    from types import SimpleNamespace
+
+    from chipclear.interview.planner import decisive, impact_rank, section_of
+
+    block = SimpleNamespace(fact="a", impact="could_block")
+    condition = SimpleNamespace(fact="b", impact=SimpleNamespace(value="condition_only"))
+    plain = SimpleNamespace(fact="c")  # a decision from before impact existed
+    assert impact_rank(block) < impact_rank(plain) < impact_rank(condition)
+    assert decisive(block) and decisive(plain) and not decisive(condition)
+    assert section_of("evidence.vendor_attestation.no_backdoor").en == "Evidence from the vendor"
+    assert section_of("deployment.air_gapped").en == "Use and workload"
