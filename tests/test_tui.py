@@ -1,8 +1,8 @@
 """The terminal interview, driven by keys as a user would (Textual's pilot).
 
-Scenario tests use the shipped pack; screen-text snapshots use the small fixture pack
-so rule edits do not churn them. Snapshots live in ``tests/snapshots/`` and are only
-(re)written with ``CHIPCLEAR_UPDATE_SNAPSHOTS=1``; a missing snapshot fails.
+Scenario tests use the shipped pack; snapshots (pytest-textual-snapshot, SVG files in
+``tests/__snapshots__/``) use the small fixture pack so rule edits do not churn them;
+``pytest --snapshot-update`` rewrites them, a missing one fails.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from textual.widgets import Input, OptionList, Static
 from tests.conftest import ROOT
 
 IPACK = Path(__file__).resolve().parent / "fixtures" / "interviewpack"
-SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 EXAMPLES = ROOT / "examples" / "cases"
 
 
@@ -282,47 +281,50 @@ def test_every_binding_has_an_id_and_a_palette_command() -> None:
 
 
 # ---------------------------------------------------------------------------------------
-# Screen-text snapshots at 80x24
+# Snapshots (pytest-textual-snapshot): SVGs in tests/__snapshots__/, updated only with
+# `pytest --snapshot-update` after a human has looked at the difference.
 # ---------------------------------------------------------------------------------------
 
-def screen_text(app: InterviewApp) -> str:
-    strips = app.screen._compositor.render_strips()
-    return "\n".join(strip.text.rstrip() for strip in strips) + "\n"
+SNAPSHOT_ANSWERS: dict[str, Any] = {
+    "order.items": [{"chip": "H200", "quantity": 1000, "unit_price_usd": 32000}],
+    "buyer.country": "CN", "order.ship_from": "US", "buyer.us_approved_customer": True,
+    "buyer.kind": "internet_platform", "evidence.necessity_justification": "FP8",
+    "use.workload.min_memory_gb": 141}
 
 
-def check_snapshot(name: str, text: str) -> None:
-    path = SNAPSHOTS / f"{name}.txt"
-    if os.environ.get("CHIPCLEAR_UPDATE_SNAPSHOTS") == "1":
-        SNAPSHOTS.mkdir(exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert path.is_file(), f"no snapshot {path.name}; run with CHIPCLEAR_UPDATE_SNAPSHOTS=1"
-    assert text == path.read_text(encoding="utf-8")
+async def _to_mid_interview(pilot: Pilot[Any]) -> None:
+    await settle(pilot)
+    for _ in range(2):
+        form = pilot.app.query_one(QuestionForm)
+        assert form.view is not None
+        await answer_current(pilot, SNAPSHOT_ANSWERS[form.view.fact])
 
 
+async def _to_the_ending(pilot: Pilot[Any]) -> None:
+    await drive(pilot, SNAPSHOT_ANSWERS)
+    for _ in range(100):  # a loaded machine may need a few more frames to lay it out
+        if pilot.app.query("#end-continue"):
+            break
+        await pilot.pause(0.02)
+    await settle(pilot)
+
+
+async def _first_question(pilot: Pilot[Any]) -> None:
+    await settle(pilot)
+
+
+STAGES = {"first-question": _first_question, "mid-interview": _to_mid_interview,
+          "ending": _to_the_ending}
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 @pytest.mark.parametrize("lang", ["en", "zh"])
-async def test_snapshot_first_question(lang: str, tmp_path: Path,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("stage", list(STAGES))
+def test_snapshot(stage: str, lang: str, size: tuple[int, int], snap_compare: Any,
+                  tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    ipack = load_pack(IPACK)
-    app = make_app(ipack, Path("case.yaml"), "2026-02-15", lang)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        check_snapshot(f"first-question-{lang}", screen_text(app))
-
-
-@pytest.mark.parametrize("lang", ["en", "zh"])
-async def test_snapshot_decision(lang: str, tmp_path: Path,
-                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    ipack = load_pack(IPACK)
-    app = make_app(ipack, Path("case.yaml"), "2026-02-15", lang)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await drive(pilot, {
-            "order.items": [{"chip": "H200", "quantity": 1000, "unit_price_usd": 32000}],
-            "buyer.country": "CN", "order.ship_from": "US", "buyer.us_approved_customer": True,
-            "buyer.kind": "internet_platform", "evidence.necessity_justification": "FP8",
-            "use.workload.min_memory_gb": 141})
-        check_snapshot(f"decision-{lang}", screen_text(app))
+    app = make_app(load_pack(IPACK), Path("case.yaml"), "2026-02-15", lang)
+    assert snap_compare(app, terminal_size=size, run_before=STAGES[stage])
 
 
 def test_run_interview_creates_the_case_file_and_reports(tmp_path: Path,
