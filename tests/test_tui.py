@@ -445,3 +445,144 @@ async def test_random_keys_never_crash_the_app(case: str | None, lang: str,
     if path.exists():  # whatever was pressed, the file is still one valid case
         entries = list(read_file(path))
         assert len(entries) == 1 and entries[0].error is None, f"seed {seed}"
+
+
+# ---------------------------------------------------------------------------------------
+# The user's file, back and forward, the ending
+# ---------------------------------------------------------------------------------------
+
+USER_YAML = """\
+# PROC-4711 approved by J. Wang
+id: kept
+as_of: 2026-02-15
+order:
+    items:
+      - chip: H200
+        quantity: 12000   # framework contract
+"""
+
+
+@pytest.mark.parametrize("name,text", [
+    ("case.yaml", USER_YAML),
+    ("case.json", '{\n    "id": "kept", "as_of": "2026-02-15",\n    "order": {"items": '
+                  '[{"chip": "H200", "quantity": 12000}]}\n}'),
+])
+async def test_opening_and_quitting_leaves_the_file_byte_identical(
+        name: str, text: str, tmp_path: Path) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o664)
+    app = InterviewApp(Interview.open(load_pack(IPACK), path), "en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "Resumed: 3 answers kept" in str(app.main.query_one("#q-progress").render())
+        await pilot.press("f3", "escape", "f2", "ctrl+s")
+        await settle(pilot)
+        await pilot.press("ctrl+q")
+    assert path.read_text(encoding="utf-8") == text
+    assert path.stat().st_mode & 0o777 == 0o664
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
+def test_a_read_only_file_or_a_jsonl_batch_is_refused_in_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from chipclear.tui.interview.app import run_interview
+
+    locked = tmp_path / "locked.yaml"
+    locked.write_text(USER_YAML, encoding="utf-8")
+    locked.chmod(0o444)
+    batch = tmp_path / "cases.jsonl"
+    batch.write_text('{"id": "a"}\n{"id": "b"}\n', encoding="utf-8")
+    for path in (locked, batch):
+        before = path.read_bytes()
+        assert run_interview(load_pack(IPACK), path, "en") == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith(str(path)) and "\n" not in err and "Traceback" not in err
+        assert path.read_bytes() == before
+
+
+async def test_a_failed_save_is_shown_and_the_answer_not_taken(tmp_path: Path) -> None:
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    path = folder / "case.yaml"
+    app = InterviewApp(Interview.open(load_pack(IPACK), path), "en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await answer_current(pilot, [{"chip": "H200", "quantity": 8}])
+        saved = path.read_text(encoding="utf-8")
+        folder.rename(tmp_path / "moved")
+        folder.write_text("a file where the folder was", encoding="utf-8")
+        try:
+            await answer_current(pilot, "CN")
+            form = app.main.query_one(QuestionForm)
+            assert form.view is not None and form.view.fact == "buyer.country"
+            assert "could not save" in str(form.query_one("#q-error").render())
+            assert "buyer" not in app.interview.data
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+        finally:
+            folder.unlink()
+            (tmp_path / "moved").rename(folder)
+        assert app.is_running
+    assert path.read_text(encoding="utf-8") == saved
+
+
+async def test_back_to_an_earlier_answer_and_forward_again(tmp_path: Path) -> None:
+    app = make_app(load_pack(IPACK), tmp_path / "c.yaml", "2026-02-15")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await answer_current(pilot, [{"chip": "H200", "quantity": 8}])
+        await answer_current(pilot, "CN")
+        third = app.main.query_one(QuestionForm).view
+        assert third is not None
+        await pilot.press("ctrl+b")
+        await settle(pilot)
+        form = app.main.query_one(QuestionForm)
+        assert form.view is not None and form.view.fact == "buyer.country"
+        assert form.query_one("#q-input", Input).value == "CN"  # the answer, filled in
+        await pilot.press("ctrl+b")
+        await settle(pilot)
+        assert app.main.query_one(QuestionForm).view.fact == "order.items"  # type: ignore[union-attr]
+        await pilot.press("escape")  # forward: back to what the rules ask next
+        await settle(pilot)
+        assert app.main.query_one(QuestionForm).view.fact == third.fact  # type: ignore[union-attr]
+        await pilot.press("ctrl+b")
+        await settle(pilot)
+        box = app.main.query_one("#q-input", Input)
+        box.value = "DE"  # change the earlier answer: everything re-decides
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.interview.data["buyer"]["country"] == "DE"
+        assert app.main.query_one(QuestionForm).view.fact != "buyer.country"  # type: ignore[union-attr]
+
+
+async def test_the_ending_says_the_verdict_lists_who_acts_and_offers_actions(
+        tmp_path: Path) -> None:
+    ledger = tmp_path / "ledger.sqlite"
+    app = InterviewApp(Interview(load_pack(IPACK), {"id": "e", "as_of": "2026-02-15"},
+                                 tmp_path / "e.yaml"), "en", ledger=ledger)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await drive(pilot, {
+            "order.items": [{"chip": "H200", "quantity": 1000, "unit_price_usd": 32000}],
+            "buyer.country": "CN", "order.ship_from": "US", "buyer.us_approved_customer": True,
+            "buyer.kind": "internet_platform", "evidence.necessity_justification": "FP8",
+            "use.workload.min_memory_gb": 141})
+        for _ in range(100):
+            if app.main.query("#end-text"):
+                break
+            await pilot.pause(0.02)
+        text = str(app.main.query_one("#end-verdict").render()) + \
+            str(app.main.query_one("#end-text").render())
+        assert "GO WITH CONDITIONS" in text and "conditions below" in text
+        assert "To be done by the exporter" in text and "To be done by the buyer" in text
+        assert "licence_required" in text
+        for button in ("#end-memo", "#end-json", "#end-ledger"):
+            app.main.query_one(button).press()
+            await settle(pilot)
+        assert (tmp_path / "e.memo.en.md").is_file() and (tmp_path / "e.decision.json").is_file()
+        assert ledger.is_file() and app.recorded
+        await pilot.press("question_mark")
+        await settle(pilot)
+        keys = str(app.screen.query_one("#keys-text").render())
+        for key in ("F2", "F3", "F7", "Ctrl+B", "Ctrl+S", "Ctrl+P", "?"):
+            assert key in keys, key
