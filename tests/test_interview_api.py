@@ -422,3 +422,34 @@ def test_planner_orders_by_impact_when_the_decision_gives_it() -> None:
     assert decisive(block) and decisive(plain) and not decisive(condition)
     assert section_of("evidence.vendor_attestation.no_backdoor").en == "Evidence from the vendor"
     assert section_of("deployment.air_gapped").en == "Use and workload"
+
+
+def test_review_marks_not_needed_only_when_forgetting_changes_nothing(ipack: RulePack) -> None:
+    """The reported case: buyer.kind and the justification hold a go_with_conditions up."""
+    iv = new(ipack)
+    replay(iv, {"order.items": H200, "buyer.country": "CN", "order.ship_from": "US",
+                "buyer.us_approved_customer": True, "buyer.kind": "internet_platform",
+                "evidence.necessity_justification": "FP8 training at 141 GB",
+                "use.workload.min_memory_gb": 141})
+    assert iv.decision.verdict is Verdict.go_with_conditions
+    views = {a.fact: a for a in iv.answers()}
+    for fact in ("buyer.kind", "evidence.necessity_justification"):
+        assert views[fact].relevant, fact
+        before = iv.decision.verdict
+        assert iv.unset(fact) == []  # and indeed: forgetting it changes the outcome
+        changed = (iv.decision.verdict, iv.decision.us.status, iv.decision.cn.status)
+        assert views[fact].without == " · ".join(x.value for x in changed)
+        assert iv.answer(fact, get_path({"buyer": {"kind": "internet_platform"},
+                                         "evidence": {"necessity_justification": "FP8"}},
+                                        fact)) == []
+        assert iv.decision.verdict is before
+    def outcome() -> tuple[str, str, str]:
+        d = iv.decision
+        return d.verdict.value, d.us.status.value, d.cn.status.value
+
+    kept = outcome()
+    not_needed = [a for a in views.values() if not a.relevant]
+    for a in not_needed:  # whatever is marked "not needed" really changes nothing
+        assert iv.unset(a.fact) == []
+        assert outcome() == kept, a.fact
+        assert iv.answer(a.fact, a.value) == []

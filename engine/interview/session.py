@@ -101,6 +101,7 @@ class AnswerView:
     question: Text
     relevant: bool
     unknown: bool = False
+    without: str | None = None  #: the outcome if this answer were forgotten (when different)
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,7 @@ class Interview:
             CaseFile(path, path.suffix == ".json", None, None) if path is not None else None)
         self.saved = False  #: whether this session has written the case file
         self._lock = threading.RLock()
+        self._without_cache: dict[tuple[str, str], str | None] = {}
         self._bank_order = {q: i for i, q in enumerate(pack.questions)}
         self.decision: Decision = self._evaluate(self.case)
 
@@ -596,10 +598,11 @@ class Interview:
                 if path == "id" or path.startswith("unknown[") or path.endswith(".custom"):
                     continue
                 q = self.question_for(path)
+                without = self._without(path)
                 out.append(AnswerView(
                     fact=path, value=value, display=_display(value),
                     question=q.text if q else Text(en=path, zh=path),
-                    relevant=path in relevant or generic(path) in relevant))
+                    relevant=without is not None, without=without))
             for path in sorted(self.unknown):
                 q = self.question_for(path)
                 out.append(AnswerView(
@@ -607,6 +610,37 @@ class Interview:
                     question=q.text if q else Text(en=path, zh=path),
                     relevant=path in relevant))
             return out
+
+    def _outcome(self, decision: Decision) -> tuple[str, str, str]:
+        return (decision.verdict.value, decision.us.status.value, decision.cn.status.value)
+
+    def _without(self, path: str) -> str | None:
+        """The outcome (verdict · US · CN) with this answer forgotten, if it differs; else None.
+
+        Forgetting is the strongest test there is: the engine's three-valued logic treats an
+        absent fact as "any value", so if the outcome stands without the answer, no answer
+        to it could change the verdict or a status while the others stay as they are.
+        Order lines, the date and answers the case cannot do without always count.
+        """
+        if path == "as_of" or (path.startswith("order.items[") and not path.endswith(
+                ("quantity", "unit_price_usd"))):
+            return "—"
+        key = (repr(self.data), path)
+        if key in self._without_cache:
+            return self._without_cache[key]
+        new = copy.deepcopy(self.data)
+        unset_path(new, path)
+        try:
+            decision = self.evaluator.evaluate(Case.model_validate(new), self.today)
+        except (ValidationError, UnknownChip, EngineFailure):
+            result: str | None = "—"
+        else:
+            before, after = self._outcome(self.decision), self._outcome(decision)
+            result = None if before == after else " · ".join(after)
+        if len(self._without_cache) > 2000:
+            self._without_cache.clear()
+        self._without_cache[key] = result
+        return result
 
     # -- explanations and exports -----------------------------------------------------
 

@@ -146,7 +146,12 @@ class ReviewScreen(Screen[None]):
                 label = i18n.text(a.question, lang)
             value = t("unknown_mark", lang) if a.unknown else a.display
             mark = "✓" if a.relevant else "·"
-            stale = "" if a.relevant else f"  ({t('not_needed', lang)})"
+            if not a.relevant:
+                stale = f"  ({t('not_needed', lang)})"
+            elif a.without and a.without != "—":
+                stale = f"  ({t('without_it', lang, outcome=a.without)})"
+            else:
+                stale = ""
             options.append(Option(escape(f"{mark} {a.fact} = {value}{stale}\n   {label}"),
                                   id=f"row-{len(self.facts)}"))
             self.facts.append(a.fact)
