@@ -39,7 +39,7 @@ from chipclear.interview.planner import IMPACT_RANK, decisive, impact_rank, sect
 from chipclear.io.caseio import describe, read_file
 from chipclear.io.render import markdown, to_json
 from chipclear.model.case import Case
-from chipclear.model.decision import Decision, Finding, SourceRef
+from chipclear.model.decision import Decision, Finding, SourceRef, Verdict
 from chipclear.pack import conditions as C
 from chipclear.pack.facts import REGISTRY, Kind, Scope
 from chipclear.pack.loader import CompiledRule, InputType, Question, RulePack, Severity, Text
@@ -49,7 +49,7 @@ from pydantic import ValidationError
 UNKNOWN = "__unknown__"
 
 #: Facts asked before anything else when missing: the order decides which rules apply.
-FIRST = ("order.items", "buyer.country")
+FIRST = ("as_of", "order.items", "buyer.country")
 
 #: Workload questions that feed the domestic-alternatives comparison, in asking order.
 WORKLOAD = (
@@ -361,6 +361,8 @@ class Interview:
         if kind is InputType.date:
             if isinstance(value, dt.date):
                 return value.isoformat()
+            if str(value).strip().casefold() in ("", "today", "今天", "今日"):
+                return (self.today or dt.date.today()).isoformat()
             try:
                 return dt.date.fromisoformat(str(value).strip()).isoformat()
             except ValueError:
@@ -445,6 +447,17 @@ class Interview:
                 cand = found.setdefault(path, _Candidate(path))
                 cand.rules.update(m.rules)
                 cand.impact = min(cand.impact, impact_rank(m))
+        if "as_of" not in self.data and "as_of" not in self.unknown:
+            # Without a date a saved case would re-decide under whatever rules are in force
+            # the day it is reopened: ask once, and record it.
+            found.setdefault("as_of", _Candidate("as_of", impact=IMPACT_RANK["could_block"]))
+        if self.decision.verdict is not Verdict.no_go and any(
+                a.meets_all is None for a in self.decision.domestic_alternatives):
+            # The workload decides the comparison with domestic chips the regulator asks
+            # about; it never changes the verdict, so it comes after everything decisive.
+            for path in WORKLOAD:
+                if path not in self.unknown and get_path(self.data, path) is None:
+                    found.setdefault(path, _Candidate(path))
         return sorted(found.values(), key=self._priority)
 
     def _priority(self, c: _Candidate) -> tuple[int, int, int, int, int, str]:
@@ -496,6 +509,13 @@ class Interview:
         q = self.question_for(fact)
         kind = self.input_of(fact)
         text = q.text if q else Text(en=f"Please provide {fact}.", zh=f"请提供 {fact}。")
+        reason = q.why if q else None
+        if fact == "as_of" and q is None:
+            text = Text(en="At which date should the rules be applied? (Enter = today)",
+                        zh="按哪一天的规则判定？（回车 = 今天）")
+            reason = Text(en="Rules change often; the date is saved so the case is decided the "
+                             "same way when it is reopened.",
+                          zh="规则变化频繁；保存日期可使案例重新打开时按同样规则判定。")
         ordered = sorted(rules, key=lambda r: (self._severity(r) is not Severity.block, r))
         titles = tuple(self.pack.rules_by_id[r].rule.title for r in ordered
                        if r in self.pack.rules_by_id)
@@ -521,7 +541,7 @@ class Interview:
             unit=q.unit if q else None, choices=choices, rules=tuple(ordered),
             rule_titles=titles, why=_why(ordered, titles, blocking), sources=tuple(
                 sources.values()), blocking=blocking, item=idx, item_label=label,
-            section=section_of(fact), reason=q.why if q else None)
+            section=section_of(fact), reason=reason)
 
     def _rules_waiting(self, fact: str) -> set[str]:
         rules: set[str] = set()

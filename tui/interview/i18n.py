@@ -109,7 +109,8 @@ _S: dict[str, tuple[str, str]] = {
     "saved": ("Saved {path}", "已保存 {path}"),
     "evaluating": ("evaluating…", "正在评估…"),
     "regulator": ("Regulator's question", "监管问题"),
-    "as_of": ("Evaluation date (YYYY-MM-DD)", "评估日期（YYYY-MM-DD）"),
+    "as_of": ("At which date should the rules be applied? (YYYY-MM-DD; Enter = today)",
+              "按哪一天的规则判定？（YYYY-MM-DD；回车 = 今天）"),
     "chip_q": ("Which chip is on this order line?", "该采购项是哪款芯片？"),
     "item": ("line", "采购项"),
 }
