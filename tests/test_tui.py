@@ -362,25 +362,29 @@ RANDOM_KEYS = ("f7", "f3", "escape", "delete", "enter", "enter", "down", "up", "
 
 
 async def test_the_reported_crash_path_dont_know_then_review(tmp_path: Path) -> None:
-    """New case, F7 on the first question, F3: the review lists both rows and stays up."""
+    """New case, F7 on the first questions, F3: the review lists every row and stays up."""
     app = InterviewApp(Interview.open(load_pack(IPACK), tmp_path / "new.yaml"), "en")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("f7")
+        await pilot.press("f7")  # the decision date
         await settle(pilot)
-        assert app.interview.unknown == {"order.items"}
+        await pilot.press("f7")  # the order
+        await settle(pilot)
+        assert app.interview.unknown == {"as_of", "order.items"}
         await pilot.press("f3")
         await settle(pilot)
         assert isinstance(app.screen, ReviewScreen)
-        assert app.screen.query_one("#answers", OptionList).option_count == 2
-        await pilot.press("down", "enter")  # the "don't know" row opens the order editor
+        assert app.screen.facts == ["order.items", "as_of", "order.items"]
+        assert app.screen.query_one("#answers", OptionList).option_count == 3
+        app.screen.query_one("#answers", OptionList).highlighted = 2
+        await pilot.press("enter")  # the order's "don't know" row opens the order editor
         await settle(pilot)
         assert app.screen.query("#chip-search")
 
 
 async def test_a_mistyped_quantity_is_refused_and_a_line_can_be_changed_or_removed(
         tmp_path: Path) -> None:
-    app = InterviewApp(Interview.open(load_pack(IPACK), tmp_path / "new.yaml"), "en")
+    app = make_app(load_pack(IPACK), tmp_path / "new.yaml", "2026-02-15")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         form = app.main.query_one(QuestionForm)
@@ -505,7 +509,7 @@ async def test_a_failed_save_is_shown_and_the_answer_not_taken(tmp_path: Path) -
     folder = tmp_path / "cases"
     folder.mkdir()
     path = folder / "case.yaml"
-    app = InterviewApp(Interview.open(load_pack(IPACK), path), "en")
+    app = make_app(load_pack(IPACK), path, "2026-02-15")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await answer_current(pilot, [{"chip": "H200", "quantity": 8}])
@@ -586,3 +590,43 @@ async def test_the_ending_says_the_verdict_lists_who_acts_and_offers_actions(
         keys = str(app.screen.query_one("#keys-text").render())
         for key in ("F2", "F3", "F7", "Ctrl+B", "Ctrl+S", "Ctrl+P", "?"):
             assert key in keys, key
+
+
+async def test_a_chip_missing_from_the_catalog_is_entered_with_live_figures(
+        tmp_path: Path) -> None:
+    from chipclear.tui.interview.widgets import CustomChipScreen
+
+    app = make_app(load_pack(IPACK), tmp_path / "c.yaml", "2026-02-15")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.main.query_one("#custom-chip").press()
+        await settle(pilot)
+        assert isinstance(app.screen, CustomChipScreen)
+        screen = app.screen
+        for key, value in (("name", "Example X1"), ("vendor_country", "US"),
+                           ("datacenter", "yes"), ("dense_tflops", "fp8=1979, bf16=989"),
+                           ("die_area_mm2", "814"), ("quantity", "abc")):
+            screen.query_one(f"#c-{key}", Input).value = value
+            await pilot.pause()
+        assert "not a number" in str(screen.query_one("#custom-error").render())
+        screen.query_one("#c-quantity", Input).value = "16"
+        await settle(pilot)
+        live = str(screen.query_one("#custom-live").render())
+        assert "TPP: 15,832 (fp8)" in live and "PD: 19.45" in live  # 1979 x 8; / 814
+        for _ in range(100):  # the engine's classification arrives from a worker
+            live = str(screen.query_one("#custom-live").render())
+            if "3A090" in live:
+                break
+            await pilot.pause(0.02)
+        assert "3A090" in live, live
+        screen.query_one("#custom-add").press()
+        await settle(pilot)
+        form = app.main.query_one(QuestionForm)
+        form.query_one("#chip-search", Input).focus()
+        await pilot.press("enter")  # empty chip field: done
+        await settle(pilot)
+        line = app.interview.data["order"]["items"][0]
+        assert line["custom"] is True and line["quantity"] == 16
+        assert line["spec"]["dense_tflops"] == {"fp8": 1979.0, "bf16": 989.0}
+        assert (app.interview.decision.items[0].eccn or "").startswith("3A090")
+        assert app.interview.decision.items[0].eccn in live

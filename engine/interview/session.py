@@ -662,6 +662,20 @@ class Interview:
         self._without_cache[key] = result
         return result
 
+    def preview_line(self, line: dict[str, Any]) -> tuple[str | None, str | None]:
+        """(ECCN, US status) the engine gives one order line on its own, for live previews.
+
+        Decided for a China-based buyer at the case's date; nothing in the case changes.
+        """
+        data: dict[str, Any] = {"id": "preview", "buyer": {"country": "CN"},
+                                "order": {"items": [line]}}
+        if "as_of" in self.data:
+            data["as_of"] = self.data["as_of"]
+        with self._lock:
+            decision = self.evaluator.evaluate(Case.model_validate(data), self.today)
+        item = decision.items[0]
+        return item.eccn, item.us_status.value
+
     # -- explanations and exports -----------------------------------------------------
 
     def explain(self, rule_id: str) -> Explanation:

@@ -9,18 +9,21 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from chipclear.interview.coerce import number
+from chipclear.interview.coerce import COUNTRIES, NO, YES, dense_tflops, number
 from chipclear.interview.session import UNKNOWN, Interview, QuestionView
 from chipclear.io.render import REGULATOR_QUESTION
 from chipclear.model.decision import Decision
+from chipclear.pack.catalog import compute_tpp
 from chipclear.pack.loader import InputType, RulePack
 from chipclear.tui.interview import i18n
 from chipclear.tui.interview.i18n import t
 from rich.markup import escape
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
+from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Collapsible, Input, OptionList, Static
 from textual.widgets.option_list import Option
@@ -97,6 +100,7 @@ class ItemsEditor(Vertical):
             yield Input(placeholder=t("unit_price", self.lang), id="price")
         with Horizontal(id="lines-buttons"):
             yield Button(t("add_line", self.lang), id="add-line")
+            yield Button(t("custom_chip", self.lang), id="custom-chip")
             yield Button(t("done_lines", self.lang), id="done-lines", variant="primary")
         yield Static(t("items_hint", self.lang), classes="hint", id="items-hint")
 
@@ -111,6 +115,7 @@ class ItemsEditor(Vertical):
         self.query_one("#price", Input).placeholder = t("unit_price", lang)
         self.query_one("#add-line", Button).label = t("add_line", lang)
         self.query_one("#done-lines", Button).label = t("done_lines", lang)
+        self.query_one("#custom-chip", Button).label = t("custom_chip", lang)
         self.query_one("#items-hint", Static).update(t("items_hint", lang))
         self._show_lines()
 
@@ -205,6 +210,10 @@ class ItemsEditor(Vertical):
         event.stop()
         if event.button.id == "add-line":
             self._add()
+        elif event.button.id == "custom-chip":
+            interview = getattr(self.app, "interview", None)
+            if interview is not None:
+                self.app.push_screen(CustomChipScreen(interview, self.lang), self._custom)
         else:
             if self.query_one("#chip-search", Input).value.strip():
                 self._add()
@@ -235,6 +244,12 @@ class ItemsEditor(Vertical):
         self._show_lines()
         self._error("")
         search.focus()
+
+    def _custom(self, line: dict[str, Any] | None) -> None:
+        if line is not None:
+            self.lines.append(line)
+            self._show_lines()
+            self._error("")
 
     def _finish(self) -> None:
         self.post_message(Answered(self.fact, [dict(x) for x in self.lines]))
@@ -560,3 +575,138 @@ class Ending(VerticalScroll):
         cont = self.query_one("#end-continue", Button)
         cont.label = t("end_continue", lang, n=total)
         cont.display = bool(total)
+
+
+#: The custom-chip form's fields: (field id, spec key or line key, i18n label key).
+CUSTOM_FIELDS: tuple[tuple[str, str], ...] = (
+    ("name", "c_name"), ("vendor", "c_vendor"), ("vendor_country", "c_country"),
+    ("family", "c_family"), ("datacenter", "c_datacenter"), ("dense_tflops", "c_dense"),
+    ("die_area_mm2", "c_die"), ("memory_gb", "c_memory"),
+    ("memory_bandwidth_gbs", "c_bandwidth"), ("quantity", "quantity"),
+    ("unit_price_usd", "unit_price"),
+)
+
+
+def custom_line(values: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
+    """The form's text -> an order line with ``custom: true``, and what is wrong with it."""
+    spec: dict[str, Any] = {}
+    line: dict[str, Any] = {"custom": True}
+    problems: list[str] = []
+    for key, raw in values.items():
+        text = raw.strip()
+        if not text:
+            continue
+        try:
+            if key in ("name", "vendor", "family"):
+                spec[key] = text
+            elif key == "vendor_country":
+                code = COUNTRIES.get(text.casefold(), text.upper())
+                if len(code) != 2 or not code.isalpha():
+                    raise ValueError(f"'{text}' is not a two-letter country code")
+                spec[key] = code
+            elif key == "datacenter":
+                if text.casefold() not in YES | NO:
+                    raise ValueError("datacenter: answer yes or no")
+                spec[key] = text.casefold() in YES
+            elif key == "dense_tflops":
+                spec[key] = dense_tflops(text)
+            elif key in ("quantity", "unit_price_usd"):
+                fields, problem = check_line(text if key == "quantity" else "",
+                                             text if key == "unit_price_usd" else "")
+                if problem:
+                    raise ValueError(problem)
+                line.update(fields)
+            else:
+                value = number(text)
+                if (value <= 0 and key == "die_area_mm2") or value < 0:
+                    raise ValueError(f"{key}: '{text}' must be positive")
+                spec[key] = value
+        except ValueError as exc:
+            problems.append(str(exc))
+    if "name" not in spec:
+        problems.append("give the chip's name")
+    line["spec"] = spec
+    return line, problems
+
+
+class CustomChipScreen(ModalScreen[dict[str, Any] | None]):
+    """A chip the catalog lacks: its datasheet figures, with TPP, performance density and
+    the engine's classification recomputed as the user types."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Back", id="back"),
+    ]
+
+    def __init__(self, interview: Interview, lang: str) -> None:
+        super().__init__()
+        self.interview = interview
+        self.lang = lang
+        self.live = ""  #: the TPP and density line; the classification is added below it
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="custom-body"):
+            yield Static(t("c_title", self.lang), classes="question")
+            for key, label in CUSTOM_FIELDS:
+                yield Input(placeholder=t(label, self.lang), id=f"c-{key}")
+            yield Static(id="custom-live", classes="why")
+            yield Static(id="custom-error", classes="error")
+            with Horizontal(id="custom-buttons"):
+                yield Button(t("add_line", self.lang), id="custom-add", variant="primary")
+                yield Button(t("c_cancel", self.lang), id="custom-cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#c-name", Input).focus()
+        self._update()
+
+    def _values(self) -> dict[str, str]:
+        return {key: self.query_one(f"#c-{key}", Input).value for key, _ in CUSTOM_FIELDS}
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._update()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.focus_next()
+
+    def _update(self) -> None:
+        line, problems = custom_line(self._values())
+        spec = line["spec"]
+        tpp, precision = compute_tpp(spec.get("dense_tflops") or {})
+        density = tpp / spec["die_area_mm2"] if tpp and spec.get("die_area_mm2") else None
+        live = [f"TPP: {tpp:,.0f} ({precision})" if tpp is not None else "TPP: —",
+                f"PD: {density:.2f}" if density is not None else "PD: —"]
+        self.live = escape(" · ".join(live))
+        self.query_one("#custom-live", Static).update(self.live)
+        self.query_one("#custom-error", Static).update(
+            escape("✗ " + "; ".join(problems)) if problems else "")
+        if not problems:
+            self._classify(line)
+
+    @work(thread=True, exclusive=True, group="custom-preview")
+    def _classify(self, line: dict[str, Any]) -> None:
+        try:
+            eccn, status = self.interview.preview_line(line)
+        except Exception as exc:  # a half-typed chip the engine refuses: say so, no crash
+            text = f"✗ {exc}"
+        else:
+            text = f"{t('c_class', self.lang)}: {eccn or '—'} · US: {status}"
+        self.app.call_from_thread(self._show_class, text)
+
+    def _show_class(self, text: str) -> None:
+        if self.is_mounted:
+            self.query_one("#custom-live", Static).update(f"{self.live}\n{escape(text)}")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "custom-cancel":
+            self.dismiss(None)
+            return
+        line, problems = custom_line(self._values())
+        if problems:
+            self.query_one("#custom-error", Static).update(escape("✗ " + "; ".join(problems)))
+            return
+        self.dismiss(line)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
