@@ -22,11 +22,11 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from chipclear.decide import kleene
-from chipclear.decide.evaluate import CASE_IDX, Evaluator, UnknownChip, prepare
+from chipclear.decide.evaluate import Evaluator, UnknownChip
 from chipclear.errors import EngineFailure, Location, UserInputError
 from chipclear.interview.casefile import LEGACY_UNKNOWN, CaseFile, atomic_write
 from chipclear.interview.coerce import COUNTRIES, DONT_KNOW, NO, YES, dense_tflops, number
+from chipclear.interview.explain import Explanation, ancestors, explain_finding, parents
 from chipclear.interview.paths import (
     generic,
     get_path,
@@ -39,7 +39,7 @@ from chipclear.interview.planner import IMPACT_RANK, decisive, impact_rank, sect
 from chipclear.io.caseio import describe, read_file
 from chipclear.io.render import markdown, to_json
 from chipclear.model.case import Case
-from chipclear.model.decision import Decision, Finding, SourceRef, Verdict
+from chipclear.model.decision import Decision, SourceRef, Verdict
 from chipclear.pack import conditions as C
 from chipclear.pack.facts import REGISTRY, Kind, Scope
 from chipclear.pack.loader import CompiledRule, InputType, Question, RulePack, Severity, Text
@@ -102,28 +102,6 @@ class AnswerView:
     relevant: bool
     unknown: bool = False
     without: str | None = None  #: the outcome if this answer were forgotten (when different)
-
-
-@dataclass(frozen=True)
-class ChainLink:
-    """A rule in the chain behind a finding: the rule, what it derived, the facts it used."""
-
-    rule: str
-    title: Text
-    depth: int
-    derives: dict[str, Any]
-    because: tuple[str, ...]
-    sources: tuple[SourceRef, ...]
-
-
-@dataclass(frozen=True)
-class Explanation:
-    """Everything the explain view shows for one finding, in both languages."""
-
-    finding: Finding
-    module: str
-    condition: Any
-    chain: tuple[ChainLink, ...]
 
 
 @dataclass
@@ -563,7 +541,7 @@ class Interview:
                 head = line.split(" ", 1)[0]
                 if head != "derived":
                     out.update(_case_paths(head, where))
-            for rid in self._ancestors(f.derived_from):
+            for rid in ancestors(self.pack, f.derived_from):
                 out.update(self._rule_paths(self.pack.rules_by_id[rid], where))
         for m in d.missing:
             out.add(m.fact)
@@ -571,7 +549,7 @@ class Interview:
                 cr = self.pack.rules_by_id.get(rid)
                 if cr is not None:
                     out.update(self._rule_paths(cr, items))
-                    for parent in self._ancestors(self._parents_static(cr)):
+                    for parent in ancestors(self.pack, parents(self.pack, cr)):
                         out.update(self._rule_paths(self.pack.rules_by_id[parent], items))
         if any(p.startswith("screen.") for p in out):
             out.update(("buyer.name", "buyer.name_zh"))
@@ -593,21 +571,6 @@ class Interview:
             out.update(_case_paths(test.path, items))
             out.add(test.path)
         return out
-
-    def _parents_static(self, cr: CompiledRule) -> list[str]:
-        keys = {t.key for t in C.derived_tests(cr.condition)}
-        return [r.rule.id for r in self.pack.rules if keys & set(r.rule.then.derive)]
-
-    def _ancestors(self, start: list[str]) -> list[str]:
-        seen: list[str] = []
-        todo = list(start)
-        while todo:
-            rid = todo.pop()
-            if rid in seen or rid not in self.pack.rules_by_id:
-                continue
-            seen.append(rid)
-            todo.extend(self._parents_static(self.pack.rules_by_id[rid]))
-        return seen
 
     def answers(self) -> list[AnswerView]:
         """Every answer given (and every "don't know"), marked relevant or not."""
@@ -681,48 +644,8 @@ class Interview:
     def explain(self, rule_id: str) -> Explanation:
         """A finding with its rule, the facts it used and the chain of rules it follows from."""
         with self._lock:
-            finding = next(f for f in self.decision.findings if f.rule == rule_id)
-            cr = self.pack.rules_by_id[rule_id]
-            chain: list[ChainLink] = []
-            seen: set[str] = {rule_id}
-            case = self.case
-            as_of = case.as_of or self.today or dt.date.today()
-            prep = prepare(case, self.pack, as_of)
-            params = self.evaluator.compiled(as_of).params
-            idx = finding.items[0] if finding.items else CASE_IDX
-            by_finding = {f.rule: f for f in self.decision.findings}
-
-            def walk(parents: list[str], depth: int) -> None:
-                for pid in parents:
-                    if pid in seen or pid not in self.pack.rules_by_id:
-                        continue
-                    seen.add(pid)
-                    pcr = self.pack.rules_by_id[pid]
-                    at = idx if pcr.scope is Scope.item else CASE_IDX
-                    if at >= len(prep.item_facts):
-                        at = CASE_IDX
-                    facts = prep.facts_for(at)
-                    pf = by_finding.get(pid)
-                    if pf is not None:
-                        because = tuple(pf.because)
-                        grand = pf.derived_from
-                    else:
-                        truth = kleene.evaluate(pcr.condition, facts, params,
-                                                lambda _t: kleene.TRUE)
-                        if truth.value is not True:
-                            continue
-                        because = tuple(kleene.because(pcr.condition, facts, params, {}))
-                        grand = [g for g in self._parents_static(pcr) if pcr.rule.active(as_of)]
-                    chain.append(ChainLink(
-                        rule=pid, title=pcr.rule.title, depth=depth,
-                        derives=dict(pcr.rule.then.derive), because=because,
-                        sources=tuple(_source(self.pack, s) for s in pcr.rule.sources)))
-                    walk([g for g in grand if self.pack.rules_by_id[g].rule.active(as_of)],
-                         depth + 1)
-
-            walk(list(finding.derived_from), 1)
-            return Explanation(finding=finding, module=cr.module,
-                               condition=C.to_data(cr.condition), chain=tuple(chain))
+            return explain_finding(self.pack, self.evaluator, self.decision, self.case,
+                                   self.today, rule_id)
 
     def export_markdown(self, lang: str = "en") -> str:
         return markdown(self.decision, lang)
@@ -798,11 +721,6 @@ def _case_paths(fact: str, items: list[int]) -> set[str]:
     if spec.scope is Scope.item or "{i}" in template:
         return {template.replace("{i}", str(i)) for i in items} | {fact}
     return {template, fact}
-
-
-def _source(pack: RulePack, sid: str) -> SourceRef:
-    s = pack.sources[sid]
-    return SourceRef(id=s.id, name=s.name, date=s.date, url=s.url, confidence=s.confidence)
 
 
 def _why(rules: list[str], titles: tuple[Text, ...], blocking: bool) -> Text:

@@ -286,7 +286,7 @@ class InterviewApp(App[int]):
 
     def action_show_keys(self) -> None:
         if not isinstance(self.screen, KeysScreen):
-            self.push_screen(KeysScreen(self.lang))
+            self.push_screen(KeysScreen(self.lang, self.BINDINGS))
 
     def action_dont_know(self) -> None:
         forms = self.screen.query(QuestionForm)

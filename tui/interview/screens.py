@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import yaml
-from chipclear.interview.session import Explanation, Interview
+from chipclear.interview.explain import Explanation
+from chipclear.interview.session import Interview
 from chipclear.tui.interview import i18n
 from chipclear.tui.interview.i18n import t
 from chipclear.tui.interview.widgets import LinesList, QuestionForm
@@ -217,15 +218,14 @@ class KeysScreen(ModalScreen[None]):
         Binding("escape,question_mark,q", "app.pop_screen", "Back", id="back"),
     ]
 
-    def __init__(self, lang: str) -> None:
+    def __init__(self, lang: str, app_bindings: list[BindingType]) -> None:
         super().__init__()
         self.lang = lang
+        self.app_bindings = app_bindings
 
     def compose(self) -> ComposeResult:
-        from chipclear.tui.interview.app import InterviewApp
-
         rows = [f"[b]{t('keys', self.lang)}[/]", ""]
-        places = ((InterviewApp.BINDINGS, ""),
+        places = ((self.app_bindings, ""),
                   (ReviewScreen.BINDINGS, t("review_short", self.lang)),
                   (LinesList.BINDINGS, t("lines", self.lang)))
         for bindings, where in places:

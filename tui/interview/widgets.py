@@ -124,7 +124,8 @@ class ItemsEditor(Vertical):
         rows = []
         for i, line in enumerate(self.lines, 1):
             chip = self.pack.catalog.resolve(str(line.get("chip", "")))
-            spec = line.get("spec") if isinstance(line.get("spec"), dict) else {}
+            raw_spec = line.get("spec")
+            spec: dict[str, Any] = raw_spec if isinstance(raw_spec, dict) else {}
             name = chip.name if chip else str(line.get("chip") or spec.get("name", "?"))
             qty = line.get("quantity", "?")
             price = line.get("unit_price_usd")
