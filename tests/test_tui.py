@@ -479,7 +479,7 @@ async def test_opening_and_quitting_leaves_the_file_byte_identical(
     app = InterviewApp(Interview.open(load_pack(IPACK), path), "en")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert "Resumed: 3 answers kept" in str(app.main.query_one("#q-progress").render())
+        assert "Resumed: answers kept: 3" in str(app.main.query_one("#q-progress").render())
         await pilot.press("f3", "escape", "f2", "ctrl+s")
         await settle(pilot)
         await pilot.press("ctrl+q")

@@ -137,8 +137,7 @@ class Interview:
         if self.unknown:
             self.data["unknown"] = sorted(self.unknown)
         self.asked: list[str] = []  #: facts answered in this session, in order
-        #: answers (and "don't know"s) the case came with, for the resume note
-        self.resumed = sum(1 for p, _ in leaves(self.data) if p != "id") if case_data else 0
+        self.resumed = 0  #: answers (and "don't know"s) a resumed case file came with
         self.last_eval_ms = 0.0
         self.file: CaseFile | None = file if file is not None else (
             CaseFile(path, path.suffix == ".json", None, None) if path is not None else None)
@@ -175,9 +174,11 @@ class Interview:
         read = _plain(entry.case)
         file.baseline(read)
         try:
-            return cls(pack, read, path, unknown=unknown, file=file, **kw)
+            resumed = cls(pack, read, path, unknown=unknown, file=file, **kw)
         except UnknownChip as exc:
             raise InterviewError(Location(str(path)), str(exc)) from None
+        resumed.resumed = sum(1 for p, _ in leaves(resumed.data) if p != "id")
+        return resumed
 
     def render(self) -> str:
         """The case file's text as the next save would write it."""

@@ -21,7 +21,7 @@ _S: dict[str, tuple[str, str]] = {
     "left_all": ("{decisive} decisive left, {total} in all", "剩余关键问题 {decisive}/{total} 个"),
     "why_rules": ("{n} rules wait for this answer.", "有 {n} 条规则等待此回答。"),
     "rules_n": ("Rules that need it ({n})", "需要此信息的规则（{n} 条）"),
-    "resumed": ("Resumed: {n} answers kept", "已恢复：保留 {n} 个回答"),
+    "resumed": ("Resumed: answers kept: {n}", "已恢复：保留回答 {n} 个"),
     "going_back": ("Back to an earlier answer (Esc: return)", "返回修改先前的回答（Esc 返回）"),
     "save_failed": ("Not saved: {error}", "未保存：{error}"),
     "already_saved": ("All answers are already in {path}", "所有回答已保存在 {path}"),
