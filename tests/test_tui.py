@@ -584,7 +584,7 @@ async def test_the_ending_says_the_verdict_lists_who_acts_and_offers_actions(
             app.main.query_one(button).press()
             await settle(pilot)
         assert (tmp_path / "e.memo.en.md").is_file() and (tmp_path / "e.decision.json").is_file()
-        assert ledger.is_file() and app.recorded
+        assert ledger.is_file() and app.recorded == app.interview.decision
         await pilot.press("question_mark")
         await settle(pilot)
         keys = str(app.screen.query_one("#keys-text").render())
@@ -630,3 +630,22 @@ async def test_a_chip_missing_from_the_catalog_is_entered_with_live_figures(
         assert line["spec"]["dense_tflops"] == {"fp8": 1979.0, "bf16": 989.0}
         assert (app.interview.decision.items[0].eccn or "").startswith("3A090")
         assert app.interview.decision.items[0].eccn in live
+
+
+async def test_a_typed_answer_is_checked_while_typing(tmp_path: Path) -> None:
+    app = make_app(load_pack(IPACK), tmp_path / "c.yaml", "2026-02-15")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await answer_current(pilot, [{"chip": "H200", "quantity": 8}])
+        form = app.main.query_one(QuestionForm)
+        assert form.view is not None and form.view.fact == "buyer.country"
+        box = form.query_one("#q-input", Input)
+        box.focus()
+        await pilot.press("A", "t", "l")
+        await pilot.pause()
+        assert "two-letter" in str(form.query_one("#q-error").render())
+        box.value = ""
+        await pilot.press("C", "N")
+        await pilot.pause()
+        assert str(form.query_one("#q-error").render()) == ""
+        assert not (tmp_path / "c.yaml").read_text("utf-8").count("country")  # not yet saved

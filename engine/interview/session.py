@@ -8,6 +8,10 @@ undecided rule waits for is never asked. Answers the user does not know are kept
 data, in the case's ``unknown`` list (never asked again; ``chipclear evaluate`` reads
 the same file). The file is written back by ``casefile``, which keeps the user's
 comments, order, formatting, format and mode, and writes nothing until an answer changes.
+
+The session holds the state; its helpers live beside it: ``casefile`` (writing the
+user's file back), ``coerce`` (typed text to values), ``paths`` (fact paths in case
+data), ``planner`` (impact and sections) and ``explain`` (the chain behind a finding).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from chipclear.errors import ChipclearError, ExitCode
 from chipclear.interview.paths import get_path
 from chipclear.interview.session import UNKNOWN, Interview, default_case_path
-from chipclear.model.decision import Verdict
+from chipclear.model.decision import Decision, Verdict
 from chipclear.pack.loader import RulePack
 from chipclear.tui.interview import i18n
 from chipclear.tui.interview.i18n import t
@@ -78,7 +78,7 @@ class InterviewApp(App[int]):
         self.set_reactive(InterviewApp.lang, lang or i18n.default_lang())
         self.questions_shown = 0
         self.last_export: Path | None = None
-        self.recorded = False  #: the decision went into the ledger from the ending
+        self.recorded: Decision | None = None  #: what the ending last put in the ledger
         self.revisit: int | None = None  #: position in ``interview.asked`` shown by Back
         self.note = t("resumed", self.lang, n=interview.resumed) if interview.resumed else ""
 
@@ -281,7 +281,7 @@ class InterviewApp(App[int]):
         except (ChipclearError, OSError) as exc:
             self.notify(str(exc), severity="error", timeout=8)
             return
-        self.recorded = True
+        self.recorded = self.interview.decision
         self.notify(t("recorded", self.lang, path=str(self.ledger)), timeout=5)
 
     def action_show_keys(self) -> None:
@@ -330,10 +330,10 @@ def run_interview(pack: RulePack, case_file: Path | None, lang: str | None,
     except ChipclearError as exc:
         print(str(exc), file=sys.stderr)
         return int(ExitCode.INVALID_INPUT)
-    app = InterviewApp(interview, lang)
+    app = InterviewApp(interview, lang, ledger)
     app.run()
     decision = interview.decision
-    if ledger is not None:
+    if ledger is not None and app.recorded != decision:  # not twice the same decision
         from chipclear.audit.ledger import Ledger
 
         try:

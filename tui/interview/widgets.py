@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from chipclear.interview.coerce import COUNTRIES, NO, YES, dense_tflops, number
+from chipclear.interview.coerce import COUNTRIES, DONT_KNOW, NO, YES, dense_tflops, number
 from chipclear.interview.session import UNKNOWN, Interview, QuestionView
 from chipclear.io.render import REGULATOR_QUESTION
 from chipclear.model.decision import Decision
@@ -405,6 +405,23 @@ class QuestionForm(Vertical):
 
     def show_error(self, message: str) -> None:
         self.query_one("#q-error", Static).update(escape(f"✗ {message}") if message else "")
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """Validation while typing: the same check the answer will get, shown at once."""
+        if event.input.id != "q-input" or self.view is None:
+            return
+        event.stop()
+        interview = getattr(self.app, "interview", None)
+        text = event.value.strip()
+        if interview is None or not text or text.casefold() in DONT_KNOW:
+            self.show_error("")
+            return
+        try:
+            interview.coerce(self.view.fact, text)
+        except ValueError as exc:
+            self.show_error(str(exc))
+        else:
+            self.show_error("")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "q-input" and self.view is not None:
