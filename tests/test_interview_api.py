@@ -347,6 +347,12 @@ def test_opening_writes_nothing_and_an_answer_keeps_comments_order_and_mode(
     case = next(iter(read_file(path))).case
     assert case is not None and case.unknown == ["buyer.kind"]
     assert Interview.open(ipack, path).unknown == {"buyer.kind"}
+    # A line added keeps the first line's comment.
+    lines = [{"chip": "H200", "quantity": 12000, "unit_price_usd": 32000},
+             {"chip": "B200", "quantity": 8}]
+    assert iv.answer("order.items", lines) == []
+    text = path.read_text(encoding="utf-8")
+    assert "quantity: 12000     # framework contract" in text and "nvidia-b200" in text
 
 
 def test_json_stays_json_and_batches_or_read_only_files_are_refused(
@@ -360,6 +366,7 @@ def test_json_stays_json_and_batches_or_read_only_files_are_refused(
     assert iv.answer("buyer.country", "CN") == []
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["buyer"] == {"country": "CN"} and data["order"]["items"][0]["quantity"] == 8
+    assert '\n    "id": "j"' in path.read_text(encoding="utf-8")  # its indentation too
 
     batch = tmp_path / "cases.jsonl"
     batch.write_text('{"id": "a"}\n', encoding="utf-8")

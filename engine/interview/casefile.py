@@ -15,6 +15,7 @@ import datetime as dt
 import io
 import json
 import os
+import re
 import stat
 import tempfile
 import threading
@@ -82,7 +83,9 @@ class CaseFile:
         if self.json:
             doc: Any = json.loads(self.text) if self.text and self.text.strip() else {}
             doc = _apply(doc if isinstance(doc, dict) else {}, self.written, data, plain=True)
-            return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+            found = re.search(r"\n( +)\S", self.text or "")
+            indent = len(found.group(1)) if found else 2
+            return json.dumps(doc, ensure_ascii=False, indent=indent) + "\n"
         yaml = _yaml(self.indent)
         source = self.text or ""
         if LEGACY_UNKNOWN in source:
@@ -206,9 +209,11 @@ def _apply(doc: Any, old: Any, new: Any, *, plain: bool, key: str | int = "") ->
                 doc[key] = value
         return doc
     if isinstance(new, list) and isinstance(old, list) and isinstance(doc, list) \
-            and len(new) == len(old) == len(doc):
-        for i, value in enumerate(new):
+            and len(new) >= len(old) == len(doc):
+        # Line by line, lines added at the end: the others keep their comments.
+        for i, value in enumerate(new[:len(old)]):
             doc[i] = _apply(doc[i], old[i], value, plain=plain, key=i)
+        doc.extend(_scalar(i, v, plain) for i, v in enumerate(new[len(old):], len(old)))
         return doc
     if isinstance(new, list) and isinstance(doc, CommentedSeq) and len(doc) > len(new) \
             and isinstance(old, list) and len(old) == len(doc):
