@@ -460,3 +460,16 @@ def test_review_marks_not_needed_only_when_forgetting_changes_nothing(ipack: Rul
         assert iv.unset(a.fact) == []
         assert outcome() == kept, a.fact
         assert iv.answer(a.fact, a.value) == []
+
+
+def test_a_screened_name_is_never_marked_not_needed(pack: RulePack) -> None:
+    """Without a name the engine does not screen; with a listed one the purchase stops."""
+    entry = next(iter(read_file(EXAMPLES / "h200-platform-2026.yaml")))
+    assert entry.case is not None
+    iv = Interview(pack, entry.case.model_dump(mode="json", exclude_none=True))
+    assert iv.decision.verdict is Verdict.go_with_conditions
+    assert {a.fact: a for a in iv.answers()}["buyer.name"].relevant
+    listed = yaml.safe_load((ROOT / "rules" / "lists" / "entity_list.yaml").read_text("utf-8"))
+    entries = next(v for v in listed.values() if isinstance(v, list))
+    assert iv.answer("buyer.name", entries[0]["name"]) == []
+    assert iv.decision.verdict is Verdict.no_go

@@ -586,11 +586,15 @@ class Interview:
                 if path == "id" or path.startswith("unknown[") or path.endswith(".custom"):
                     continue
                 q = self.question_for(path)
+                # Needed when forgetting it changes the outcome, or when a rule that fired or
+                # still waits tests it (absence is not always "unknown" to the engine: an
+                # absent buyer name is not screened, so the outcome alone can't clear it).
                 without = self._without(path)
+                used = path in relevant or generic(path) in relevant
                 out.append(AnswerView(
                     fact=path, value=value, display=_display(value),
                     question=q.text if q else Text(en=path, zh=path),
-                    relevant=without is not None, without=without))
+                    relevant=without is not None or used, without=without))
             for path in sorted(self.unknown):
                 q = self.question_for(path)
                 out.append(AnswerView(
@@ -605,9 +609,9 @@ class Interview:
     def _without(self, path: str) -> str | None:
         """The outcome (verdict · US · CN) with this answer forgotten, if it differs; else None.
 
-        Forgetting is the strongest test there is: the engine's three-valued logic treats an
-        absent fact as "any value", so if the outcome stands without the answer, no answer
-        to it could change the verdict or a status while the others stay as they are.
+        Where the engine treats an absent fact as "any value" (three-valued logic), an
+        outcome that stands without the answer means no answer could change it; ``answers``
+        also keeps every answer a rule tests, for facts whose absence means something else.
         Order lines, the date and answers the case cannot do without always count.
         """
         if path == "as_of" or (path.startswith("order.items[") and not path.endswith(

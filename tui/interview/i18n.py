@@ -110,6 +110,7 @@ _S: dict[str, tuple[str, str]] = {
                "回顾回答（回车修改 · Del 清除 · Esc 返回）"),
     "not_needed": ("not needed: no answer here changes the verdict or a status",
                    "无需：此项任何回答都不改变结论或状态"),
+    "used_by_rule": ("a rule that applies tests it", "适用的规则会检查此项"),
     "without_it": ("holds up the outcome; without it: {outcome}",
                    "支撑当前结论；若无此项：{outcome}"),
     "unknown_mark": ("don't know", "不知道"),

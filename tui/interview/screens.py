@@ -151,6 +151,8 @@ class ReviewScreen(Screen[None]):
                 stale = f"  ({t('not_needed', lang)})"
             elif a.without and a.without != "—":
                 stale = f"  ({t('without_it', lang, outcome=a.without)})"
+            elif a.without is None:
+                stale = f"  ({t('used_by_rule', lang)})"
             else:
                 stale = ""
             options.append(Option(escape(f"{mark} {a.fact} = {value}{stale}\n   {label}"),
