@@ -7,20 +7,17 @@ examples test runs the shipped pack, replaying each example case as a user would
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from chipclear.decide.evaluate import Evaluator
-from chipclear.interview.session import (
-    UNKNOWN,
-    Interview,
-    get_path,
-    parse_path,
-    set_path,
-    unset_path,
-)
+from chipclear.interview.casefile import CaseFileError as InterviewFileError
+from chipclear.interview.paths import get_path, parse_path, set_path, unset_path
+from chipclear.interview.session import UNKNOWN, Interview
 from chipclear.io.caseio import read_file
 from chipclear.model.case import Case
 from chipclear.model.decision import Verdict
@@ -110,10 +107,10 @@ def test_invalid_answer_is_rejected_and_previous_value_kept(
         ipack: RulePack, fact: str, value: Any, needle: str) -> None:
     iv = new(ipack, order={"items": [{"chip": "H200", "quantity": 8}]},
              buyer={"country": "CN", "kind": "startup", "us_approved_customer": True})
-    before = iv.to_yaml()
+    before = (json.dumps(iv.data), iv.decision.model_dump_json())
     errors = iv.answer(fact, value)
     assert errors and needle in errors[0]
-    assert iv.to_yaml() == before
+    assert (json.dumps(iv.data), iv.decision.model_dump_json()) == before
 
 
 def test_contradiction_is_an_error(ipack: RulePack) -> None:
@@ -141,8 +138,10 @@ def test_dont_know_is_not_asked_again_and_leaves_needs_information(ipack: RulePa
     assert iv.decision.verdict is Verdict.needs_information
     assert iv.open_facts() == ["evidence.necessity_justification"]
     assert iv.next_question() is None
-    # Unknowns survive a save: the file stays a valid case, the note is a comment.
+    # "Don't know" is data in the case: the case model (and so batch) reads it back.
     assert any(a.unknown for a in iv.answers())
+    assert Case.model_validate(iv.data).unknown == sorted(iv.unknown)
+    assert "evidence.necessity_justification" in iv.data["unknown"]
 
 
 def test_save_is_a_valid_case_file_and_resume_continues(ipack: RulePack,
@@ -302,3 +301,175 @@ def test_examples_ask_no_more_than_the_rules_use(pack: RulePack, evaluator: Eval
         assert mine and mine <= theirs
     else:
         assert mine == theirs
+
+
+# ---------------------------------------------------------------------------------------
+# The user's file: never rewritten unasked, never damaged
+# ---------------------------------------------------------------------------------------
+
+COMMENTED = """\
+# Ticket PROC-4711: approved by J. Wang on 2026-02-01, keep this note.
+id: kept   # the ERP number
+as_of: 2026-02-15
+order:
+    items:
+      - chip: H200
+        quantity: 12000     # framework contract
+        unit_price_usd: 32000
+buyer:
+    country: CN
+    name: >
+        A long folded name that the interview must not reflow, whatever
+        the line width of its own writer is.
+"""
+
+
+def test_opening_writes_nothing_and_an_answer_keeps_comments_order_and_mode(
+        ipack: RulePack, tmp_path: Path) -> None:
+    path = tmp_path / "case.yaml"
+    path.write_text(COMMENTED, encoding="utf-8")
+    path.chmod(0o640)
+    iv = Interview.open(ipack, path)
+    assert path.read_text(encoding="utf-8") == COMMENTED  # opened: not a byte changed
+    assert iv.answer("buyer.country", "CN") == []  # the same answer: still nothing to write
+    assert path.read_text(encoding="utf-8") == COMMENTED and not iv.saved
+    assert iv.answer("order.ship_from", "US") == []
+    assert iv.answer("buyer.kind", UNKNOWN) == []
+    text = path.read_text(encoding="utf-8")
+    assert iv.saved and oct(path.stat().st_mode & 0o777) == oct(0o640)
+    for kept in ("# Ticket PROC-4711", "# the ERP number", "quantity: 12000     # framework",
+                 "name: >\n        A long folded name", "as_of: 2026-02-15"):
+        assert kept in text, kept
+    assert "12000.0" not in text
+    lines = text.splitlines()
+    assert lines.index("order:") < lines.index("    ship_from: US") < lines.index("buyer:")
+    assert "unknown:" in text
+    case = next(iter(read_file(path))).case
+    assert case is not None and case.unknown == ["buyer.kind"]
+    assert Interview.open(ipack, path).unknown == {"buyer.kind"}
+    # A line added keeps the first line's comment.
+    lines = [{"chip": "H200", "quantity": 12000, "unit_price_usd": 32000},
+             {"chip": "B200", "quantity": 8}]
+    assert iv.answer("order.items", lines) == []
+    text = path.read_text(encoding="utf-8")
+    assert "quantity: 12000     # framework contract" in text and "nvidia-b200" in text
+
+
+def test_json_stays_json_and_batches_or_read_only_files_are_refused(
+        ipack: RulePack, tmp_path: Path) -> None:
+    path = tmp_path / "case.json"
+    original = json.dumps({"id": "j", "as_of": "2026-02-15",
+                           "order": {"items": [{"chip": "H200", "quantity": 8}]}}, indent=4)
+    path.write_text(original, encoding="utf-8")
+    iv = Interview.open(ipack, path)
+    assert path.read_text(encoding="utf-8") == original
+    assert iv.answer("buyer.country", "CN") == []
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["buyer"] == {"country": "CN"} and data["order"]["items"][0]["quantity"] == 8
+    assert '\n    "id": "j"' in path.read_text(encoding="utf-8")  # its indentation too
+
+    batch = tmp_path / "cases.jsonl"
+    batch.write_text('{"id": "a"}\n', encoding="utf-8")
+    with pytest.raises(InterviewFileError, match=r"cases\.jsonl: .*jsonl"):
+        Interview.open(ipack, batch)
+    assert batch.read_text(encoding="utf-8") == '{"id": "a"}\n'
+
+    locked = tmp_path / "locked.yaml"
+    locked.write_text(COMMENTED, encoding="utf-8")
+    locked.chmod(0o444)
+    with pytest.raises(InterviewFileError, match="read-only") as caught:
+        Interview.open(ipack, locked)
+    assert "\n" not in str(caught.value)
+    assert locked.read_text(encoding="utf-8") == COMMENTED
+
+
+def test_a_failed_save_keeps_the_previous_state_and_says_so(ipack: RulePack,
+                                                            tmp_path: Path) -> None:
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    path = folder / "case.yaml"
+    iv = Interview.open(ipack, path)
+    assert not path.exists()  # a new case: no file until the first answer
+    assert iv.answer("order.items", H200) == []
+    before = (json.dumps(iv.data), iv.decision.model_dump_json(), path.read_text("utf-8"))
+    # The folder goes away and a file takes its name: no user (root included) can save.
+    folder.rename(tmp_path / "moved")
+    folder.write_text("not a folder", encoding="utf-8")
+    try:
+        errors = iv.answer("buyer.country", "CN")
+    finally:
+        folder.unlink()
+        (tmp_path / "moved").rename(folder)
+    assert errors and "could not save" in errors[0] and "not recorded" in errors[0]
+    assert (json.dumps(iv.data), iv.decision.model_dump_json(),
+            path.read_text("utf-8")) == before
+    assert iv.answer("buyer.country", "CN") == []  # writable again: the answer goes in
+    assert "country: CN" in path.read_text("utf-8")
+
+
+def test_every_question_says_why_it_is_asked_in_both_languages(pack: RulePack) -> None:
+    for fact, q in pack.questions.items():
+        assert q.why is not None, f"{fact}: no 'why' sentence"
+        assert q.why.en.strip().endswith(".") and q.why.zh.strip().endswith("。"), fact
+        sentences = re.findall(r"[.!?]\s+[A-Z]", q.why.en.replace("e.g. ", ""))
+        assert not sentences, f"{fact}: one sentence"
+    view = Interview(pack, {"id": "w", "as_of": "2026-02-15"}).next_question()
+    assert view is not None and view.reason == pack.questions[view.fact].why
+
+
+def test_planner_orders_by_impact_when_the_decision_gives_it() -> None:
+    from types import SimpleNamespace
+
+    from chipclear.interview.planner import decisive, impact_rank, section_of
+
+    block = SimpleNamespace(fact="a", impact="could_block")
+    condition = SimpleNamespace(fact="b", impact=SimpleNamespace(value="condition_only"))
+    plain = SimpleNamespace(fact="c")  # a decision from before impact existed
+    assert impact_rank(block) < impact_rank(plain) < impact_rank(condition)
+    assert decisive(block) and decisive(plain) and not decisive(condition)
+    assert section_of("evidence.vendor_attestation.no_backdoor").en == "Evidence from the vendor"
+    assert section_of("deployment.air_gapped").en == "Use and workload"
+
+
+def test_review_marks_not_needed_only_when_forgetting_changes_nothing(ipack: RulePack) -> None:
+    """The reported case: buyer.kind and the justification hold a go_with_conditions up."""
+    iv = new(ipack)
+    replay(iv, {"order.items": H200, "buyer.country": "CN", "order.ship_from": "US",
+                "buyer.us_approved_customer": True, "buyer.kind": "internet_platform",
+                "evidence.necessity_justification": "FP8 training at 141 GB",
+                "use.workload.min_memory_gb": 141})
+    assert iv.decision.verdict is Verdict.go_with_conditions
+    views = {a.fact: a for a in iv.answers()}
+    for fact in ("buyer.kind", "evidence.necessity_justification"):
+        assert views[fact].relevant, fact
+        before = iv.decision.verdict
+        assert iv.unset(fact) == []  # and indeed: forgetting it changes the outcome
+        changed = (iv.decision.verdict, iv.decision.us.status, iv.decision.cn.status)
+        assert views[fact].without == " · ".join(x.value for x in changed)
+        assert iv.answer(fact, get_path({"buyer": {"kind": "internet_platform"},
+                                         "evidence": {"necessity_justification": "FP8"}},
+                                        fact)) == []
+        assert iv.decision.verdict is before
+    def outcome() -> tuple[str, str, str]:
+        d = iv.decision
+        return d.verdict.value, d.us.status.value, d.cn.status.value
+
+    kept = outcome()
+    not_needed = [a for a in views.values() if not a.relevant]
+    for a in not_needed:  # whatever is marked "not needed" really changes nothing
+        assert iv.unset(a.fact) == []
+        assert outcome() == kept, a.fact
+        assert iv.answer(a.fact, a.value) == []
+
+
+def test_a_screened_name_is_never_marked_not_needed(pack: RulePack) -> None:
+    """Without a name the engine does not screen; with a listed one the purchase stops."""
+    entry = next(iter(read_file(EXAMPLES / "h200-platform-2026.yaml")))
+    assert entry.case is not None
+    iv = Interview(pack, entry.case.model_dump(mode="json", exclude_none=True))
+    assert iv.decision.verdict is Verdict.go_with_conditions
+    assert {a.fact: a for a in iv.answers()}["buyer.name"].relevant
+    listed = yaml.safe_load((ROOT / "rules" / "lists" / "entity_list.yaml").read_text("utf-8"))
+    entries = next(v for v in listed.values() if isinstance(v, list))
+    assert iv.answer("buyer.name", entries[0]["name"]) == []
+    assert iv.decision.verdict is Verdict.no_go

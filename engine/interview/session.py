@@ -5,36 +5,45 @@ After every answer the whole case is evaluated again from scratch (a live durabl
 session is never patched), and the next question is picked from the decision's
 ``missing`` list, so the flow follows the rules instead of a fixed form: a fact no
 undecided rule waits for is never asked. Answers the user does not know are kept as
-*unknown* (never asked again) in a comment at the top of the case file, because the
-case model itself has no room for them and the file must stay a plain case file that
-``chipclear evaluate`` accepts.
+data, in the case's ``unknown`` list (never asked again; ``chipclear evaluate`` reads
+the same file). The file is written back by ``casefile``, which keeps the user's
+comments, order, formatting, format and mode, and writes nothing until an answer changes.
+
+The session holds the state; its helpers live beside it: ``casefile`` (writing the
+user's file back), ``coerce`` (typed text to values), ``paths`` (fact paths in case
+data), ``planner`` (impact and sections) and ``explain`` (the chain behind a finding).
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import datetime as dt
-import itertools
-import os
 import re
-import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
-import yaml
-from chipclear.decide import kleene
-from chipclear.decide.evaluate import CASE_IDX, Evaluator, UnknownChip, prepare
+from chipclear.decide.evaluate import Evaluator, UnknownChip
 from chipclear.errors import EngineFailure, Location, UserInputError
+from chipclear.interview.casefile import LEGACY_UNKNOWN, CaseFile, atomic_write
+from chipclear.interview.coerce import COUNTRIES, DONT_KNOW, NO, YES, dense_tflops, number
+from chipclear.interview.explain import Explanation, ancestors, explain_finding, parents
+from chipclear.interview.paths import (
+    generic,
+    get_path,
+    item_index,
+    leaves,
+    set_path,
+    unset_path,
+)
+from chipclear.interview.planner import IMPACT_RANK, decisive, impact_rank, section_of
 from chipclear.io.caseio import describe, read_file
 from chipclear.io.render import markdown, to_json
-from chipclear.model.case import BIT_LENGTH, Case
-from chipclear.model.decision import Decision, Finding, Missing, SourceRef
+from chipclear.model.case import Case
+from chipclear.model.decision import Decision, Missing, SourceRef, Verdict
 from chipclear.pack import conditions as C
 from chipclear.pack.facts import REGISTRY, Kind, Scope
 from chipclear.pack.loader import CompiledRule, InputType, Question, RulePack, Severity, Text
@@ -44,7 +53,7 @@ from pydantic import ValidationError
 UNKNOWN = "__unknown__"
 
 #: Facts asked before anything else when missing: the order decides which rules apply.
-FIRST = ("order.items", "buyer.country")
+FIRST = ("as_of", "order.items", "buyer.country")
 
 #: Workload questions that feed the domestic-alternatives comparison, in asking order.
 WORKLOAD = (
@@ -55,123 +64,10 @@ WORKLOAD = (
     "use.workload.min_cluster_size",
 )
 
-_HEADER = "# chipclear interview case; resume with: chipclear interview {name}\n"
-_UNKNOWN_PREFIX = "# unknown:"
-_TOKEN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
-
-#: Country names people type instead of ISO codes (English and Chinese).
-_COUNTRIES = {
-    "china": "CN", "中国": "CN", "prc": "CN", "macau": "MO", "macao": "MO", "澳门": "MO",
-    "hong kong": "HK", "hongkong": "HK", "香港": "HK", "taiwan": "TW", "台湾": "TW",
-    "united states": "US", "usa": "US", "美国": "US", "malaysia": "MY", "马来西亚": "MY",
-    "singapore": "SG", "新加坡": "SG", "japan": "JP", "日本": "JP", "korea": "KR",
-    "south korea": "KR", "韩国": "KR", "germany": "DE", "德国": "DE", "india": "IN",
-    "vietnam": "VN", "越南": "VN", "united kingdom": "GB", "uk": "GB", "英国": "GB",
-}
-_YES = {"y", "yes", "true", "1", "是", "有", "对"}
-_NO = {"n", "no", "false", "0", "否", "无", "没有", "不是"}
-_DONT_KNOW = {"?", "unknown", "dont know", "don't know", "n/a", "不知道", "未知", "不清楚"}
-
+_HEADER = "chipclear interview case; resume with: chipclear interview {name}"
 
 class InterviewError(UserInputError):
     """A case file the interview cannot open (not a single valid case)."""
-
-
-# --------------------------------------------------------------------------------------
-# Fact paths inside the case data: ``order.items[0].chip``
-# --------------------------------------------------------------------------------------
-
-def parse_path(path: str) -> list[str | int]:
-    """Split a dotted path with ``[i]`` indexes into keys and list positions."""
-    parts: list[str | int] = []
-    for chunk in path.split("."):
-        for m in _TOKEN.finditer(chunk):
-            parts.append(m.group(1) if m.group(1) else int(m.group(2)))
-        if not chunk or _TOKEN.sub("", chunk):
-            raise ValueError(f"'{path}' is not a fact path")
-    return parts
-
-
-def get_path(data: Any, path: str) -> Any:
-    """The value at a path, or None when any step is absent."""
-    cur = data
-    for part in parse_path(path):
-        if isinstance(part, int):
-            if not isinstance(cur, list) or part >= len(cur):
-                return None
-            cur = cur[part]
-        else:
-            if not isinstance(cur, dict) or part not in cur:
-                return None
-            cur = cur[part]
-    return cur
-
-
-def set_path(data: dict[str, Any], path: str, value: Any) -> None:
-    """Set a value, creating the mappings on the way (list positions must exist)."""
-    parts = parse_path(path)
-    cur: Any = data
-    for part, nxt in itertools.pairwise(parts):
-        if isinstance(part, int):
-            if not isinstance(cur, list) or part >= len(cur):
-                raise ValueError(f"order line {part + 1} does not exist")
-            cur = cur[part]
-        else:
-            if not isinstance(cur.get(part), dict | list):
-                cur[part] = [] if isinstance(nxt, int) else {}
-            cur = cur[part]
-    last = parts[-1]
-    if isinstance(last, int):
-        if not isinstance(cur, list) or last >= len(cur):
-            raise ValueError(f"order line {last + 1} does not exist")
-        cur[last] = value
-    else:
-        cur[last] = value
-
-
-def unset_path(data: dict[str, Any], path: str) -> None:
-    """Remove a value and any mapping left empty (empty mappings are noise in a case file)."""
-    parts = parse_path(path)
-    trail: list[tuple[Any, str | int]] = []
-    cur: Any = data
-    for part in parts[:-1]:
-        try:
-            nxt = cur[part]
-        except (KeyError, IndexError, TypeError):
-            return
-        trail.append((cur, part))
-        cur = nxt
-    last = parts[-1]
-    if isinstance(cur, dict):
-        cur.pop(last, None)
-    elif isinstance(cur, list) and isinstance(last, int) and last < len(cur):
-        del cur[last]
-    for parent, key in reversed(trail):
-        child = parent[key]
-        if child in ({}, []) and isinstance(key, str) and isinstance(parent, dict):
-            del parent[key]
-
-
-def generic(path: str) -> str:
-    """``order.items[3].quantity`` -> ``order.items[].quantity`` (the question bank's key)."""
-    return re.sub(r"\[\d+\]", "[]", path)
-
-
-def _item_index(path: str) -> int | None:
-    m = re.match(r"order\.items\[(\d+)\]", path)
-    return int(m.group(1)) if m else None
-
-
-def _leaves(data: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
-    """Every answered leaf; a chip's dense-TFLOPS table counts as one answer."""
-    if isinstance(data, dict) and not prefix.endswith("dense_tflops"):
-        for key, value in data.items():
-            yield from _leaves(value, f"{prefix}.{key}" if prefix else key)
-    elif isinstance(data, list):
-        for i, value in enumerate(data):
-            yield from _leaves(value, f"{prefix}[{i}]")
-    elif data is not None:
-        yield prefix, data
 
 
 # --------------------------------------------------------------------------------------
@@ -195,8 +91,8 @@ class QuestionView:
     blocking: bool
     item: int | None = None
     item_label: str | None = None
-    #: Only conditions to confirm wait for it: worth answering, never decisive.
-    optional: bool = False
+    section: Text = field(default_factory=lambda: Text(en="", zh=""))
+    reason: Text | None = None  #: the question bank's "why we ask" sentence
 
 
 @dataclass(frozen=True)
@@ -209,35 +105,14 @@ class AnswerView:
     question: Text
     relevant: bool
     unknown: bool = False
-
-
-@dataclass(frozen=True)
-class ChainLink:
-    """A rule in the chain behind a finding: the rule, what it derived, the facts it used."""
-
-    rule: str
-    title: Text
-    depth: int
-    derives: dict[str, Any]
-    because: tuple[str, ...]
-    sources: tuple[SourceRef, ...]
-
-
-@dataclass(frozen=True)
-class Explanation:
-    """Everything the explain view shows for one finding, in both languages."""
-
-    finding: Finding
-    module: str
-    condition: Any
-    chain: tuple[ChainLink, ...]
+    without: str | None = None  #: the outcome if this answer were forgotten (when different)
 
 
 @dataclass
 class _Candidate:
     path: str
     rules: set[str] = field(default_factory=set)
-    optional: bool = True  # only conditions to confirm wait for it
+    impact: int = IMPACT_RANK["condition_only"]  #: best impact of the facts it answers
 
 
 # --------------------------------------------------------------------------------------
@@ -253,7 +128,8 @@ class Interview:
 
     def __init__(self, pack: RulePack, case_data: dict[str, Any] | None = None,
                  path: Path | None = None, *, unknown: set[str] | None = None,
-                 evaluator: Evaluator | None = None, today: dt.date | None = None) -> None:
+                 evaluator: Evaluator | None = None, today: dt.date | None = None,
+                 file: CaseFile | None = None) -> None:
         self.pack = pack
         self.path = path
         self.evaluator = evaluator or Evaluator(pack)
@@ -261,10 +137,17 @@ class Interview:
         data = copy.deepcopy(case_data) if case_data else {}
         data.setdefault("id", _new_id(path))
         self.data: dict[str, Any] = _plain(Case.model_validate(data))
-        self.unknown: set[str] = set(unknown or ())
+        self.unknown: set[str] = set(self.data.get("unknown", ())) | set(unknown or ())
+        if self.unknown:
+            self.data["unknown"] = sorted(self.unknown)
         self.asked: list[str] = []  #: facts answered in this session, in order
+        self.resumed = 0  #: answers (and "don't know"s) a resumed case file came with
         self.last_eval_ms = 0.0
+        self.file: CaseFile | None = file if file is not None else (
+            CaseFile(path, path.suffix == ".json", None, None) if path is not None else None)
+        self.saved = False  #: whether this session has written the case file
         self._lock = threading.RLock()
+        self._without_cache: dict[tuple[str, str], str | None] = {}
         self._bank_order = {q: i for i, q in enumerate(pack.questions)}
         self.decision: Decision = self._evaluate(self.case)
 
@@ -272,9 +155,13 @@ class Interview:
 
     @classmethod
     def open(cls, pack: RulePack, path: Path, **kw: Any) -> Interview:
-        """Resume the case in ``path``, or start a new one there if the file is absent."""
-        if not path.exists():
-            return cls(pack, None, path, **kw)
+        """Resume the case in ``path``, or start a new one there if the file is absent.
+
+        Nothing is written here: the file changes only when an answer does.
+        """
+        file = CaseFile.open(path)
+        if file.text is None:
+            return cls(pack, None, path, file=file, **kw)
         entries = list(read_file(path))
         if len(entries) != 1 or entries[0].index is not None:
             raise InterviewError(Location(str(path)),
@@ -283,32 +170,40 @@ class Interview:
         if entry.error is not None:
             raise entry.error
         assert entry.case is not None
-        unknown: set[str] = set()
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.startswith(_UNKNOWN_PREFIX):
-                unknown.update(p.strip() for p in line[len(_UNKNOWN_PREFIX):].split(",")
+        unknown: set[str] = set()  # older interviews kept them in a comment
+        for line in (file.text or "").splitlines():
+            if line.startswith(LEGACY_UNKNOWN):
+                unknown.update(p.strip() for p in line[len(LEGACY_UNKNOWN):].split(",")
                                if p.strip())
+        read = _plain(entry.case)
+        file.baseline(read)
         try:
-            return cls(pack, _plain(entry.case), path, unknown=unknown, **kw)
+            resumed = cls(pack, read, path, unknown=unknown, file=file, **kw)
         except UnknownChip as exc:
             raise InterviewError(Location(str(path)), str(exc)) from None
+        resumed.resumed = sum(1 for p, _ in leaves(resumed.data) if p != "id")
+        return resumed
 
-    def to_yaml(self) -> str:
-        """The case file text: keys in the case model's order, no nulls, unknowns noted."""
-        body = yaml.safe_dump(_dated(self.data), allow_unicode=True, sort_keys=False,
-                              width=100)
-        head = _HEADER.format(name=self.path.name if self.path else "<file>")
-        if self.unknown:
-            head += f"{_UNKNOWN_PREFIX} {', '.join(sorted(self.unknown))}\n"
-        return head + body
+    def render(self) -> str:
+        """The case file's text as the next save would write it."""
+        if self.file is None:
+            raise ValueError("this interview has no case file")
+        return self.file.render(self.data, self._header())
 
-    def save(self) -> Path | None:
-        """Write the case atomically (temp file + ``os.replace``): a kill loses nothing saved."""
-        if self.path is None:
-            return None
+    def _header(self) -> str:
+        return _HEADER.format(name=self.path.name if self.path else "<file>")
+
+    def save(self) -> bool:
+        """Write the answers if the file does not hold them yet; True if it was written.
+
+        Raises OSError when the file cannot be written (the answers stay in memory).
+        """
+        if self.file is None:
+            return False
         with self._lock:
-            _atomic_write(self.path, self.to_yaml())
-        return self.path
+            written = self.file.write(self.data, self._header())
+            self.saved = self.saved or written
+            return written
 
     # -- answering --------------------------------------------------------------------
 
@@ -324,7 +219,7 @@ class Interview:
         """
         with self._lock:
             if value is None or (isinstance(value, str) and (
-                    value == UNKNOWN or value.strip().casefold() in _DONT_KNOW)):
+                    value == UNKNOWN or value.strip().casefold() in DONT_KNOW)):
                 return self._mark_unknown(fact)
             try:
                 coerced = self.coerce(fact, value)
@@ -335,23 +230,28 @@ class Interview:
                 set_path(new, fact, coerced)
             except ValueError as exc:
                 return [str(exc)]
-            return self._commit(new, fact, lambda: self.unknown.discard(fact))
+            return self._commit(new, fact, self.unknown - {fact})
 
     def unset(self, fact: str) -> list[str]:
         """Forget an answer: the fact becomes unknown again and may be asked again."""
         with self._lock:
             new = copy.deepcopy(self.data)
             unset_path(new, fact)
+            unknown = self.unknown - {fact}
             if fact == "order.items" or fact.startswith("order.items["):
-                self.unknown = {u for u in self.unknown if not u.startswith("order.items[")}
-            return self._commit(new, fact, lambda: self.unknown.discard(fact))
+                unknown = {u for u in unknown if not u.startswith("order.items[")}
+            return self._commit(new, fact, unknown)
 
     def _mark_unknown(self, fact: str) -> list[str]:
         new = copy.deepcopy(self.data)
         unset_path(new, fact)
-        return self._commit(new, fact, lambda: self.unknown.add(fact))
+        return self._commit(new, fact, self.unknown | {fact})
 
-    def _commit(self, new: dict[str, Any], fact: str, after: Any) -> list[str]:
+    def _commit(self, new: dict[str, Any], fact: str, unknown: set[str]) -> list[str]:
+        """Adopt ``new`` only if it is valid, decided and saved; otherwise keep the old state."""
+        new.pop("unknown", None)
+        if unknown:
+            new["unknown"] = sorted(unknown)
         errors = self.check(new)
         if errors:
             return errors
@@ -362,12 +262,19 @@ class Interview:
             return [str(exc)]
         except EngineFailure as exc:
             return [f"the rule engine failed on this answer ({exc}); nothing was changed"]
-        self.data = _plain(case)
+        data = _plain(case)
+        if data != self.data and self.file is not None:
+            try:
+                self.saved = self.file.write(data, self._header()) or self.saved
+            except OSError as exc:
+                reason = exc.strerror or str(exc)
+                return [f"could not save {self.file.path}: {reason}; the answer was not "
+                        "recorded (make the folder writable, then answer again)"]
+        self.data = data
         self.decision = decision
-        after()
+        self.unknown = set(unknown)
         if fact not in self.asked:
             self.asked.append(fact)
-        self.save()
         return []
 
     def _evaluate(self, case: Case) -> Decision:
@@ -421,29 +328,31 @@ class Interview:
         if fact == "order.items":
             return self._items(value)
         if fact.endswith(".spec.dense_tflops"):
-            return _dense(value)
+            return dense_tflops(value)
         kind = self.input_of(fact)
         if kind is InputType.yesno:
             if isinstance(value, bool):
                 return value
             text = str(value).strip().casefold()
-            if text in _YES:
+            if text in YES:
                 return True
-            if text in _NO:
+            if text in NO:
                 return False
             raise ValueError("answer yes, no or don't know")
         if kind is InputType.number:
-            return _number(value)
+            return number(value)
         if kind is InputType.date:
             if isinstance(value, dt.date):
                 return value.isoformat()
+            if str(value).strip().casefold() in ("", "today", "今天", "今日"):
+                return (self.today or dt.date.today()).isoformat()
             try:
                 return dt.date.fromisoformat(str(value).strip()).isoformat()
             except ValueError:
                 raise ValueError(f"'{value}' is not a date (use YYYY-MM-DD)") from None
         if kind is InputType.country:
             text = str(value).strip()
-            code = _COUNTRIES.get(text.casefold(), text.upper())
+            code = COUNTRIES.get(text.casefold(), text.upper())
             if not re.fullmatch(r"[A-Z]{2}", code):
                 raise ValueError(f"'{text}' is not a two-letter country code (e.g. CN, MY, US)")
             return code
@@ -476,7 +385,7 @@ class Interview:
             for key in ("quantity", "unit_price_usd"):
                 if key in item:
                     try:
-                        item[key] = _number(item[key])
+                        item[key] = number(item[key])
                     except ValueError as exc:
                         raise ValueError(f"order line {i + 1}: {key}: {exc}") from None
             out.append(item)
@@ -486,7 +395,7 @@ class Interview:
 
     def _answerable(self, path: str) -> bool:
         """Whether the case has a place for this fact the user can fill in."""
-        idx = _item_index(path)
+        idx = item_index(path)
         if idx is None:
             return path in self.pack.questions or generic(path) in REGISTRY
         items = self.data.get("order", {}).get("items") or []
@@ -517,7 +426,6 @@ class Interview:
 
     def _candidates(self) -> list[_Candidate]:
         found: dict[str, _Candidate] = {}
-        decisive = {m.fact for m in self.decision.missing}
         for m in self._open():
             for path in self._targets(m.fact):
                 if path in self.unknown or (
@@ -525,7 +433,18 @@ class Interview:
                     continue
                 cand = found.setdefault(path, _Candidate(path))
                 cand.rules.update(m.rules)
-                cand.optional = cand.optional and m.fact not in decisive
+                cand.impact = min(cand.impact, impact_rank(m))
+        if "as_of" not in self.data and "as_of" not in self.unknown:
+            # Without a date a saved case would re-decide under whatever rules are in force
+            # the day it is reopened: ask once, and record it.
+            found.setdefault("as_of", _Candidate("as_of", impact=IMPACT_RANK["could_block"]))
+        if self.decision.verdict is not Verdict.no_go and any(
+                a.meets_all is None for a in self.decision.domestic_alternatives):
+            # The workload decides the comparison with domestic chips the regulator asks
+            # about; it never changes the verdict, so it comes after everything decisive.
+            for path in WORKLOAD:
+                if path not in self.unknown and get_path(self.data, path) is None:
+                    found.setdefault(path, _Candidate(path))
         return sorted(found.values(), key=self._priority)
 
     def _priority(self, c: _Candidate) -> tuple[int, int, int, int, int, int, str]:
@@ -534,7 +453,18 @@ class Interview:
         first = FIRST.index(c.path) if c.path in FIRST else len(FIRST)
         block = 0 if any(self._severity(r) is Severity.block for r in c.rules) else 1
         bank = self._bank_order.get(generic(c.path), len(self._bank_order))
-        return others, first, int(c.optional), block, -len(c.rules), bank, c.path
+        return others, first, c.impact, block, -len(c.rules), bank, c.path
+
+    def progress(self) -> tuple[int, int]:
+        """(decisive questions left, all questions left): what the progress line counts."""
+        with self._lock:
+            cands = self._candidates()
+            return sum(1 for c in cands if c.impact < IMPACT_RANK["condition_only"]), \
+                len(cands)
+
+    def decisive_open(self) -> bool:
+        """Whether a missing fact could still change the verdict or a status."""
+        return any(decisive(m) for m in self.decision.missing)
 
     def _severity(self, rule_id: str) -> Severity | None:
         cr = self.pack.rules_by_id.get(rule_id)
@@ -544,13 +474,12 @@ class Interview:
         """The most useful question now, or None when nothing the user can answer is missing."""
         with self._lock:
             cands = self._candidates()
-            return self.view(cands[0].path, cands[0].rules, cands[0].optional) \
-                if cands else None
+            return self.view(cands[0].path, cands[0].rules) if cands else None
 
     def pending(self) -> list[QuestionView]:
         """Every question still worth asking, most useful first."""
         with self._lock:
-            return [self.view(c.path, c.rules, c.optional) for c in self._candidates()]
+            return [self.view(c.path, c.rules) for c in self._candidates()]
 
     def open_facts(self) -> list[str]:
         """Missing facts that will not be asked: answered "don't know" or not answerable here."""
@@ -563,13 +492,19 @@ class Interview:
                     out.append(m.fact)
             return out
 
-    def view(self, fact: str, rules: set[str] | None = None,
-             optional: bool = False) -> QuestionView:
+    def view(self, fact: str, rules: set[str] | None = None) -> QuestionView:
         """A question for any fact path, with why it is asked (the rules) and their sources."""
         rules = rules if rules is not None else self._rules_waiting(fact)
         q = self.question_for(fact)
         kind = self.input_of(fact)
         text = q.text if q else Text(en=f"Please provide {fact}.", zh=f"请提供 {fact}。")
+        reason = q.why if q else None
+        if fact == "as_of" and q is None:
+            text = Text(en="At which date should the rules be applied? (Enter = today)",
+                        zh="按哪一天的规则判定？（回车 = 今天）")
+            reason = Text(en="Rules change often; the date is saved so the case is decided the "
+                             "same way when it is reopened.",
+                          zh="规则变化频繁；保存日期可使案例重新打开时按同样规则判定。")
         ordered = sorted(rules, key=lambda r: (self._severity(r) is not Severity.block, r))
         titles = tuple(self.pack.rules_by_id[r].rule.title for r in ordered
                        if r in self.pack.rules_by_id)
@@ -582,7 +517,7 @@ class Interview:
                     sources[sid] = SourceRef(id=s.id, name=s.name, date=s.date, url=s.url,
                                              confidence=s.confidence)
         blocking = any(self._severity(r) is Severity.block for r in ordered)
-        idx = _item_index(fact)
+        idx = item_index(fact)
         label = None
         if idx is not None and idx < len(self.decision.items):
             label = f"#{idx + 1} {self.decision.items[idx].chip_name}"
@@ -595,7 +530,7 @@ class Interview:
             unit=q.unit if q else None, choices=choices, rules=tuple(ordered),
             rule_titles=titles, why=_why(ordered, titles, blocking), sources=tuple(
                 sources.values()), blocking=blocking, item=idx, item_label=label,
-            optional=optional)
+            section=section_of(fact), reason=reason)
 
     def _rules_waiting(self, fact: str) -> set[str]:
         rules: set[str] = set()
@@ -617,7 +552,7 @@ class Interview:
                 head = line.split(" ", 1)[0]
                 if head != "derived":
                     out.update(_case_paths(head, where))
-            for rid in self._ancestors(f.derived_from):
+            for rid in ancestors(self.pack, f.derived_from):
                 out.update(self._rule_paths(self.pack.rules_by_id[rid], where))
         for m in self._open():
             out.add(m.fact)
@@ -625,7 +560,7 @@ class Interview:
                 cr = self.pack.rules_by_id.get(rid)
                 if cr is not None:
                     out.update(self._rule_paths(cr, items))
-                    for parent in self._ancestors(self._parents_static(cr)):
+                    for parent in ancestors(self.pack, parents(self.pack, cr)):
                         out.update(self._rule_paths(self.pack.rules_by_id[parent], items))
         if any(p.startswith("screen.") for p in out):
             out.update(("buyer.name", "buyer.name_zh"))
@@ -648,34 +583,24 @@ class Interview:
             out.add(test.path)
         return out
 
-    def _parents_static(self, cr: CompiledRule) -> list[str]:
-        keys = {t.key for t in C.derived_tests(cr.condition)}
-        return [r.rule.id for r in self.pack.rules if keys & set(r.rule.then.derive)]
-
-    def _ancestors(self, start: list[str]) -> list[str]:
-        seen: list[str] = []
-        todo = list(start)
-        while todo:
-            rid = todo.pop()
-            if rid in seen or rid not in self.pack.rules_by_id:
-                continue
-            seen.append(rid)
-            todo.extend(self._parents_static(self.pack.rules_by_id[rid]))
-        return seen
-
     def answers(self) -> list[AnswerView]:
         """Every answer given (and every "don't know"), marked relevant or not."""
         with self._lock:
             relevant = self.relevant_paths()
             out: list[AnswerView] = []
-            for path, value in _leaves(self.data):
-                if path == "id" or path.endswith(".custom"):
+            for path, value in leaves(self.data):
+                if path == "id" or path.startswith("unknown[") or path.endswith(".custom"):
                     continue
                 q = self.question_for(path)
+                # Needed when forgetting it changes the outcome, or when a rule that fired or
+                # still waits tests it (absence is not always "unknown" to the engine: an
+                # absent buyer name is not screened, so the outcome alone can't clear it).
+                without = self._without(path)
+                used = path in relevant or generic(path) in relevant
                 out.append(AnswerView(
                     fact=path, value=value, display=_display(value),
                     question=q.text if q else Text(en=path, zh=path),
-                    relevant=path in relevant or generic(path) in relevant))
+                    relevant=without is not None or used, without=without))
             for path in sorted(self.unknown):
                 q = self.question_for(path)
                 out.append(AnswerView(
@@ -684,53 +609,58 @@ class Interview:
                     relevant=path in relevant))
             return out
 
+    def _outcome(self, decision: Decision) -> tuple[str, str, str]:
+        return (decision.verdict.value, decision.us.status.value, decision.cn.status.value)
+
+    def _without(self, path: str) -> str | None:
+        """The outcome (verdict · US · CN) with this answer forgotten, if it differs; else None.
+
+        Where the engine treats an absent fact as "any value" (three-valued logic), an
+        outcome that stands without the answer means no answer could change it; ``answers``
+        also keeps every answer a rule tests, for facts whose absence means something else.
+        Order lines, the date and answers the case cannot do without always count.
+        """
+        if path == "as_of" or (path.startswith("order.items[") and not path.endswith(
+                ("quantity", "unit_price_usd"))):
+            return "—"
+        key = (repr(self.data), path)
+        if key in self._without_cache:
+            return self._without_cache[key]
+        new = copy.deepcopy(self.data)
+        unset_path(new, path)
+        try:
+            decision = self.evaluator.evaluate(Case.model_validate(new), self.today)
+        except (ValidationError, UnknownChip, EngineFailure):
+            result: str | None = "—"
+        else:
+            before, after = self._outcome(self.decision), self._outcome(decision)
+            result = None if before == after else " · ".join(after)
+        if len(self._without_cache) > 2000:
+            self._without_cache.clear()
+        self._without_cache[key] = result
+        return result
+
+    def preview_line(self, line: dict[str, Any]) -> tuple[str | None, str | None]:
+        """(ECCN, US status) the engine gives one order line on its own, for live previews.
+
+        Decided for a China-based buyer at the case's date; nothing in the case changes.
+        """
+        data: dict[str, Any] = {"id": "preview", "buyer": {"country": "CN"},
+                                "order": {"items": [line]}}
+        if "as_of" in self.data:
+            data["as_of"] = self.data["as_of"]
+        with self._lock:
+            decision = self.evaluator.evaluate(Case.model_validate(data), self.today)
+        item = decision.items[0]
+        return item.eccn, item.us_status.value
+
     # -- explanations and exports -----------------------------------------------------
 
     def explain(self, rule_id: str) -> Explanation:
         """A finding with its rule, the facts it used and the chain of rules it follows from."""
         with self._lock:
-            finding = next(f for f in self.decision.findings if f.rule == rule_id)
-            cr = self.pack.rules_by_id[rule_id]
-            chain: list[ChainLink] = []
-            seen: set[str] = {rule_id}
-            case = self.case
-            as_of = case.as_of or self.today or dt.date.today()
-            prep = prepare(case, self.pack, as_of)
-            params = self.evaluator.compiled(as_of).params
-            idx = finding.items[0] if finding.items else CASE_IDX
-            by_finding = {f.rule: f for f in self.decision.findings}
-
-            def walk(parents: list[str], depth: int) -> None:
-                for pid in parents:
-                    if pid in seen or pid not in self.pack.rules_by_id:
-                        continue
-                    seen.add(pid)
-                    pcr = self.pack.rules_by_id[pid]
-                    at = idx if pcr.scope is Scope.item else CASE_IDX
-                    if at >= len(prep.item_facts):
-                        at = CASE_IDX
-                    facts = prep.facts_for(at)
-                    pf = by_finding.get(pid)
-                    if pf is not None:
-                        because = tuple(pf.because)
-                        grand = pf.derived_from
-                    else:
-                        truth = kleene.evaluate(pcr.condition, facts, params,
-                                                lambda _t: kleene.TRUE)
-                        if truth.value is not True:
-                            continue
-                        because = tuple(kleene.because(pcr.condition, facts, params, {}))
-                        grand = [g for g in self._parents_static(pcr) if pcr.rule.active(as_of)]
-                    chain.append(ChainLink(
-                        rule=pid, title=pcr.rule.title, depth=depth,
-                        derives=dict(pcr.rule.then.derive), because=because,
-                        sources=tuple(_source(self.pack, s) for s in pcr.rule.sources)))
-                    walk([g for g in grand if self.pack.rules_by_id[g].rule.active(as_of)],
-                         depth + 1)
-
-            walk(list(finding.derived_from), 1)
-            return Explanation(finding=finding, module=cr.module,
-                               condition=C.to_data(cr.condition), chain=tuple(chain))
+            return explain_finding(self.pack, self.evaluator, self.decision, self.case,
+                                   self.today, rule_id)
 
     def export_markdown(self, lang: str = "en") -> str:
         return markdown(self.decision, lang)
@@ -745,10 +675,10 @@ class Interview:
             stem = self.path.stem if self.path else self.data["id"]
             if kind == "md":
                 target = base / f"{stem}.memo.{lang}.md"
-                _atomic_write(target, self.export_markdown(lang))
+                atomic_write(target, self.export_markdown(lang))
             else:
                 target = base / f"{stem}.decision.json"
-                _atomic_write(target, self.export_json())
+                atomic_write(target, self.export_json())
             return target
 
 
@@ -783,77 +713,6 @@ def _prune(value: Any) -> Any:
     return value
 
 
-def _dated(data: dict[str, Any]) -> dict[str, Any]:
-    """``as_of`` as a date so YAML writes it bare (``2026-02-15``), like hand-written cases."""
-    out = dict(data)
-    if isinstance(out.get("as_of"), str):
-        out["as_of"] = dt.date.fromisoformat(out["as_of"])
-    return out
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _number(value: Any) -> int | float:
-    if isinstance(value, bool):
-        raise ValueError("expected a number")
-    if isinstance(value, int | float):
-        number: float = float(value)
-    else:
-        text = str(value).strip().replace(",", "").replace("_", "").replace(" ", "")
-        text = text.removeprefix("$").removeprefix("US$")
-        scale = 1.0
-        if text[-1:].lower() == "k":
-            scale, text = 1_000.0, text[:-1]
-        elif text[-1:].lower() == "m":
-            scale, text = 1_000_000.0, text[:-1]
-        elif text.endswith("万"):
-            scale, text = 10_000.0, text[:-1]
-        try:
-            number = float(text) * scale
-        except ValueError:
-            raise ValueError(f"'{value}' is not a number") from None
-    if number != number or number in (float("inf"), float("-inf")):
-        raise ValueError(f"'{value}' is not a number")
-    return int(number) if number.is_integer() else number
-
-
-def _dense(value: Any) -> dict[str, float]:
-    """``fp8=1979, bf16=989`` (or a mapping) -> {precision: dense TFLOPS}."""
-    if isinstance(value, dict):
-        pairs = list(value.items())
-    else:
-        pairs = []
-        for chunk in re.split(r"[,;\s]+", str(value).strip()):
-            if not chunk:
-                continue
-            key, sep, num = chunk.partition("=") if "=" in chunk else chunk.partition(":")
-            if not sep:
-                raise ValueError("give precision=TFLOPS pairs, e.g. fp8=1979, bf16=989")
-            pairs.append((key, num))
-    out: dict[str, float] = {}
-    for key, num in pairs:
-        k = str(key).strip().lower()
-        if k not in BIT_LENGTH:
-            raise ValueError(f"unknown precision '{key}' (use {', '.join(BIT_LENGTH)})")
-        out[k] = float(_number(num))
-    if not out:
-        raise ValueError("give precision=TFLOPS pairs, e.g. fp8=1979, bf16=989")
-    return out
-
-
 def _display(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -877,11 +736,6 @@ def _case_paths(fact: str, items: list[int]) -> set[str]:
     if spec.scope is Scope.item or "{i}" in template:
         return {template.replace("{i}", str(i)) for i in items} | {fact}
     return {template, fact}
-
-
-def _source(pack: RulePack, sid: str) -> SourceRef:
-    s = pack.sources[sid]
-    return SourceRef(id=s.id, name=s.name, date=s.date, url=s.url, confidence=s.confidence)
 
 
 def _why(rules: list[str], titles: tuple[Text, ...], blocking: bool) -> Text:

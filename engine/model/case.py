@@ -415,6 +415,11 @@ class Case(_Strict):
     deployment: Deployment = Field(default_factory=Deployment)
     evidence: Evidence = Field(default_factory=Evidence)
     screening: ScreeningReview = Field(default_factory=ScreeningReview)
+    unknown: list[str] = Field(
+        default_factory=list,
+        description="Fact paths the buyer answered \"don't know\" (e.g. buyer.kind): they stay "
+        "unknown and the interview does not ask them again.",
+    )
 
     @field_validator("id", mode="before")
     @classmethod

@@ -292,6 +292,7 @@ class Question(_Strict):
                                  "needs_information: the buyer cannot answer them.")
     text: Text
     help: Text | None = None
+    why: Text | None = None  #: one sentence: why the answer matters ("why we ask")
     input: InputType
     unit: str | None = None
     choices: list[str] | None = None

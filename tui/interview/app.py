@@ -16,17 +16,30 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from chipclear.errors import ChipclearError, ExitCode
-from chipclear.interview.session import Interview, default_case_path
-from chipclear.model.decision import Verdict
+from chipclear.interview.paths import get_path
+from chipclear.interview.session import UNKNOWN, Interview, default_case_path
+from chipclear.model.decision import Decision, Verdict
 from chipclear.pack.loader import RulePack
 from chipclear.tui.interview import i18n
 from chipclear.tui.interview.i18n import t
-from chipclear.tui.interview.screens import EditScreen, ExplainScreen, LangFooter, ReviewScreen
-from chipclear.tui.interview.widgets import Answered, DecisionPanel, FindingList, QuestionForm
+from chipclear.tui.interview.screens import (
+    EditScreen,
+    ExplainScreen,
+    KeysScreen,
+    LangFooter,
+    ReviewScreen,
+)
+from chipclear.tui.interview.widgets import (
+    Answered,
+    DecisionPanel,
+    Ending,
+    FindingList,
+    QuestionForm,
+)
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Header, Static
@@ -41,29 +54,56 @@ class InterviewApp(App[int]):
         Binding("f2", "toggle_language", "中文", id="toggle_language"),
         Binding("f3", "review", "Review", id="review"),
         Binding("f4", "findings", "Findings", id="findings"),
-        Binding("f5", "export_markdown", "Memo", id="export_markdown"),
-        Binding("f6", "export_json", "JSON", id="export_json"),
+        # Exports are on the ending screen and in ``?``; the footer must fit 80 columns.
+        Binding("f5", "export_markdown", "Memo", id="export_markdown", show=False),
+        Binding("f6", "export_json", "JSON", id="export_json", show=False),
         Binding("f7", "dont_know", "Don't know", id="dont_know"),
-        Binding("ctrl+s", "save", "Save", id="save", show=False),
+        Binding("ctrl+b", "previous", "Back", id="previous"),
+        Binding("ctrl+s", "save", "Save", id="save"),
+        Binding("question_mark", "show_keys", "Keys", id="show_keys"),
+        Binding("escape", "return", "Continue", id="return", show=False),
     ]
+
+    #: Below this the question or the verdict would be cut off; a banner says so.
+    MIN_SIZE = (80, 24)
 
     lang: reactive[str] = reactive("en", init=False)
 
-    def __init__(self, interview: Interview, lang: str | None = None) -> None:
+    def __init__(self, interview: Interview, lang: str | None = None,
+                 ledger: Path | None = None) -> None:
         super().__init__()
         self.interview = interview
+        self.ledger = ledger
+        self.optional = False  #: the user chose to go on with non-decisive questions
         self.set_reactive(InterviewApp.lang, lang or i18n.default_lang())
         self.questions_shown = 0
         self.last_export: Path | None = None
+        self.recorded: Decision | None = None  #: what the ending last put in the ledger
+        self.revisit: int | None = None  #: position in ``interview.asked`` shown by Back
+        self.note = t("resumed", self.lang, n=interview.resumed) if interview.resumed else ""
 
     # -- layout -----------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield Static(id="too-small", classes="error")
         with Horizontal(id="body"):
-            yield VerticalScroll(id="left")
+            yield Vertical(id="left")
             yield DecisionPanel(id="panel")
         yield LangFooter()
+
+    def on_resize(self) -> None:
+        self._size_banner()
+
+    def _size_banner(self) -> None:
+        banners = self.main.query("#too-small")
+        if not banners:
+            return
+        w, h = self.size
+        small = w < self.MIN_SIZE[0] or h < self.MIN_SIZE[1]
+        banner = banners.first(Static)
+        banner.display = small
+        banner.update(t("too_small", self.lang, w=w, h=h) if small else "")
 
     async def on_mount(self) -> None:
         keymap = os.environ.get("CHIPCLEAR_KEYMAP", "")
@@ -71,6 +111,7 @@ class InterviewApp(App[int]):
             pairs = dict(p.split("=", 1) for p in keymap.split(",") if "=" in p)
             self.update_keymap({k.strip(): v.strip() for k, v in pairs.items()})
         self._titles()
+        self._size_banner()
         self.refresh_panel()
         await self.show_next()
 
@@ -89,19 +130,33 @@ class InterviewApp(App[int]):
                                            self.interview.open_facts())
 
     async def show_next(self) -> None:
-        """Replace the question pane with the most useful question, or the final word."""
-        left = self.main.query_one("#left", VerticalScroll)
+        """Replace the question pane with the most useful question, or the ending."""
+        self.revisit = None
+        left = self.main.query_one("#left", Vertical)
         await left.remove_children()
         view = self.interview.next_question()
-        if view is None:
-            open_facts = self.interview.open_facts()
-            message = t("done_open", self.lang, facts=", ".join(open_facts)) if open_facts \
-                else t("done", self.lang)
-            await left.mount(Static(message, id="done", classes="question"))
+        decisive, total = self.interview.progress()
+        if view is None or (decisive == 0 and not self.optional):
+            await left.mount(Ending(self.interview, self.lang, id="done"))
             return
         self.questions_shown += 1
+        note, self.note = self.note, ""
         await left.mount(QuestionForm(self.interview.pack, view, self.lang,
-                                      number=self.questions_shown, id="form"))
+                                      number=self.questions_shown,
+                                      progress=(decisive, total), note=note, id="form"))
+
+    async def show_earlier(self, position: int) -> None:
+        """Show an answer given earlier in this session, filled in, to change it."""
+        fact = self.interview.asked[position]
+        self.revisit = position
+        left = self.main.query_one("#left", Vertical)
+        await left.remove_children()
+        current = UNKNOWN if fact in self.interview.unknown else (
+            self.interview.data.get("order", {}).get("items") if fact == "order.items"
+            else get_path(self.interview.data, fact))
+        await left.mount(QuestionForm(self.interview.pack, self.interview.view(fact), self.lang,
+                                      current=None if current == UNKNOWN else current,
+                                      note=t("going_back", self.lang), id="form"))
 
     # -- answering --------------------------------------------------------------------
 
@@ -148,12 +203,9 @@ class InterviewApp(App[int]):
         self.refresh_panel()
         for form in self.main.query(QuestionForm):
             form.relabel(lang)
-        done = self.main.query("#done")
-        if done:
-            open_facts = self.interview.open_facts()
-            done.first(Static).update(
-                t("done_open", lang, facts=", ".join(open_facts)) if open_facts
-                else t("done", lang))
+        for ending in self.main.query(Ending):
+            ending.relabel(lang)
+        self._size_banner()
         for screen in self.screen_stack:
             relabel = getattr(screen, "relabel", None)
             if callable(relabel):
@@ -178,14 +230,63 @@ class InterviewApp(App[int]):
             self.push_screen(ExplainScreen(self.interview.explain(event.option.id)))
 
     def action_export_markdown(self) -> None:
-        path = self.interview.export("md", self.lang)
+        self._export("md")
+
+    def action_export_json(self) -> None:
+        self._export("json")
+
+    def _export(self, kind: str) -> None:
+        try:
+            path = self.interview.export(kind, self.lang)
+        except OSError as exc:
+            self.notify(t("save_failed", self.lang, error=exc.strerror or str(exc)),
+                        severity="error", timeout=8)
+            return
         self.last_export = path
         self.notify(t("exported", self.lang, path=str(path)), timeout=5)
 
-    def action_export_json(self) -> None:
-        path = self.interview.export("json", self.lang)
-        self.last_export = path
-        self.notify(t("exported", self.lang, path=str(path)), timeout=5)
+    async def action_previous(self) -> None:
+        """Back to the answer before the one on screen (answers of this session)."""
+        if self.screen is not self.main:
+            return
+        position = (len(self.interview.asked) if self.revisit is None else self.revisit) - 1
+        if position < 0:
+            self.notify(t("no_back", self.lang), timeout=3)
+            return
+        await self.show_earlier(position)
+
+    async def action_return(self) -> None:
+        """Esc while changing an earlier answer: back to the question the rules want next."""
+        if self.revisit is not None and self.screen is self.main:
+            await self.show_next()
+
+    async def action_continue_optional(self) -> None:
+        self.optional = True
+        if self.screen is self.main:
+            await self.show_next()
+
+    def action_record(self) -> None:
+        """Append the decision as it stands to the ledger given with ``--ledger``."""
+        if self.ledger is None:
+            self.notify(t("no_ledger", self.lang), timeout=5)
+            return
+        from chipclear.audit.ledger import Ledger
+
+        try:
+            book = Ledger.open(self.ledger)
+            try:
+                book.append(self.interview.case, self.interview.decision, self.interview.pack)
+            finally:
+                book.close()
+        except (ChipclearError, OSError) as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+            return
+        self.recorded = self.interview.decision
+        self.notify(t("recorded", self.lang, path=str(self.ledger)), timeout=5)
+
+    def action_show_keys(self) -> None:
+        if not isinstance(self.screen, KeysScreen):
+            self.push_screen(KeysScreen(self.lang, self.BINDINGS))
 
     def action_dont_know(self) -> None:
         forms = self.screen.query(QuestionForm)
@@ -193,9 +294,20 @@ class InterviewApp(App[int]):
             forms.first().dont_know()
 
     def action_save(self) -> None:
-        path = self.interview.save()
-        if path is not None:
-            self.notify(t("saved", self.lang, path=str(path)), timeout=3)
+        """Save now; says "saved" only when the file was written (and why not otherwise)."""
+        path = self.interview.path
+        if path is None or (not self.interview.saved and not path.exists()
+                            and not self.interview.asked):
+            self.notify(t("nothing_to_save", self.lang), timeout=3)
+            return
+        try:
+            written = self.interview.save()
+        except OSError as exc:
+            self.notify(t("save_failed", self.lang, error=exc.strerror or str(exc)),
+                        severity="error", timeout=8)
+            return
+        key = "saved" if written else "already_saved"
+        self.notify(t(key, self.lang, path=str(path)), timeout=3)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Every binding is also a command in the palette (Ctrl+P)."""
@@ -215,14 +327,13 @@ def run_interview(pack: RulePack, case_file: Path | None, lang: str | None,
     path = case_file or default_case_path()
     try:
         interview = Interview.open(pack, path)
-        interview.save()
     except ChipclearError as exc:
         print(str(exc), file=sys.stderr)
         return int(ExitCode.INVALID_INPUT)
-    app = InterviewApp(interview, lang)
+    app = InterviewApp(interview, lang, ledger)
     app.run()
     decision = interview.decision
-    if ledger is not None:
+    if ledger is not None and app.recorded != decision:  # not twice the same decision
         from chipclear.audit.ledger import Ledger
 
         try:
@@ -232,8 +343,17 @@ def run_interview(pack: RulePack, case_file: Path | None, lang: str | None,
             finally:
                 book.close()
         except ChipclearError as exc:
-            print(f"{exc} (the case is saved to {path})", file=sys.stderr)
+            print(f"{exc} ({_where(interview, path)})", file=sys.stderr)
             return int(ExitCode.INVALID_INPUT)
-    print(f"{decision.case_id}: {decision.verdict.value} (case saved to {path})")
+    print(f"{decision.case_id}: {decision.verdict.value} ({_where(interview, path)})")
     ok = decision.verdict in (Verdict.go, Verdict.go_with_conditions)
     return int(ExitCode.OK if ok else ExitCode.ATTENTION)
+
+
+def _where(interview: Interview, path: Path) -> str:
+    """Where the answers are, truthfully: "saved" only when this session wrote them."""
+    if interview.saved:
+        return f"case saved to {path}"
+    if path.exists():
+        return f"no answer changed; {path} left as it was"
+    return "no answers given; no file written"

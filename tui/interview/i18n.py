@@ -16,7 +16,44 @@ LANGS = ("en", "zh")
 _S: dict[str, tuple[str, str]] = {
     "title": ("chipclear interview", "chipclear 采购合规问答"),
     "saving_to": ("autosaved to {path}", "自动保存至 {path}"),
-    "question_n": ("Question {n}", "问题 {n}"),
+    "question_n": ("Q{n}", "第 {n} 题"),
+    "left_n": ("{decisive} decisive left", "剩余关键问题 {decisive} 个"),
+    "left_all": ("{decisive} decisive left, {total} in all", "剩余关键问题 {decisive}/{total} 个"),
+    "why_rules": ("{n} rules wait for this answer.", "有 {n} 条规则等待此回答。"),
+    "rules_n": ("Rules that need it ({n})", "需要此信息的规则（{n} 条）"),
+    "resumed": ("Resumed: answers kept: {n}", "已恢复：保留回答 {n} 个"),
+    "going_back": ("Back to an earlier answer (Esc: return)", "返回修改先前的回答（Esc 返回）"),
+    "save_failed": ("Not saved: {error}", "未保存：{error}"),
+    "already_saved": ("All answers are already in {path}", "所有回答已保存在 {path}"),
+    "nothing_to_save": ("Nothing to save yet: no answer given", "尚无回答，无需保存"),
+    "too_small": ("The window is {w}×{h}; chipclear needs at least 80×24. Enlarge it.",
+                  "窗口为 {w}×{h}；chipclear 至少需要 80×24，请放大窗口。"),
+    "no_back": ("No earlier answer in this session", "本次会话中没有更早的回答"),
+    "keys": ("Keys", "按键"),
+    "review_short": ("Review", "回顾"),
+    "esc_help": ("Back (from a screen, or from changing an earlier answer)",
+                 "返回（离开当前界面或放弃修改先前回答）"),
+    "palette": ("Every command, searchable", "可搜索的全部命令"),
+    "quit_help": ("Quit (answers are already saved)", "退出（回答已保存）"),
+    "verdict_go": ("the purchase can go ahead under the rules in force.",
+                   "按现行规则可以采购。"),
+    "verdict_go_with_conditions": ("the purchase can go ahead once the conditions below are met.",
+                                   "满足以下条件后可以采购。"),
+    "verdict_no_go": ("a rule stops this purchase; see the findings (F4) for which and why.",
+                      "有规则禁止此次采购；原因见“发现”（F4）。"),
+    "verdict_needs_information": ("the rules cannot decide yet; the facts below are missing.",
+                                  "规则尚无法判定；缺少以下信息。"),
+    "as_of_short": ("rules as of", "规则日期"),
+    "must_act": ("To be done by the {who}", "需由{who}完成"),
+    "still_open": ("Optional questions and unknowns still open",
+                   "尚未回答的可选问题与未知事项"),
+    "end_memo": ("Export memo", "导出备忘录"),
+    "end_json": ("Export JSON", "导出 JSON"),
+    "end_ledger": ("Record to ledger", "记入台账"),
+    "end_continue": ("Continue ({n} optional)", "继续（{n} 个可选问题）"),
+    "recorded": ("Recorded in {path}", "已记入 {path}"),
+    "no_ledger": ("No ledger: start with --ledger FILE to record decisions",
+                  "未指定台账：启动时使用 --ledger 文件"),
     "done": ("Nothing more to ask: the result is on the right.",
              "无需再提问：结论见右侧。"),
     "done_open": ("Nothing more can be asked here. Still unknown: {facts}. "
@@ -47,6 +84,22 @@ _S: dict[str, tuple[str, str]] = {
     "quantity": ("Quantity", "数量"),
     "unit_price": ("Unit price (USD)", "单价（美元）"),
     "add_line": ("Add line", "添加"),
+    "custom_chip": ("Chip not listed…", "目录外芯片…"),
+    "c_title": ("A chip not in the catalog: its datasheet figures",
+                "目录外芯片：填写规格参数"),
+    "c_name": ("Name (required)", "名称（必填）"),
+    "c_vendor": ("Vendor", "厂商"),
+    "c_country": ("Vendor country (e.g. CN, US)", "厂商所在国家（如 CN、US）"),
+    "c_family": ("Architecture family (e.g. Hopper)", "架构系列（如 Hopper）"),
+    "c_datacenter": ("Designed or marketed for data centres? (yes/no)",
+                     "是否为数据中心设计或销售？（是/否）"),
+    "c_dense": ("Dense TFLOPS per precision, e.g. fp8=1979, bf16=989",
+                "各精度稠密算力，如 fp8=1979, bf16=989"),
+    "c_die": ("Logic die area (mm²)", "逻辑芯片面积（mm²）"),
+    "c_memory": ("Memory (GB)", "显存（GB）"),
+    "c_bandwidth": ("Memory bandwidth (GB/s)", "显存带宽（GB/s）"),
+    "c_class": ("Classification", "管制分类"),
+    "c_cancel": ("Cancel", "取消"),
     "done_lines": ("Done", "完成"),
     "lines": ("Order lines", "采购项"),
     "items_hint": ("Enter on price adds the line; Enter on an empty chip field finishes.",
@@ -55,7 +108,11 @@ _S: dict[str, tuple[str, str]] = {
     "pick_chip": ("Pick a chip from the list first.", "请先从列表中选择芯片。"),
     "review": ("Review answers (Enter: change · Del: forget · Esc: back)",
                "回顾回答（回车修改 · Del 清除 · Esc 返回）"),
-    "not_needed": ("no longer needed", "已不再需要"),
+    "not_needed": ("not needed: no answer here changes the verdict or a status",
+                   "无需：此项任何回答都不改变结论或状态"),
+    "used_by_rule": ("a rule that applies tests it", "适用的规则会检查此项"),
+    "without_it": ("holds up the outcome; without it: {outcome}",
+                   "支撑当前结论；若无此项：{outcome}"),
     "unknown_mark": ("don't know", "不知道"),
     "edit_lines": ("Order lines (change)", "采购项（修改）"),
     "explain": ("Explain", "说明"),
@@ -69,7 +126,8 @@ _S: dict[str, tuple[str, str]] = {
     "saved": ("Saved {path}", "已保存 {path}"),
     "evaluating": ("evaluating…", "正在评估…"),
     "regulator": ("Regulator's question", "监管问题"),
-    "as_of": ("Evaluation date (YYYY-MM-DD)", "评估日期（YYYY-MM-DD）"),
+    "as_of": ("At which date should the rules be applied? (YYYY-MM-DD; Enter = today)",
+              "按哪一天的规则判定？（YYYY-MM-DD；回车 = 今天）"),
     "chip_q": ("Which chip is on this order line?", "该采购项是哪款芯片？"),
     "item": ("line", "采购项"),
 }
@@ -85,6 +143,12 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "save": ("Save", "保存"),
     "back": ("Back", "返回"),
     "forget_answer": ("Forget", "清除"),
+    "previous": ("Back", "上一题"),
+    "show_keys": ("Keys", "按键"),
+    "return": ("Continue", "继续"),
+    "record": ("Ledger", "台账"),
+    "continue_optional": ("Continue", "继续"),
+    "remove_line": ("Remove line", "删除此行"),
     "quit": ("Quit", "退出"),
 }
 
@@ -97,6 +161,11 @@ ACTION_HELP: dict[str, tuple[str, str]] = {
     "export_json": ("Export the decision as JSON", "导出 JSON 格式决策"),
     "dont_know": ("Answer the current question with \"don't know\"", "当前问题回答“不知道”"),
     "save": ("Save the case file now", "立即保存案例文件"),
+    "previous": ("Go back to the previous answer and change it", "返回上一个回答并修改"),
+    "return": ("Leave an earlier answer unchanged and continue", "不修改先前回答，继续"),
+    "record": ("Record the decision in the ledger", "将决策记入台账"),
+    "continue_optional": ("Continue with the optional questions", "继续回答可选问题"),
+    "show_keys": ("List every key", "列出所有按键"),
 }
 
 #: Readable labels for choice values (the stored value stays the enum value).
@@ -156,6 +225,21 @@ def text(value: Text | None, lang: str) -> str:
 def choice(value: str, lang: str) -> str:
     label = CHOICES.get(value)
     return f"{pick(label, lang)} ({value})" if label else value
+
+
+#: Who must act on a condition (the decision's ``owner`` values).
+OWNERS: dict[str, tuple[str, str]] = {
+    "buyer": ("buyer", "买方"),
+    "exporter": ("exporter", "出口商"),
+    "vendor": ("vendor", "供应商"),
+    "regulator": ("regulator", "监管机构"),
+}
+
+
+def choice_word(value: str, lang: str) -> str:
+    """An owner's name in ``lang`` (the value itself when unknown)."""
+    label = OWNERS.get(value)
+    return pick(label, lang) if label else value
 
 
 def default_lang(env: Mapping[str, str] | None = None) -> str:

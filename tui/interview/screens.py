@@ -9,15 +9,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import yaml
-from chipclear.interview.session import Explanation, Interview
+from chipclear.interview.explain import Explanation
+from chipclear.interview.session import Interview
 from chipclear.tui.interview import i18n
 from chipclear.tui.interview.i18n import t
-from chipclear.tui.interview.widgets import QuestionForm
+from chipclear.tui.interview.widgets import LinesList, QuestionForm
 from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -26,7 +27,13 @@ if TYPE_CHECKING:
 
 
 class LangFooter(Footer):
-    """The footer, with binding labels in the interface language (by binding id)."""
+    """The footer, with binding labels in the interface language (by binding id).
+
+    Ctrl+P is listed by ``?`` instead of in the footer, so every key fits in 80 columns.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(show_command_palette=False)
 
     def compose(self) -> ComposeResult:
         lang = getattr(self.app, "lang", "en")
@@ -103,6 +110,7 @@ class ReviewScreen(Screen[None]):
     def __init__(self, interview: Interview) -> None:
         super().__init__()
         self.interview = interview
+        self.facts: list[str] = []  #: the fact behind each row (a fact may have two rows)
 
     @property
     def chipapp(self) -> InterviewApp:
@@ -130,7 +138,8 @@ class ReviewScreen(Screen[None]):
         keep = answers.highlighted
         answers.clear_options()
         n_items = len(self.interview.data.get("order", {}).get("items") or [])
-        options = [Option(escape(f"▸ {t('edit_lines', lang)}: {n_items}"), id="order.items")]
+        options = [Option(escape(f"▸ {t('edit_lines', lang)}: {n_items}"), id="row-0")]
+        self.facts = ["order.items"]
         for a in self.interview.answers():
             if a.fact == "as_of":
                 label = t("as_of", lang).split(" (")[0].split("（")[0]
@@ -138,32 +147,43 @@ class ReviewScreen(Screen[None]):
                 label = i18n.text(a.question, lang)
             value = t("unknown_mark", lang) if a.unknown else a.display
             mark = "✓" if a.relevant else "·"
-            stale = "" if a.relevant else f"  ({t('not_needed', lang)})"
-            options.append(Option(
-                escape(f"{mark} {a.fact} = {value}{stale}\n   {label}"), id=a.fact))
+            if not a.relevant:
+                stale = f"  ({t('not_needed', lang)})"
+            elif a.without and a.without != "—":
+                stale = f"  ({t('without_it', lang, outcome=a.without)})"
+            elif a.without is None:
+                stale = f"  ({t('used_by_rule', lang)})"
+            else:
+                stale = ""
+            options.append(Option(escape(f"{mark} {a.fact} = {value}{stale}\n   {label}"),
+                                  id=f"row-{len(self.facts)}"))
+            self.facts.append(a.fact)
         answers.add_options(options)
         if keep is not None and options:
             answers.highlighted = min(keep, len(options) - 1)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        fact = event.option.id
+        fact = self._fact(event.option_index)
         if fact is None:
             return
         current: Any
         if fact == "order.items":
             current = self.interview.data.get("order", {}).get("items") or []
         else:
-            from chipclear.interview.session import get_path
+            from chipclear.interview.paths import get_path
 
             current = get_path(self.interview.data, fact)
         self.app.push_screen(EditScreen(self.interview, fact, current))
 
     def action_forget(self) -> None:
         answers = self.query_one("#answers", OptionList)
-        option = answers.highlighted_option
-        if option is not None and option.id is not None:
-            self.chipapp.forget(option.id)
+        fact = self._fact(answers.highlighted)
+        if fact is not None:
+            self.chipapp.forget(fact)
+
+    def _fact(self, row: int | None) -> str | None:
+        return self.facts[row] if row is not None and 0 <= row < len(self.facts) else None
 
 
 class EditScreen(Screen[None]):
@@ -191,3 +211,47 @@ class EditScreen(Screen[None]):
     def relabel(self, lang: str) -> None:
         self.query_one(QuestionForm).relabel(lang)
         self.query_one(LangFooter).refresh(recompose=True)
+
+
+class KeysScreen(ModalScreen[None]):
+    """``?``: every key of the interview, in the interface language."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,question_mark,q", "app.pop_screen", "Back", id="back"),
+    ]
+
+    def __init__(self, lang: str, app_bindings: list[BindingType]) -> None:
+        super().__init__()
+        self.lang = lang
+        self.app_bindings = app_bindings
+
+    def compose(self) -> ComposeResult:
+        rows = [f"[b]{t('keys', self.lang)}[/]", ""]
+        places = ((self.app_bindings, ""),
+                  (ReviewScreen.BINDINGS, t("review_short", self.lang)),
+                  (LinesList.BINDINGS, t("lines", self.lang)))
+        for bindings, where in places:
+            for b in bindings:
+                if not isinstance(b, Binding) or not b.id or b.id in ("return", "back"):
+                    continue  # Esc is explained once, below
+                label = i18n.pick(i18n.ACTIONS.get(b.id, (b.description, b.description)),
+                                  self.lang)
+                help_pair = i18n.ACTION_HELP.get(b.id)
+                help_text = i18n.pick(help_pair, self.lang) if help_pair else ""
+                key = _key_name(b.key)
+                scope = f" [{where}]" if where else ""
+                rows.append(escape(f"{key:<10} {label}{scope}  {help_text}"))
+        rows += ["", escape(f"{'Enter':<10} {t('enter_hint', self.lang)}"),
+                 escape(f"{'Esc':<10} {t('esc_help', self.lang)}"),
+                 escape(f"{'Ctrl+P':<10} {t('palette', self.lang)}"),
+                 escape(f"{'Ctrl+Q':<10} {t('quit_help', self.lang)}")]
+        with VerticalScroll(id="keys-body"):
+            yield Static("\n".join(rows), id="keys-text")
+
+
+def _key_name(key: str) -> str:
+    """``ctrl+s`` -> ``Ctrl+S``, ``f3`` -> ``F3``, ``question_mark`` -> ``?``."""
+    names = {"question_mark": "?", "escape": "Esc", "delete": "Del"}
+    return "/".join(names.get(k, "+".join(p.capitalize() if len(p) > 1 else p.upper()
+                                          for p in k.split("+")))
+                    for k in key.split(","))

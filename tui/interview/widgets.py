@@ -7,20 +7,25 @@ an invalid answer never loses the input.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-from chipclear.interview.session import UNKNOWN, QuestionView
+from chipclear.interview.coerce import COUNTRIES, DONT_KNOW, NO, YES, dense_tflops, number
+from chipclear.interview.session import UNKNOWN, Interview, QuestionView
 from chipclear.io.render import REGULATOR_QUESTION
 from chipclear.model.decision import Decision
+from chipclear.pack.catalog import compute_tpp
 from chipclear.pack.loader import InputType, RulePack
 from chipclear.tui.interview import i18n
 from chipclear.tui.interview.i18n import t
 from rich.markup import escape
+from textual import work
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
+from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, Input, OptionList, Static
+from textual.widgets import Button, Collapsible, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 
@@ -37,6 +42,42 @@ def _money(value: float | None) -> str:
     return "—" if value is None else f"${value:,.2f}"
 
 
+class LinesList(OptionList):
+    """The order lines so far: Enter takes a line back into the fields, Delete removes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("delete", "remove_line", "Remove line", id="remove_line"),
+    ]
+
+    class Remove(Message):
+        def __init__(self, index: int, edit: bool) -> None:
+            super().__init__()
+            self.index = index
+            self.edit = edit
+
+    def action_remove_line(self) -> None:
+        if self.highlighted is not None and self.option_count:
+            self.post_message(self.Remove(self.highlighted, edit=False))
+
+
+def check_line(quantity: str, price: str) -> tuple[dict[str, Any], str | None]:
+    """Quantity and unit price as typed -> line fields, or the first thing wrong with them."""
+    line: dict[str, Any] = {}
+    for key, raw in (("quantity", quantity), ("unit_price_usd", price)):
+        if not raw.strip():
+            continue
+        try:
+            value = number(raw)
+        except ValueError as exc:
+            return line, str(exc)
+        if key == "quantity" and (not float(value).is_integer() or value < 1):
+            return line, f"'{raw}' is not a whole number of chips (1 or more)"
+        if value < 0:
+            return line, f"'{raw}' is negative"
+        line[key] = value
+    return line, None
+
+
 class ItemsEditor(Vertical):
     """Order lines with a chip picker that searches the catalog by name or alias."""
 
@@ -51,7 +92,7 @@ class ItemsEditor(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(id="lines-label", classes="label")
-        yield Static(id="lines")
+        yield LinesList(id="lines")
         yield Input(placeholder=t("chip_search", self.lang), id="chip-search")
         yield OptionList(id="chip-results")
         with Horizontal(id="qty-row"):
@@ -59,6 +100,7 @@ class ItemsEditor(Vertical):
             yield Input(placeholder=t("unit_price", self.lang), id="price")
         with Horizontal(id="lines-buttons"):
             yield Button(t("add_line", self.lang), id="add-line")
+            yield Button(t("custom_chip", self.lang), id="custom-chip")
             yield Button(t("done_lines", self.lang), id="done-lines", variant="primary")
         yield Static(t("items_hint", self.lang), classes="hint", id="items-hint")
 
@@ -73,6 +115,7 @@ class ItemsEditor(Vertical):
         self.query_one("#price", Input).placeholder = t("unit_price", lang)
         self.query_one("#add-line", Button).label = t("add_line", lang)
         self.query_one("#done-lines", Button).label = t("done_lines", lang)
+        self.query_one("#custom-chip", Button).label = t("custom_chip", lang)
         self.query_one("#items-hint", Static).update(t("items_hint", lang))
         self._show_lines()
 
@@ -81,11 +124,34 @@ class ItemsEditor(Vertical):
         rows = []
         for i, line in enumerate(self.lines, 1):
             chip = self.pack.catalog.resolve(str(line.get("chip", "")))
-            name = chip.name if chip else str(line.get("chip"))
+            raw_spec = line.get("spec")
+            spec: dict[str, Any] = raw_spec if isinstance(raw_spec, dict) else {}
+            name = chip.name if chip else str(line.get("chip") or spec.get("name", "?"))
             qty = line.get("quantity", "?")
             price = line.get("unit_price_usd")
-            rows.append(f"{i}. {escape(name)} × {qty} @ {_money(_float(price))}")
-        self.query_one("#lines", Static).update("\n".join(rows) or "—")
+            rows.append(Option(f"{i}. {escape(name)} × {qty} @ {_money(_float(price))}"))
+        lines = self.query_one("#lines", LinesList)
+        lines.clear_options()
+        lines.add_options(rows)
+        lines.display = bool(rows)
+
+    def on_lines_list_remove(self, event: LinesList.Remove) -> None:
+        event.stop()
+        if 0 <= event.index < len(self.lines):
+            line = self.lines.pop(event.index)
+            if event.edit:
+                self._load(line)
+            self._show_lines()
+
+    def _load(self, line: dict[str, Any]) -> None:
+        """Put a line back into the fields to change it (it is added again with Enter)."""
+        chip = self.pack.catalog.resolve(str(line.get("chip", "")))
+        search = self.query_one("#chip-search", Input)
+        search.value = chip.name if chip else str(line.get("chip") or "")
+        self.picked = chip.id if chip else None
+        self.query_one("#qty", Input).value = str(line.get("quantity", ""))
+        self.query_one("#price", Input).value = str(line.get("unit_price_usd", ""))
+        self.query_one("#qty", Input).focus()
 
     def _search(self, query: str) -> None:
         results = self.query_one("#chip-results", OptionList)
@@ -127,7 +193,10 @@ class ItemsEditor(Vertical):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        self._pick(event.option.id)
+        if isinstance(event.option_list, LinesList):
+            self.post_message(LinesList.Remove(event.option_index, edit=True))
+        else:
+            self._pick(event.option.id)
 
     def _pick(self, chip_id: str | None) -> None:
         if chip_id is None:
@@ -142,6 +211,10 @@ class ItemsEditor(Vertical):
         event.stop()
         if event.button.id == "add-line":
             self._add()
+        elif event.button.id == "custom-chip":
+            interview = getattr(self.app, "interview", None)
+            if interview is not None:
+                self.app.push_screen(CustomChipScreen(interview, self.lang), self._custom)
         else:
             if self.query_one("#chip-search", Input).value.strip():
                 self._add()
@@ -158,14 +231,13 @@ class ItemsEditor(Vertical):
             self._error(t("pick_chip", self.lang))
             search.focus()
             return
-        line: dict[str, Any] = {"chip": chip}
-        qty = self.query_one("#qty", Input).value.strip()
-        price = self.query_one("#price", Input).value.strip()
-        if qty:
-            line["quantity"] = qty
-        if price:
-            line["unit_price_usd"] = price
-        self.lines.append(line)
+        fields, problem = check_line(self.query_one("#qty", Input).value,
+                                     self.query_one("#price", Input).value)
+        if problem is not None:
+            self._error(problem)
+            self.query_one("#qty" if "quantity" not in fields else "#price", Input).focus()
+            return
+        self.lines.append({"chip": chip, **fields})
         for widget_id in ("#qty", "#price"):
             self.query_one(widget_id, Input).value = ""
         search.value = ""
@@ -174,13 +246,20 @@ class ItemsEditor(Vertical):
         self._error("")
         search.focus()
 
+    def _custom(self, line: dict[str, Any] | None) -> None:
+        if line is not None:
+            self.lines.append(line)
+            self._show_lines()
+            self._error("")
+
     def _finish(self) -> None:
         self.post_message(Answered(self.fact, [dict(x) for x in self.lines]))
 
     def _error(self, message: str) -> None:
-        form = self.parent
-        if isinstance(form, QuestionForm):
-            form.show_error(message)
+        for form in self.ancestors:
+            if isinstance(form, QuestionForm):
+                form.show_error(message)
+                return
 
 
 def _float(value: Any) -> float | None:
@@ -194,17 +273,25 @@ class QuestionForm(Vertical):
     """One question: its text, help, the input that fits its type, and inline errors."""
 
     def __init__(self, pack: RulePack, view: QuestionView | None, lang: str,
-                 current: Any = None, number: int = 0, **kw: Any) -> None:
+                 current: Any = None, number: int = 0, progress: tuple[int, int] | None = None,
+                 note: str = "", **kw: Any) -> None:
         super().__init__(**kw)
         self.pack = pack
         self.view = view
         self.lang = lang
         self.current = current
         self.number = number
+        self.progress = progress  #: (decisive questions left, all left) after this one
+        self.note = note  #: a line above the question (resume note, "going back")
 
     def compose(self) -> ComposeResult:
+        # The question stays put; only what is below it scrolls (80x24 keeps it in view).
         yield Static(id="q-progress", classes="dim")
         yield Static(id="q-text", classes="question")
+        with VerticalScroll(id="q-body"):
+            yield from self._body()
+
+    def _body(self) -> ComposeResult:
         yield Static(id="q-help", classes="help")
         v = self.view
         if v is not None:
@@ -219,6 +306,8 @@ class QuestionForm(Vertical):
                 yield Input(value=value, placeholder=self._placeholder(), id="q-input")
         yield Static(id="q-error", classes="error")
         yield Static(id="q-why", classes="why")
+        with Collapsible(id="q-rules", title="", collapsed=True):
+            yield Static(id="q-rules-text", classes="why")
 
     def on_mount(self) -> None:
         self.relabel(self.lang)
@@ -257,10 +346,21 @@ class QuestionForm(Vertical):
         """Switch language without touching what the user has typed."""
         self.lang = lang
         v = self.view
-        progress = t("question_n", lang, n=self.number) if self.number else ""
+        parts = []
+        if v is not None and i18n.text(v.section, lang):
+            parts.append(i18n.text(v.section, lang))
+        if self.number:
+            parts.append(t("question_n", lang, n=self.number))
+        if self.progress is not None:
+            decisive, total = self.progress
+            parts.append(t("left_n" if decisive == total else "left_all", lang,
+                           decisive=decisive, total=total))
         if v is not None and v.item_label:
-            progress += f" · {t('item', lang)} {v.item_label}"
-        self.query_one("#q-progress", Static).update(escape(progress))
+            parts.append(f"{t('item', lang)} {v.item_label}")
+        head = " · ".join(parts)
+        if self.note:
+            head = f"{self.note}\n{head}"
+        self.query_one("#q-progress", Static).update(escape(head))
         if v is None:
             self.query_one("#q-text", Static).update("")
             return
@@ -276,12 +376,19 @@ class QuestionForm(Vertical):
         self.query_one("#q-help", Static).update(
             escape(help_text + ("\n" if help_text else "") + hint))
         why = ""
-        if v.rules:
-            why = t("why", lang) + i18n.text(v.why, lang)
-            if v.sources:
-                why += "\n" + t("sources", lang) + "; ".join(
-                    f"{s.name} ({s.date}, {s.confidence.value})" for s in v.sources)
+        if v.reason is not None:
+            why = t("why", lang) + i18n.text(v.reason, lang)
+        elif v.rules:
+            why = t("why", lang) + t("why_rules", lang, n=len(v.rules))
         self.query_one("#q-why", Static).update(escape(why))
+        rules = self.query_one("#q-rules", Collapsible)
+        rules.display = bool(v.rules)
+        rules.title = t("rules_n", lang, n=len(v.rules))
+        detail = i18n.text(v.why, lang)
+        if v.sources:
+            detail += "\n" + t("sources", lang) + "; ".join(
+                f"{s.name} ({s.date}, {s.confidence.value})" for s in v.sources)
+        self.query_one("#q-rules-text", Static).update(escape(detail))
         options = self.query("#q-options")
         if options:
             ol = options.first(OptionList)
@@ -298,6 +405,23 @@ class QuestionForm(Vertical):
 
     def show_error(self, message: str) -> None:
         self.query_one("#q-error", Static).update(escape(f"✗ {message}") if message else "")
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """Validation while typing: the same check the answer will get, shown at once."""
+        if event.input.id != "q-input" or self.view is None:
+            return
+        event.stop()
+        interview = getattr(self.app, "interview", None)
+        text = event.value.strip()
+        if interview is None or not text or text.casefold() in DONT_KNOW:
+            self.show_error("")
+            return
+        try:
+            interview.coerce(self.view.fact, text)
+        except ValueError as exc:
+            self.show_error(str(exc))
+        else:
+            self.show_error("")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "q-input" and self.view is not None:
@@ -318,8 +442,11 @@ class FindingList(OptionList):
     """Findings grouped block / condition / info; Enter opens the explanation."""
 
 
-class DecisionPanel(VerticalScroll):
-    """The live decision: verdict, statuses, cost, findings, checklist, alternatives."""
+class DecisionPanel(Vertical):
+    """The live decision: verdict, statuses, cost, findings, checklist, alternatives.
+
+    The verdict and statuses never scroll away; the rest scrolls below them.
+    """
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
@@ -330,11 +457,12 @@ class DecisionPanel(VerticalScroll):
     def compose(self) -> ComposeResult:
         yield Static(id="verdict")
         yield Static(id="statuses")
-        yield Static(id="findings-label", classes="label")
-        yield FindingList(id="findings")
-        yield Static(id="conditions")
-        yield Static(id="open-facts")
-        yield Static(id="alternatives")
+        with VerticalScroll(id="panel-body"):
+            yield Static(id="findings-label", classes="label")
+            yield FindingList(id="findings")
+            yield Static(id="conditions")
+            yield Static(id="open-facts")
+            yield Static(id="alternatives")
 
     def show(self, decision: Decision, lang: str, open_facts: list[str]) -> None:
         self.decision = decision
@@ -404,3 +532,203 @@ class DecisionPanel(VerticalScroll):
 def info_line(widget: Widget, message: str) -> None:
     """Show a short status message (exports, saves) without a modal."""
     widget.notify(message, timeout=4)
+
+
+def _owner(condition: Any, decision: Decision) -> str:
+    """Who must act on a condition: the decision's ``owner`` when given, else by law."""
+    owner = getattr(condition, "owner", None)
+    value = getattr(owner, "value", owner)
+    if value:
+        return str(value)
+    finding = next((f for f in decision.findings if f.rule == condition.rule), None)
+    if finding is not None and finding.jurisdiction.value.lower() == "us":
+        return "exporter"
+    return "buyer"
+
+
+class Ending(VerticalScroll):
+    """The last word in the main pane: verdict in words, statuses, who must do what, actions."""
+
+    def __init__(self, interview: Interview, lang: str, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.interview = interview
+        self.lang = lang
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="end-verdict", classes="question")
+        yield Static(id="end-text")
+        with Horizontal(id="end-actions"):
+            yield Button("", id="end-memo", action="app.export_markdown")
+            yield Button("", id="end-json", action="app.export_json")
+            yield Button("", id="end-ledger", action="app.record")
+            yield Button("", id="end-continue", action="app.continue_optional")
+
+    def on_mount(self) -> None:
+        self.relabel(self.lang)
+
+    def relabel(self, lang: str) -> None:
+        self.lang = lang
+        d = self.interview.decision
+        symbol, en, zh = i18n.VERDICTS[d.verdict.value]
+        verdict = self.query_one("#end-verdict", Static)
+        verdict.update(escape(f"{symbol} {zh if lang == 'zh' else en}: "
+                              f"{t('verdict_' + d.verdict.value, lang)}"))
+        verdict.set_classes(f"question verdict-{d.verdict.value}")
+        out = [escape(f"{t('us', lang)}: {d.us.status.value} · {t('cn', lang)}: "
+                      f"{d.cn.status.value} · {t('as_of_short', lang)} {d.as_of}")]
+        groups: dict[str, list[str]] = {}
+        for c in d.conditions:
+            groups.setdefault(_owner(c, d), []).append(
+                escape(f"☐ {i18n.text(c.text, lang)} ({c.rule})"))
+        for owner, rows in groups.items():
+            out += ["", f"[b]{escape(t('must_act', lang, who=i18n.choice_word(owner, lang)))}[/]",
+                    *rows]
+        total = self.interview.progress()[1]
+        optional = self.interview.pending()[:8] if total else []
+        open_facts = self.interview.open_facts()
+        if optional or open_facts:
+            out += ["", f"[b]{t('still_open', lang)}[/]"]
+            out += [escape(f"· {i18n.text(q.text, lang)}") for q in optional]
+            out += [escape(f"· {f} ({t('unknown_mark', lang)})") for f in open_facts]
+        self.query_one("#end-text", Static).update("\n".join(out))
+        self.query_one("#end-memo", Button).label = t("end_memo", lang)
+        self.query_one("#end-json", Button).label = t("end_json", lang)
+        self.query_one("#end-ledger", Button).label = t("end_ledger", lang)
+        cont = self.query_one("#end-continue", Button)
+        cont.label = t("end_continue", lang, n=total)
+        cont.display = bool(total)
+
+
+#: The custom-chip form's fields: (field id, spec key or line key, i18n label key).
+CUSTOM_FIELDS: tuple[tuple[str, str], ...] = (
+    ("name", "c_name"), ("vendor", "c_vendor"), ("vendor_country", "c_country"),
+    ("family", "c_family"), ("datacenter", "c_datacenter"), ("dense_tflops", "c_dense"),
+    ("die_area_mm2", "c_die"), ("memory_gb", "c_memory"),
+    ("memory_bandwidth_gbs", "c_bandwidth"), ("quantity", "quantity"),
+    ("unit_price_usd", "unit_price"),
+)
+
+
+def custom_line(values: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
+    """The form's text -> an order line with ``custom: true``, and what is wrong with it."""
+    spec: dict[str, Any] = {}
+    line: dict[str, Any] = {"custom": True}
+    problems: list[str] = []
+    for key, raw in values.items():
+        text = raw.strip()
+        if not text:
+            continue
+        try:
+            if key in ("name", "vendor", "family"):
+                spec[key] = text
+            elif key == "vendor_country":
+                code = COUNTRIES.get(text.casefold(), text.upper())
+                if len(code) != 2 or not code.isalpha():
+                    raise ValueError(f"'{text}' is not a two-letter country code")
+                spec[key] = code
+            elif key == "datacenter":
+                if text.casefold() not in YES | NO:
+                    raise ValueError("datacenter: answer yes or no")
+                spec[key] = text.casefold() in YES
+            elif key == "dense_tflops":
+                spec[key] = dense_tflops(text)
+            elif key in ("quantity", "unit_price_usd"):
+                fields, problem = check_line(text if key == "quantity" else "",
+                                             text if key == "unit_price_usd" else "")
+                if problem:
+                    raise ValueError(problem)
+                line.update(fields)
+            else:
+                value = number(text)
+                if (value <= 0 and key == "die_area_mm2") or value < 0:
+                    raise ValueError(f"{key}: '{text}' must be positive")
+                spec[key] = value
+        except ValueError as exc:
+            problems.append(str(exc))
+    if "name" not in spec:
+        problems.append("give the chip's name")
+    line["spec"] = spec
+    return line, problems
+
+
+class CustomChipScreen(ModalScreen[dict[str, Any] | None]):
+    """A chip the catalog lacks: its datasheet figures, with TPP, performance density and
+    the engine's classification recomputed as the user types."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Back", id="back"),
+    ]
+
+    def __init__(self, interview: Interview, lang: str) -> None:
+        super().__init__()
+        self.interview = interview
+        self.lang = lang
+        self.live = ""  #: the TPP and density line; the classification is added below it
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="custom-body"):
+            yield Static(t("c_title", self.lang), classes="question")
+            for key, label in CUSTOM_FIELDS:
+                yield Input(placeholder=t(label, self.lang), id=f"c-{key}")
+            yield Static(id="custom-live", classes="why")
+            yield Static(id="custom-error", classes="error")
+            with Horizontal(id="custom-buttons"):
+                yield Button(t("add_line", self.lang), id="custom-add", variant="primary")
+                yield Button(t("c_cancel", self.lang), id="custom-cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#c-name", Input).focus()
+        self._update()
+
+    def _values(self) -> dict[str, str]:
+        return {key: self.query_one(f"#c-{key}", Input).value for key, _ in CUSTOM_FIELDS}
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._update()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.focus_next()
+
+    def _update(self) -> None:
+        line, problems = custom_line(self._values())
+        spec = line["spec"]
+        tpp, precision = compute_tpp(spec.get("dense_tflops") or {})
+        density = tpp / spec["die_area_mm2"] if tpp and spec.get("die_area_mm2") else None
+        live = [f"TPP: {tpp:,.0f} ({precision})" if tpp is not None else "TPP: —",
+                f"PD: {density:.2f}" if density is not None else "PD: —"]
+        self.live = escape(" · ".join(live))
+        self.query_one("#custom-live", Static).update(self.live)
+        self.query_one("#custom-error", Static).update(
+            escape("✗ " + "; ".join(problems)) if problems else "")
+        if not problems:
+            self._classify(line)
+
+    @work(thread=True, exclusive=True, group="custom-preview")
+    def _classify(self, line: dict[str, Any]) -> None:
+        try:
+            eccn, status = self.interview.preview_line(line)
+        except Exception as exc:  # a half-typed chip the engine refuses: say so, no crash
+            text = f"✗ {exc}"
+        else:
+            text = f"{t('c_class', self.lang)}: {eccn or '—'} · US: {status}"
+        self.app.call_from_thread(self._show_class, text)
+
+    def _show_class(self, text: str) -> None:
+        if self.is_mounted:
+            self.query_one("#custom-live", Static).update(f"{self.live}\n{escape(text)}")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "custom-cancel":
+            self.dismiss(None)
+            return
+        line, problems = custom_line(self._values())
+        if problems:
+            self.query_one("#custom-error", Static).update(escape("✗ " + "; ".join(problems)))
+            return
+        self.dismiss(line)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
