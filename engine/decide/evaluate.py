@@ -125,7 +125,9 @@ def _chip_facts(chip: ChipFacts) -> dict[str, Any]:
         "chip.vendor_country": chip.vendor_country, "chip.family": chip.family,
         "chip.datacenter": chip.datacenter, "chip.status": chip.status, "chip.hbm": chip.hbm,
         "chip.cuda_ecosystem": chip.cuda_ecosystem,
-        "chip.us_available": None if chip.custom else chip.us_available_since is not None,
+        "chip.us_available": chip.us_available,
+        # Never sold in the US (catalog): not available on 15 January 2026 either.
+        "chip.us_commercially_available_2026_01_15": False if chip.us_available is False else None,
         "chip.us_available_since": chip.us_available_since, "chip.tpp": chip.tpp,
         "chip.performance_density": chip.performance_density, "chip.memory_gb": chip.memory_gb,
         "chip.memory_bandwidth_gbs": chip.memory_bandwidth_gbs,
@@ -177,8 +179,9 @@ def prepare(case: Case, pack: RulePack, as_of: dt.date) -> Prepared:
         facts = dict(case_facts)
         facts.update(_chip_facts(chip))
         if item.spec is not None and item.spec.us_commercially_available_2026_01_15 is not None:
-            facts["chip.us_commercially_available_2026_01_15"] = \
-                item.spec.us_commercially_available_2026_01_15
+            stated = item.spec.us_commercially_available_2026_01_15
+            facts["chip.us_commercially_available_2026_01_15"] = stated
+            facts.setdefault("chip.us_available", stated)  # a catalog part the catalog left open
         if item.made_with_us_technology is not None:
             facts["item.made_with_us_technology"] = item.made_with_us_technology
         if item.quantity is not None:

@@ -221,6 +221,7 @@ class ChipSpec(_Strict):
 #: ChipSpec fields a case may give for a catalog chip (figures, not identity).
 OVERRIDABLE_FIGURES = frozenset({
     "dense_tflops", "die_area_mm2", "memory_gb", "memory_bandwidth_gbs", "io_bandwidth_gbs",
+    "us_commercially_available_2026_01_15",
 })
 
 

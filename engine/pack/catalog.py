@@ -75,6 +75,9 @@ class Chip(_Strict):
     hbm: bool | None = None
     cuda_ecosystem: bool = False
     us_available_since: dt.date | None = None
+    us_available: bool | None = Field(
+        None, description="false: never sold in the US (China-only SKU, unreleased, Chinese "
+                          "part). Omitted with no us_available_since: not established (unknown).")
     figures: Figures
     sources: list[SourceId] = Field(min_length=1)
     notes: str | None = None
@@ -122,6 +125,8 @@ class ChipFacts:
     custom: bool
     uncertain_figures: tuple[str, ...] = field(default_factory=tuple)
     figure_sources: tuple[str, ...] = field(default_factory=tuple)
+    #: Sold in the US at some time; None when the catalog does not know (never guessed).
+    us_available: bool | None = None
 
 
 def compute_tpp(dense: dict[str, float]) -> tuple[float | None, str | None]:
@@ -181,6 +186,7 @@ def facts_for_chip(chip: Chip) -> ChipFacts:
             else None
         ),
         custom=False,
+        us_available=True if chip.us_available_since is not None else chip.us_available,
         uncertain_figures=tuple(uncertain),
         figure_sources=tuple(sorted(sources)),
     )
