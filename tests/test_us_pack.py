@@ -259,3 +259,16 @@ def test_exporter_certifications_are_asked_last_and_never_hold_the_verdict(
     paths = [q.fact for q in Interview(evaluator.pack, data, evaluator=evaluator).pending()]
     exporter_first = min(i for i, p in enumerate(paths) if p.startswith("evidence.exporter_"))
     assert all(p.startswith("evidence.exporter_") for p in paths[exporter_first:])
+
+
+@pytest.mark.parametrize(("chip", "as_of", "rule"), [
+    ("nvidia-a800", "2023-10-23", "US-LIC-CN-EARLY-2023"),  # 8-K read through quotations
+    ("nvidia-h200-sxm", "2026-03-01", "US-S232-BAND1-2026"),  # bands from CBP/law-firm relays
+    ("nvidia-h200-sxm", "2026-03-01", "US-AFF-50-SUSP-2025"),  # suspension via law firms
+    ("nvidia-h200-sxm", "2026-03-01", "US-LIC-CN-CBC-2026"),  # 91 FR 1684 not read at its home
+])
+def test_findings_resting_on_relays_are_not_official(
+        evaluator: Evaluator, chip: str, as_of: str, rule: str) -> None:
+    decision = _run(evaluator, _case(chip, as_of))
+    finding = next(f for f in decision.findings if f.rule == rule)
+    assert finding.confidence.value != "official", rule
