@@ -272,3 +272,14 @@ def test_findings_resting_on_relays_are_not_official(
     decision = _run(evaluator, _case(chip, as_of))
     finding = next(f for f in decision.findings if f.rule == rule)
     assert finding.confidence.value != "official", rule
+
+
+def test_a_buyer_without_any_name_is_not_screened_as_clear(evaluator: Evaluator) -> None:
+    """No name and no Chinese name: the Entity List screen is unknown, never "not listed"."""
+    data = _case("nvidia-h200-sxm", "2026-03-01").model_dump(mode="json", exclude_none=True)
+    del data["buyer"]["name"]
+    decision = _run(evaluator, Case.model_validate(data))
+    missing = {m.fact: m for m in decision.missing}
+    assert "buyer.name" in missing
+    assert missing["buyer.name"].impact.value == "could_block"
+    assert decision.verdict is Verdict.needs_information

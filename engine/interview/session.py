@@ -562,7 +562,9 @@ class Interview:
                     out.update(self._rule_paths(cr, items))
                     for parent in ancestors(self.pack, parents(self.pack, cr)):
                         out.update(self._rule_paths(self.pack.rules_by_id[parent], items))
-        if any(p.startswith("screen.") for p in out):
+        if d.screening is not None or any(p.startswith("screen.") for p in out):
+            # A screened name decides the list rules even when they come out false: a
+            # different name could match, so it is never "not needed".
             out.update(("buyer.name", "buyer.name_zh"))
         if "item.value_usd" in out or d.us.revenue_share_pct is not None:
             for i in items:
