@@ -283,3 +283,25 @@ def test_a_buyer_without_any_name_is_not_screened_as_clear(evaluator: Evaluator)
     assert "buyer.name" in missing
     assert missing["buyer.name"].impact.value == "could_block"
     assert decision.verdict is Verdict.needs_information
+
+
+def test_us_availability_unknown_to_the_catalog_stays_unknown(pack: RulePack) -> None:
+    """No date and no explicit false: the catalog does not know (never 'not sold in the US')."""
+    assert pack.catalog.facts("nvidia-l40s").us_available is None
+    assert pack.catalog.facts("intel-gaudi2").us_available is None
+    assert pack.catalog.facts("nvidia-h800").us_available is False
+    assert pack.catalog.facts("nvidia-h200-sxm").us_available is True
+
+
+def test_a_case_may_state_us_availability_for_a_catalog_chip(evaluator: Evaluator) -> None:
+    open_case = _run(evaluator, _case("nvidia-l40s", "2026-03-01"))
+    assert open_case.us.status is UsStatus.undetermined
+    assert "order.items[0].spec.us_commercially_available_2026_01_15" in {
+        m.fact for m in open_case.missing}
+    data = _case("nvidia-l40s", "2026-03-01").model_dump(mode="json", exclude_none=True)
+    data["order"]["items"][0]["spec"] = {"us_commercially_available_2026_01_15": True}
+    stated = _run(evaluator, Case.model_validate(data))
+    assert stated.items[0].us_status is UsStatus.licence_required
+    data["order"]["items"][0]["spec"] = {"us_commercially_available_2026_01_15": False}
+    denied = _run(evaluator, Case.model_validate(data))
+    assert denied.items[0].us_status is UsStatus.presumption_of_denial
