@@ -33,14 +33,16 @@ from chipclear.io.yamlload import (
     locate,
     open_regular,
     read_bytes,
+    stream_cases,
 )
 from chipclear.model.case import Case
 from pydantic import BaseModel, ValidationError
 
 CASE_SUFFIXES = (".yaml", ".yml", ".json", ".jsonl")
 
-#: YAML and JSON are parsed whole and in Python; past this size a file is refused
-#: with a hint rather than left to run for minutes. JSON lines stream at any size.
+#: JSON is parsed whole, and so is a YAML file that is not a ``cases:`` list: past
+#: this size such a file is refused with a hint rather than left to run for minutes.
+#: A YAML ``cases:`` list streams at any size (each case at most this); so do JSON lines.
 MAX_YAML_BYTES = MAX_FILE_BYTES
 
 #: One line of a JSON lines file holds one case; a longer line is refused unread.
@@ -327,23 +329,17 @@ def _split(name: str, data: Any) -> Iterator[CaseEntry]:
 
 
 def _read_yaml(path: Path) -> Iterator[CaseEntry]:
+    """Streamed: the cases of a ``cases:`` list are validated (and decided) one at a time;
+    a problem further down the file is one more error entry after them."""
     name = str(path)
     try:
-        size = path.stat().st_size
-    except OSError:
-        size = 0
-    if size > MAX_YAML_BYTES:
-        yield CaseEntry(name, None, None, error=UserInputError(
-            Location(name), f"file is {size / 1048576:.0f} MB; YAML case files over "
-            f"{MAX_YAML_BYTES // 1048576} MB are refused",
-            "split it, or write one JSON case per line in a .jsonl file, which streams"))
-        return
-    try:
-        data = loads(decode(read_bytes(path, MAX_YAML_BYTES), name), name)
+        for index, data in stream_cases(path, MAX_YAML_BYTES):
+            if index is None:
+                yield from _split(name, data)
+            else:
+                yield _entry(name, index, data)
     except UserInputError as exc:
         yield CaseEntry(name, None, None, error=exc)
-        return
-    yield from _split(name, data)
 
 
 # --- JSON ---------------------------------------------------------------------------------
