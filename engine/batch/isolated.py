@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gc
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from chipclear.batch.pool import DEFAULT_TIMEOUT, Lost, WorkerPool
+from chipclear.batch import DEFAULT_TIMEOUT
+from chipclear.batch.pool import Lost, WorkerPool
 from chipclear.batch.run import Outcome, evaluate_entry
 from chipclear.decide.evaluate import Evaluator
 from chipclear.errors import EngineFailure, UserInputError
@@ -51,6 +53,7 @@ def _case_setup(pack: RulePack | Path, today: dt.date,
     from chipclear.io.render import to_jsonl_line
 
     evaluator = Evaluator(_pack(pack))
+    gc.freeze()  # the pack and evaluator live as long as the worker: never rescan them
 
     def decide(entry: CaseEntry) -> _Answer:
         outcome = evaluate_entry(evaluator, entry, today, as_of)
@@ -100,6 +103,7 @@ def _evaluate_setup(root: Path) -> Callable[[tuple[Case, dt.date | None]], tuple
     from chipclear.decide.evaluate import UnknownChip
 
     evaluator = Evaluator(load_pack(root))
+    gc.freeze()  # the pack and evaluator live as long as the worker: never rescan them
 
     def decide(task: tuple[Case, dt.date | None]) -> tuple[Any, ...]:
         try:

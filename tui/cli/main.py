@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
-from chipclear.batch.pool import DEFAULT_TIMEOUT
+from chipclear.batch import DEFAULT_TIMEOUT
 from chipclear.errors import ExitCode, OutputFailure, error_record
 from chipclear.tui.cli.common import Format, Lang, RulesOpt, fail, load_rules, parse_date
 from chipclear.tui.cli.process import Interrupted
