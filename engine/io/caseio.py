@@ -589,8 +589,28 @@ def _read_json(path: Path) -> Iterator[CaseEntry]:
 # --- JSON lines ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class RawLine:
+    """One line of a JSON lines file, read but not parsed: a worker process parses it,
+    so the reading process never parses a case twice (see ``read_raw``)."""
+
+    file: str
+    line: int
+    data: bytes
+
+
 def _read_jsonl(path: Path) -> Iterator[CaseEntry]:
     """One case per line, streamed: memory stays flat however many cases there are."""
+    for item in _jsonl_lines(path):
+        if isinstance(item, RawLine):
+            yield from _jsonl_line(item.file, item.line, item.data)
+        else:
+            yield item
+
+
+def _jsonl_lines(path: Path) -> Iterator[CaseEntry | RawLine]:
+    """The lines of a JSON lines file, unparsed; an unreadable file or an over-long line
+    as an error entry in its place."""
     name = str(path)
     try:
         stream = open_regular(path)
@@ -608,7 +628,12 @@ def _read_jsonl(path: Path) -> Iterator[CaseEntry]:
                 while data and not data.endswith(b"\n"):  # skip the rest of that line
                     data = stream.readline(MAX_JSONL_LINE_BYTES)
                 continue
-            yield from _jsonl_line(name, lineno, data)
+            yield RawLine(name, lineno, data)
+
+
+def parse_line(raw: RawLine) -> CaseEntry | None:
+    """The case on one raw JSON line (validated, or its error); None for a blank line."""
+    return next(_jsonl_line(raw.file, raw.line, raw.data), None)
 
 
 def _jsonl_line(name: str, lineno: int, data: bytes) -> Iterator[CaseEntry]:
@@ -730,7 +755,7 @@ def expand(paths: Iterable[Path], skip: Collection[Path] = ()) -> Iterator[Path 
             yield path
 
 
-class _Ids:
+class Ids:
     """The case ids of one batch: a later case under an id already used is refused.
 
     Refused rather than decided with a flag: two decisions under one id would be two
@@ -757,10 +782,23 @@ class _Ids:
 
 def read_all(paths: Iterable[Path], skip: Collection[Path] = ()) -> Iterator[CaseEntry]:
     """Every case under ``paths``; bad files, bad cases and repeated ids as error entries."""
-    ids = _Ids()
+    ids = Ids()
     for item in expand(paths, skip):
         if isinstance(item, CaseEntry):
             yield item
             continue
         for entry in read_file(item):
             yield ids.check(entry)
+
+
+def read_raw(paths: Iterable[Path], skip: Collection[Path] = ()) -> Iterator[CaseEntry | RawLine]:
+    """Like ``read_all``, for worker processes: JSON lines come out as raw lines for the
+    workers to parse, other files as entries parsed here, and repeated ids are left for
+    the caller to refuse, in order, with ``Ids`` once the workers parsed them."""
+    for item in expand(paths, skip):
+        if isinstance(item, CaseEntry):
+            yield item
+        elif item.suffix == ".jsonl":
+            yield from _jsonl_lines(item)
+        else:
+            yield from read_file(item)
