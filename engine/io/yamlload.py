@@ -476,6 +476,7 @@ class _StreamLoader(StrictLoader):
     compose_scalar_node = yaml.composer.Composer.compose_scalar_node
     compose_sequence_node = yaml.composer.Composer.compose_sequence_node
     compose_mapping_node = yaml.composer.Composer.compose_mapping_node
+    constructed_objects: dict[yaml.Node, Any]
 
     def __init__(self, stream: Any) -> None:
         super().__init__(stream)
@@ -484,9 +485,16 @@ class _StreamLoader(StrictLoader):
     def forget(self) -> None:
         """Drop what was built for the last item, except what an alias may name again."""
         anchored = set(self.anchors.values())
-        self.constructed_objects = {n: v for n, v in self.constructed_objects.items()
-                                    if n in anchored}
+        built: dict[yaml.Node, Any] = self.constructed_objects
+        self.constructed_objects = {n: v for n, v in built.items() if n in anchored}
         self.sizes = {n: v for n, v in self.sizes.items() if n in anchored}
+
+
+def _compose(loader: _StreamLoader, parent: yaml.Node | None, index: Any) -> yaml.Node:
+    """The next node of the stream (the stubs allow None, which a started node never is)."""
+    node = loader.compose_node(parent, index)
+    assert node is not None, "compose_node is only called where a node starts"
+    return node
 
 
 def _collection_tag(loader: _StreamLoader, kind: type[yaml.Node], event: Any) -> str:
@@ -494,6 +502,11 @@ def _collection_tag(loader: _StreamLoader, kind: type[yaml.Node], event: Any) ->
     if tag is None or tag == "!":
         tag = loader.resolve(kind, None, event.implicit)
     return tag
+
+
+def _any(value: Any) -> Any:
+    """libyaml's marks for the stubs' (pure-Python) mark type."""
+    return value
 
 
 def _finish(loader: _StreamLoader, start: Any) -> None:
@@ -515,18 +528,18 @@ def _documents(loader: _StreamLoader, reader: _TextReader,
     start = loader.get_event()  # DocumentStart
     head = loader.peek_event()
     if not isinstance(head, E.MappingStartEvent):
-        node = loader.compose_node(None, None)
+        node = _compose(loader, None, None)
         _finish(loader, start)
         yield None, loader.construct_document(node)
         return
     loader.get_event()
     top = yaml.MappingNode(_collection_tag(loader, yaml.MappingNode, head), [],
-                           head.start_mark, None, flow_style=head.flow_style)
+                           _any(head.start_mark), None, flow_style=head.flow_style)
     if head.anchor is not None:
         loader.anchors[head.anchor] = top
     streamed = False
     if not loader.check_event(E.MappingEndEvent):
-        key_node = loader.compose_node(top, None)
+        key_node = _compose(loader, top, None)
         first = isinstance(key_node, yaml.ScalarNode) and key_node.value == "cases" \
             and _RESOLVED.get(key_node.tag) is key_node.tag
         list_start = loader.peek_event()
@@ -535,16 +548,16 @@ def _documents(loader: _StreamLoader, reader: _TextReader,
             loader.get_event()
             _check_implicit(loader, yaml.SequenceNode(
                 _collection_tag(loader, yaml.SequenceNode, list_start), [],
-                list_start.start_mark, None))
+                _any(list_start.start_mark), None))
             streamed = True
             index = 0
-            after = list_start.end_mark  # where the next case starts, at the latest
+            after: Any = list_start.end_mark  # where the next case starts, at the latest
             while True:
                 reader.restart()
                 try:
                     if loader.check_event(E.SequenceEndEvent):
                         break
-                    item = loader.compose_node(None, None)
+                    item = _compose(loader, None, None)
                 except _TooBig:
                     raise UserInputError(
                         Location(reader.name, after.line + 1, after.column + 1),
@@ -558,9 +571,9 @@ def _documents(loader: _StreamLoader, reader: _TextReader,
             loader.get_event()
             reader.restart()
         else:
-            top.value.append((key_node, loader.compose_node(top, key_node)))
+            top.value.append((key_node, _compose(loader, top, key_node)))
     while not loader.check_event(E.MappingEndEvent):
-        key_node = loader.compose_node(top, None)
+        key_node = _compose(loader, top, None)
         if streamed:  # nothing may follow the list: its cases are already decided
             key = loader.construct_object(key_node, deep=True)
             if key == "cases":
@@ -568,7 +581,7 @@ def _documents(loader: _StreamLoader, reader: _TextReader,
             raise UserInputError(Location(reader.name, *_mark(key_node)),
                                  f"unknown top-level key '{key}' beside 'cases'",
                                  "put it inside a case")
-        top.value.append((key_node, loader.compose_node(top, key_node)))
+        top.value.append((key_node, _compose(loader, top, key_node)))
     top.end_mark = loader.get_event().end_mark
     _finish(loader, start)
     if not streamed:
