@@ -111,6 +111,35 @@ def test_workers_parse_json_lines_and_give_the_same_bytes_and_errors(tmp_path: P
     assert f":13:1: case id '{cases[3]['id']}' is used again" in two.stderr
 
 
+def test_any_executor_decides_the_same_as_the_worker_pool(tmp_path: Path) -> None:
+    """The batch API takes a concurrent.futures executor: same outcomes, same order."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from chipclear.batch.isolated import ExecutorMapper, init_worker
+    from chipclear.batch.run import Outcome
+    from chipclear.io.caseio import read_raw
+
+    cases = corpus(24)
+    lines = [json.dumps(c) for c in cases]
+    lines[4] = json.dumps({**cases[4], "id": cases[1]["id"]})
+    path = tmp_path / "c.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    today = dt.date(2026, 11, 22)
+
+    def shape(outcomes: Iterator[Outcome]) -> list[tuple[object, ...]]:
+        return [(o.line, o.error, o.final_verdict()) for o in outcomes]
+
+    with case_pool(2, load_pack(MINIPACK), today, None) as pool:
+        ours = shape(decide_entries(pool, read_raw([path])))
+    with ProcessPoolExecutor(2, initializer=init_worker,
+                             initargs=(MINIPACK, today, None)) as executor:
+        theirs = shape(decide_entries(ExecutorMapper(executor, chunksize=5), read_raw([path])))
+    assert theirs == ours
+    assert sum(1 for line, _, _ in ours if line) == 23
+    errors = [e for _, e, _ in ours if e]
+    assert len(errors) == 1 and f"case id '{cases[1]['id']}' is used again" in str(errors[0])
+
+
 def test_a_crash_costs_one_case_by_default(tmp_path: Path) -> None:
     """No --jobs: a batch is decided in workers anyway; the crash is one line, exit 4,
     and the ledger holds exactly the decisions that were printed."""

@@ -20,7 +20,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from chipclear.batch import DEFAULT_TIMEOUT
 from chipclear.batch.pool import Lost, WorkerPool
@@ -91,9 +91,50 @@ def lost_case(entry: CaseEntry, lost: Lost) -> Outcome:
         "(the other cases were still decided)"))
 
 
-def decide_entries(pool: WorkerPool[Task, _Answer],
+class Mapper(Protocol):
+    """What ``decide_entries`` needs of a pool: answers to tasks, in input order."""
+
+    def map(self, tasks: Iterable[Task], /) -> Iterator[_Answer | Lost]: ...
+
+
+_decide_here: Callable[[Task], _Answer] | None = None
+
+
+def init_worker(pack: RulePack | Path, today: dt.date, as_of: dt.date | None) -> None:
+    """Set up this process to decide tasks (an executor's ``initializer``)."""
+    global _decide_here
+    _decide_here = _case_setup(pack, today, as_of)
+
+
+def decide_task(task: Task) -> _Answer:
+    """Decide one task in a process set up by ``init_worker``; picklable by name."""
+    assert _decide_here is not None, "init_worker must run first in this process"
+    return _decide_here(task)
+
+
+class ExecutorMapper:
+    """Any ``concurrent.futures.Executor`` as the pool of ``decide_entries``.
+
+    Each worker of the executor must run ``init_worker(pack, today, as_of)`` first (the
+    ``initializer`` of ``ProcessPoolExecutor``; a worker plugin or actor set-up
+    elsewhere). Unlike ``WorkerPool``, a crash fails the whole map (no one-case blame),
+    and ``Executor.map`` submits every task at once: hand it shards, not a huge stream.
+    """
+
+    def __init__(self, executor: Any, chunksize: int = 32) -> None:
+        self.executor = executor
+        self.chunksize = chunksize
+
+    def map(self, tasks: Iterable[Task], /) -> Iterator[_Answer | Lost]:
+        answers: Iterator[_Answer] = self.executor.map(decide_task, tasks,
+                                                       chunksize=self.chunksize)
+        return iter(answers)
+
+
+def decide_entries(pool: WorkerPool[Task, _Answer] | Mapper,
                    tasks: Iterable[Task]) -> Iterator[Outcome]:
-    """Outcomes of ``tasks`` decided in ``pool``, in input order.
+    """Outcomes of ``tasks`` decided in ``pool`` (ours, or an executor through
+    ``ExecutorMapper``), in input order.
 
     A case id seen before in the batch is refused here, in order, as ``read_all`` does
     (the worker decided it, but its decision is not delivered).
