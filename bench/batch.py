@@ -1,21 +1,47 @@
-"""Batch throughput: chipclear end to end against raw durable-rules, in one process.
+"""Batch throughput against a fixed yardstick, in one process and one run.
 
-End to end = read a file of N cases (YAML, then the same cases as JSON lines),
-validate, evaluate, render JSON lines. Raw = durable-rules asserting the same prepared
-facts (one session per case), no validation, no decision building: the floor the
-wrapper is measured against. The stage lines say where the rest of the time goes.
+Prints, on the same compiled rulesets and the same prepared facts of N generated cases
+(``bench/corpus.py``):
 
-    python bench/batch.py [N]
+(a) the reference: durable-rules driven through its public Python wrapper exactly as
+    chipclear 2026.11.1 did (``bench/reference_runtime.py``, a frozen copy: one
+    ``assert_facts`` per case, the wrapper's actions);
+(b) the current adapter alone (``chipclear.decide.runtime.Runtime``: encoding, the
+    read-back check, the session opener);
+(c) end to end: read the file, validate, prepare, run, cross-check, decide, render one
+    JSON line per case; from JSON lines and from YAML;
+
+in cases/s and ms per case, and the ratios (c)/(a). The measurements are interleaved
+(a, b, c-jsonl, c-yaml, then again) and each figure is the median over ``--rounds``,
+because the machine is shared.
+
+How (a) stays comparable: the compiled ruleset holds plain literals (the current
+adapter encodes them, and the facts, when it registers and asserts), so (a) gets the
+same ruleset and ``Prepared.engine_facts()`` unencoded, exactly what 2026.11.1's adapter
+got. One rule 2026.11.1 did not compile, ``__open`` (it fires once per case, so no
+session is deleted before something fired, which segfaults durable-rules, and it also
+keeps the case fact when no other rule matches it), runs the wrapper's no-op action in
+(a)'s copy: (a) pays the same one activation per case and needs no action of the new
+adapter. The bench checks that (a) and (b) fire the same branches on every case before
+timing anything.
+
+    python bench/batch.py [N] [--rounds R] [--gc-freeze]
 """
 
 from __future__ import annotations
 
+import argparse
+import copy
+import dataclasses
 import datetime as dt
+import gc
 import io
 import json
+import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,83 +50,117 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from chipclear.batch import run as batch
+from chipclear.decide.compile import CompiledPack
 from chipclear.decide.evaluate import Evaluator, prepare
+from chipclear.decide.runtime import Runtime
 from chipclear.io import render
 from chipclear.pack.loader import default_rules_dir, load_pack
 
+from bench import reference_runtime
 from bench.corpus import cases
 
+TODAY = dt.date(2026, 11, 22)
 
-def main(n: int) -> None:
+
+def _for_reference(compiled: CompiledPack) -> CompiledPack:
+    """The compiled pack for the frozen adapter: ``__open`` runs the wrapper's no-op."""
+    ruleset = {k: ({**v, "run": "__noop"} if k == "__open" else v)
+               for k, v in compiled.ruleset.items()}
+    return dataclasses.replace(compiled, name=compiled.name + "-ref", ruleset=ruleset)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("n", nargs="?", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--gc-freeze", action="store_true",
+                        help="gc.freeze() after the pack is loaded (as the CLI does)")
+    args = parser.parse_args()
+    n = args.n
     pack = load_pack(default_rules_dir())
+    if args.gc_freeze:
+        gc.collect()
+        gc.freeze()
     with tempfile.TemporaryDirectory() as tmp:
         corpus = cases(n)
-        path = Path(tmp) / "corpus.yaml"
-        path.write_text(yaml.safe_dump({"cases": corpus}, allow_unicode=True), encoding="utf-8")
-        jsonl = Path(tmp) / "corpus.jsonl"
-        jsonl.write_text("".join(json.dumps(c, default=str) + "\n" for c in corpus),
-                         encoding="utf-8")
-        today = dt.date(2026, 11, 22)
+        yaml_path = Path(tmp) / "corpus.yaml"
+        yaml_path.write_text(yaml.safe_dump({"cases": corpus}, allow_unicode=True),
+                             encoding="utf-8")
+        jsonl_path = Path(tmp) / "corpus.jsonl"
+        jsonl_path.write_text("".join(json.dumps(c, default=str) + "\n" for c in corpus),
+                              encoding="utf-8")
+        del corpus
 
-        def end_to_end(source: Path) -> tuple[int, float]:
-            ev = Evaluator(pack)
-            out = io.StringIO()
+        ev = Evaluator(pack)
+        prepared = []
+        for entry in batch.read_all([jsonl_path]):
+            assert entry.case is not None, entry.error
+            as_of = entry.case.as_of or TODAY
+            prepared.append((ev.compiled(as_of), prepare(entry.case, pack, as_of)))
+        facts = [(c, p.engine_facts()) for c, p in prepared]
+        ref_packs = {c.name: _for_reference(c) for c, _ in facts}
+        reference = reference_runtime.Runtime()
+        adapter = Runtime()
+        _same_firings(reference, adapter, facts, ref_packs)
+
+        def run_reference() -> None:
+            batches = [(ref_packs[c.name], copy.deepcopy(f)) for c, f in facts]
             start = time.perf_counter()
-            count = 0
-            for outcome in batch.run(ev, [source], today):
-                if outcome.decision is not None:
+            for compiled, f in batches:
+                reference.run(compiled, f)
+            timings["a"].append(time.perf_counter() - start)
+
+        def run_adapter() -> None:
+            start = time.perf_counter()
+            for compiled, f in facts:
+                adapter.run(compiled, f)
+            timings["b"].append(time.perf_counter() - start)
+
+        def end_to_end(key: str, source: Path) -> Callable[[], None]:
+            def go() -> None:
+                evaluator = Evaluator(pack)
+                out = io.StringIO()
+                start = time.perf_counter()
+                count = 0
+                for outcome in batch.run(evaluator, [source], TODAY):
+                    assert outcome.decision is not None, outcome.error
                     out.write(render.to_jsonl_line(outcome.decision))
                     count += 1
-            return count, time.perf_counter() - start
+                timings[key].append(time.perf_counter() - start)
+                assert count == n
+            return go
 
-        count, e2e = end_to_end(path)
-        count_jsonl, e2e_jsonl = end_to_end(jsonl)
+        timings: dict[str, list[float]] = {"a": [], "b": [], "jsonl": [], "yaml": []}
+        for _ in range(args.rounds):
+            for step in (run_reference, run_adapter, end_to_end("jsonl", jsonl_path),
+                         end_to_end("yaml", yaml_path)):
+                step()
 
-        ev2 = Evaluator(pack)
-        prepared = []
-        for entry in batch.read_all([path]):
-            if entry.case is not None:
-                as_of = entry.case.as_of or today
-                prepared.append((ev2.compiled(as_of), prepare(entry.case, pack, as_of)))
-        facts = [(c, p.engine_facts()) for c, p in prepared]
-        ev2.runtime.run(*facts[0])  # register rulesets outside the timing
-        start = time.perf_counter()
-        firings = [ev2.runtime.run(compiled, f) for compiled, f in facts]
-        raw = time.perf_counter() - start
-        stages = _stages(ev2, path, today, prepared, firings)
-
-    print(f"cases: {n} ({count} decided from YAML, {count_jsonl} from JSON lines)")
-    print(f"end to end from YAML (load, validate, evaluate, render): {count / e2e:,.0f} cases/s")
-    print(f"end to end from JSON lines:                            {count_jsonl / e2e_jsonl:,.0f} "
-          "cases/s")
-    print(f"raw durable-rules on the same prepared facts:          {len(facts) / raw:,.0f} cases/s")
-    print(f"ratio end-to-end / raw: YAML {(count / e2e) / (len(facts) / raw):.2f}, "
-          f"JSON lines {(count_jsonl / e2e_jsonl) / (len(facts) / raw):.2f}")
-    print("per case, ms: " + ", ".join(f"{k} {v * 1000 / n:.3f}" for k, v in stages.items())
-          + f", durable {raw * 1000 / n:.3f}")
+    secs = {k: statistics.median(v) for k, v in timings.items()}
+    rate = {k: n / s for k, s in secs.items()}
+    print(f"{n:,} cases, {len(ref_packs)} compiled rulesets, median of {args.rounds} "
+          f"interleaved rounds{', gc.freeze() after the pack loads' if args.gc_freeze else ''}")
+    print("(a) and (b) fire the same branches on every case; (a) gets the ruleset and facts"
+          " unencoded, as 2026.11.1 did (its __open rule runs the no-op action)")
+    print(f"{'':58} {'cases/s':>9} {'ms/case':>8} {'/(a)':>6}")
+    for key, label in (("a", "(a) reference: durable through its wrapper, 2026.11.1"),
+                       ("b", "(b) current adapter alone (encode, check, open)"),
+                       ("jsonl", "(c) end to end from JSON lines"),
+                       ("yaml", "(c) end to end from YAML (one cases: file)")):
+        print(f"{label:58} {rate[key]:>9,.0f} {secs[key] * 1000 / n:>8.3f} "
+              f"{rate[key] / rate['a']:>6.2f}")
 
 
-def _stages(ev: Evaluator, path: Path, today: dt.date, prepared: list[Any],
-            firings: list[Any]) -> dict[str, float]:
-    """Seconds spent in each stage outside durable-rules, over the whole corpus."""
-    start = time.perf_counter()
-    entries = list(batch.read_all([path]))
-    read = time.perf_counter() - start
-    start = time.perf_counter()
-    for entry in entries:
-        if entry.case is not None:
-            prepare(entry.case, ev.pack, entry.case.as_of or today)
-    prep = time.perf_counter() - start
-    start = time.perf_counter()
-    decisions = [ev._decide(p, compiled, f) for (compiled, p), f in zip(prepared, firings,
-                                                                        strict=True)]
-    decide = time.perf_counter() - start
-    start = time.perf_counter()
-    for d in decisions:
-        render.to_jsonl_line(d)
-    rend = time.perf_counter() - start
-    return {"read+validate YAML": read, "prepare": prep, "decide": decide, "render": rend}
+def _same_firings(reference: Any, adapter: Runtime, facts: list[Any],
+                  ref_packs: dict[str, CompiledPack]) -> None:
+    """(a) and (b) must answer the same question: the same branches fire on every case."""
+    for compiled, f in facts:
+        old = reference.run(ref_packs[compiled.name], copy.deepcopy(f))
+        new = adapter.run(compiled, f)
+        key = sorted((x.action, x.idx, x.derived_ids) for x in old)
+        if key != sorted((x.action, x.idx, x.derived_ids) for x in new):
+            raise SystemExit(f"reference and adapter disagree on a case of {compiled.as_of}")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000)
+    main()

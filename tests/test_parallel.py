@@ -88,6 +88,58 @@ def test_workers_give_the_same_bytes_in_input_order(tmp_path: Path) -> None:
     assert by_id(other.stdout) == by_id(serial.stdout)
 
 
+def test_workers_parse_json_lines_and_give_the_same_bytes_and_errors(tmp_path: Path) -> None:
+    """Lines reach the workers unparsed; what comes out (decisions, one-line errors for a
+    malformed line, an invalid case and a repeated id, blank lines skipped, the exit
+    code) is what the parent parsing them gives."""
+    cases = corpus(30)
+    lines = [json.dumps(c) for c in cases]
+    lines[5] = '{"id": "broken", '
+    lines[9] = json.dumps({**cases[9], "buyer": {"country": "CN", "kind": "nonsense"}})
+    lines[12] = json.dumps({**cases[12], "id": cases[3]["id"]})  # a repeated id
+    lines.insert(20, "")
+    path = tmp_path / "c.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    serial = run("evaluate", str(path), "--rules", str(MINIPACK), "--format", "jsonl",
+                 "--jobs", "0")
+    two = run("evaluate", str(path), "--rules", str(MINIPACK), "--format", "jsonl",
+              "--jobs", "2")
+    assert serial.returncode == two.returncode == 2
+    assert serial.stdout == two.stdout
+    assert serial.stderr == two.stderr
+    assert len(serial.stderr.splitlines()) == 3, serial.stderr
+    assert f":13:1: case id '{cases[3]['id']}' is used again" in two.stderr
+
+
+def test_any_executor_decides_the_same_as_the_worker_pool(tmp_path: Path) -> None:
+    """The batch API takes a concurrent.futures executor: same outcomes, same order."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from chipclear.batch.isolated import ExecutorMapper, init_worker
+    from chipclear.batch.run import Outcome
+    from chipclear.io.caseio import read_raw
+
+    cases = corpus(24)
+    lines = [json.dumps(c) for c in cases]
+    lines[4] = json.dumps({**cases[4], "id": cases[1]["id"]})
+    path = tmp_path / "c.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    today = dt.date(2026, 11, 22)
+
+    def shape(outcomes: Iterator[Outcome]) -> list[tuple[object, ...]]:
+        return [(o.line, o.error, o.final_verdict()) for o in outcomes]
+
+    with case_pool(2, load_pack(MINIPACK), today, None) as pool:
+        ours = shape(decide_entries(pool, read_raw([path])))
+    with ProcessPoolExecutor(2, initializer=init_worker,
+                             initargs=(MINIPACK, today, None)) as executor:
+        theirs = shape(decide_entries(ExecutorMapper(executor, chunksize=5), read_raw([path])))
+    assert theirs == ours
+    assert sum(1 for line, _, _ in ours if line) == 23
+    errors = [e for _, e, _ in ours if e]
+    assert len(errors) == 1 and f"case id '{cases[1]['id']}' is used again" in str(errors[0])
+
+
 def test_a_crash_costs_one_case_by_default(tmp_path: Path) -> None:
     """No --jobs: a batch is decided in workers anyway; the crash is one line, exit 4,
     and the ledger holds exactly the decisions that were printed."""

@@ -81,3 +81,23 @@ def test_the_large_batch_really_decided_every_case(tmp_path: Path) -> None:
     assert out.returncode in (0, 1), out.stderr
     ids = [json.loads(line)["case_id"] for line in out.stdout.splitlines()]
     assert ids == [f"s{i:06d}" for i in range(3_000)]
+
+
+def _write_yaml(path: Path, n: int) -> Path:
+    """One YAML file holding ``n`` cases under ``cases:``, written block style."""
+    with path.open("w", encoding="utf-8") as out:
+        out.write("cases:\n")
+        for i in range(n):
+            out.write(f"- id: s{i:06d}\n  buyer: {{name: Example GmbH, country: CN, "
+                      "headquarters: CN}\n  order:\n    items:\n    - {chip: H200, quantity: 8, "
+                      "unit_price_usd: 30000}\n  evidence: {necessity_justification: FP8 "
+                      "training}\n")
+    return path
+
+
+def test_a_single_large_yaml_file_streams(tmp_path: Path) -> None:
+    """A ``cases:`` list is read one case at a time: 20,000 cases in one YAML file peak
+    about as low as 1,000 (loaded whole, they took 340 MiB more: 414 against 72 MiB)."""
+    small = _peak_kib(_write_yaml(tmp_path / "small.yaml", 1_000), 1_000)
+    large = _peak_kib(_write_yaml(tmp_path / "large.yaml", 20_000), 20_000)
+    assert large - small < 12 * 1024, (small, large)

@@ -132,3 +132,132 @@ def test_undecodable_bytes_are_located(tmp_path: Path) -> None:
     with pytest.raises(UserInputError) as err:
         load_file(nul)
     assert err.value.line().startswith(f"{nul}:3:3: binary data")
+
+
+# --- streaming a cases: list --------------------------------------------------------------
+
+STREAMED = [
+    "cases:\n  - {id: a, n: 1}\n  - id: b\n    m: [1, 2.5, true, null, '007']\n",
+    "cases: [{id: a}, {id: b}]\n",
+    "cases:\n- &buyer {name: X, country: CN}\n- *buyer\n- {id: c, b: *buyer}\n",
+    "cases: []\n",
+    "id: single\nbuyer: {name: X}\n",
+    "other: 1\ncases:\n  - {id: a}\n",
+    "cases: {id: a}\n",
+    "- just\n- a list\n",
+    "",
+    "# only a comment\n",
+]
+
+
+def _streamed(path: Path, limit: int | None = None) -> list[tuple[int | None, object]]:
+    from chipclear.io.yamlload import stream_cases
+
+    return list(stream_cases(path) if limit is None else stream_cases(path, limit))
+
+
+@pytest.mark.parametrize("text", STREAMED)
+def test_streamed_cases_equal_the_whole_parse_with_positions(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(text, encoding="utf-8")
+    whole = load_file(path)
+    got = _streamed(path)
+    if isinstance(whole, dict) and next(iter(whole), None) == "cases" \
+            and isinstance(whole["cases"], list):  # streamed: one entry per item, in order
+        assert [i for i, _ in got] == list(range(len(whole["cases"])))
+        assert [v for _, v in got] == whole["cases"]
+        for (_, value), original in zip(got, whole["cases"], strict=True):
+            assert getattr(value, "mark", None) == getattr(original, "mark", None)
+            assert getattr(value, "key_marks", None) == getattr(original, "key_marks", None)
+    else:
+        assert got == [(None, whole)]
+
+
+@pytest.mark.parametrize("item", [
+    "{id: a, id: b}", "{id: !!str 12}", "{id: [unclosed}", "{n: " + "7" * 200 + "}",
+    "{a: !!python/object/apply:os.system [x]}", "*nowhere",
+])
+def test_streamed_errors_are_the_whole_parse_errors(tmp_path: Path, item: str) -> None:
+    """A bad case further down is the same one-line error, after the cases before it."""
+    path = tmp_path / "c.yaml"
+    path.write_text(f"cases:\n  - {{id: ok}}\n  - {item}\n", encoding="utf-8")
+    with pytest.raises(UserInputError) as whole:
+        load_file(path)
+    from chipclear.io.yamlload import stream_cases
+
+    seen = []
+    with pytest.raises(UserInputError) as streamed:
+        for entry in stream_cases(path):
+            seen.append(entry)
+    # the same place and words (the Python composer also names an undefined alias)
+    assert streamed.value.line().startswith(whole.value.line().split(" (")[0])
+    assert seen == [(0, {"id": "ok"})]
+
+
+def test_streamed_bytes_are_checked_like_a_whole_file(tmp_path: Path) -> None:
+    for raw in ("cases:\n- {id: x}\n- {name: caf\xe9}\n".encode("latin-1"),
+                b"cases:\n- {id: x}\n- {name: a\x00c}\n", b"cases:\n- {id: x}\n- {name: a\x07}\n",
+                b"\xef\xbb\xbfcases:\n- {id: x}\n"):
+        path = tmp_path / "c.yaml"
+        path.write_bytes(raw)
+        try:
+            whole: object = load_file(path)
+        except UserInputError as exc:
+            whole = exc.line()
+        try:
+            streamed: object = _streamed(path)
+        except UserInputError as exc:
+            streamed = exc.line()
+        if isinstance(whole, dict):
+            assert streamed == list(enumerate(whole["cases"]))
+        else:
+            assert streamed == whole
+
+
+def test_aliases_are_bounded_across_streamed_cases(tmp_path: Path) -> None:
+    from chipclear.io.yamlload import MAX_ALIAS_NODES
+
+    path = tmp_path / "c.yaml"
+    block = "[" + ", ".join(["1"] * 999) + "]"
+    items = [f"  - {{id: c0, big: &big {block}}}"] + [
+        f"  - {{id: c{i}, big: *big}}" for i in range(1, MAX_ALIAS_NODES // 1000 + 2)]
+    path.write_text("cases:\n" + "\n".join(items) + "\n", encoding="utf-8")
+    with pytest.raises(UserInputError, match=f"repeat more than {MAX_ALIAS_NODES:,} values"):
+        _streamed(path)
+    path.write_text("cases:\n" + "\n".join(items[:50]) + "\n", encoding="utf-8")
+    assert len(_streamed(path)) == 50
+
+
+def test_the_cap_bounds_each_streamed_case_not_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    case = "  - {id: c%d, note: '" + "x" * 500 + "'}\n"
+    path.write_text("cases:\n" + "".join(case % i for i in range(2000)), encoding="utf-8")
+    assert path.stat().st_size > 1024 * 1024
+    assert len(_streamed(path, limit=256 * 1024)) == 2000
+    path.write_text("cases:\n" + case % 0 + "  - {id: big, note: '" + "y" * 400_000 + "'}\n",
+                    encoding="utf-8")
+    with pytest.raises(UserInputError,
+                       match=r"c.yaml:2:\d+: case 1 of 'cases' \(from here\) is over 0 MB"):
+        _streamed(path, limit=256 * 1024)
+    path.write_text("id: one\nnote: '" + "y" * 400_000 + "'\n", encoding="utf-8")
+    with pytest.raises(UserInputError, match="YAML files over 0 MB are refused unless they hold"):
+        _streamed(path, limit=256 * 1024)
+
+
+def test_nothing_may_follow_a_streamed_list(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    for tail, message in (("other: 1\n", "3:1: unknown top-level key 'other' beside 'cases'"),
+                          ("cases: []\n", "3:1: duplicate key 'cases'")):
+        path.write_text("cases:\n- {id: a}\n" + tail, encoding="utf-8")
+        seen = []
+        with pytest.raises(UserInputError) as err:
+            for entry in _streamed_iter(path):
+                seen.append(entry)
+        assert err.value.line().startswith(f"{path}:{message}")
+        assert seen == [(0, {"id": "a"})]
+
+
+def _streamed_iter(path: Path):  # type: ignore[no-untyped-def]
+    from chipclear.io.yamlload import stream_cases
+
+    return stream_cases(path)

@@ -3,6 +3,9 @@
 ``decide_entries`` is what ``chipclear evaluate`` runs by default: one worker process
 for a handful of cases, more for a batch, so a segfault or a hang costs the case it
 happened on, reported in one line as an engine failure (exit 4), and the batch goes on.
+Lines of JSON lines reach the workers unparsed (``caseio.read_raw``): each worker
+decodes, parses and validates its own share, so the parent only reads bytes and the
+work scales with the workers.
 ``WorkerEvaluator`` is an ``Evaluator`` whose ``evaluate`` runs in one long-lived
 worker process, for callers that decide one case at a time (the interview): a crash
 there raises ``EngineFailure`` and the next call starts a fresh worker.
@@ -12,17 +15,19 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gc
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from chipclear.batch.pool import DEFAULT_TIMEOUT, Lost, WorkerPool
+from chipclear.batch import DEFAULT_TIMEOUT
+from chipclear.batch.pool import Lost, WorkerPool
 from chipclear.batch.run import Outcome, evaluate_entry
 from chipclear.decide.evaluate import Evaluator
 from chipclear.errors import EngineFailure, UserInputError
-from chipclear.io.caseio import CaseEntry
+from chipclear.io.caseio import CaseEntry, Ids, RawLine, parse_line
 from chipclear.model.case import Case
 from chipclear.model.decision import Decision, Verdict
 from chipclear.pack.loader import RulePack, load_pack
@@ -31,8 +36,13 @@ from chipclear.pack.loader import RulePack, load_pack
 HANDFUL = 8
 MAX_AUTO = 4
 
-#: What a worker sends back for a case: its JSON line, verdict, error, engine failure.
-_Answer = tuple[str | None, str | None, str | None, bool]
+#: What a worker sends back for a task: the entry it parsed (for a raw line; None when
+#: the parent has it, or for a blank line), the case's JSON line, verdict, error, and
+#: whether the engine failed.
+_Answer = tuple[CaseEntry | None, str | None, str | None, str | None, bool]
+
+#: What a worker is sent: an entry the parent parsed, or a raw JSON line to parse.
+Task = CaseEntry | RawLine
 
 
 def auto_jobs(cases: int) -> int:
@@ -47,17 +57,28 @@ def _pack(pack: RulePack | Path) -> RulePack:
 
 
 def _case_setup(pack: RulePack | Path, today: dt.date,
-                as_of: dt.date | None) -> Callable[[CaseEntry], _Answer]:
+                as_of: dt.date | None) -> Callable[[Task], _Answer]:
     from chipclear.io.render import to_jsonl_line
 
     evaluator = Evaluator(_pack(pack))
+    gc.freeze()  # the pack and evaluator live as long as the worker: never rescan them
 
-    def decide(entry: CaseEntry) -> _Answer:
+    def decide(task: Task) -> _Answer:
+        if isinstance(task, RawLine):
+            parsed = parse_line(task)
+            if parsed is None:
+                return None, None, None, None, False
+            entry = parsed
+            # back to the parent: enough to place and record it, not the raw text
+            sent: CaseEntry | None = CaseEntry(entry.file, None, None, case=entry.case,
+                                               line=entry.line)
+        else:
+            entry, sent = task, None
         outcome = evaluate_entry(evaluator, entry, today, as_of)
         decision = outcome.decision
         line = to_jsonl_line(decision) if decision is not None else None
         verdict = decision.verdict.value if decision is not None else None
-        return line, verdict, outcome.error, outcome.engine_failure
+        return sent, line, verdict, outcome.error, outcome.engine_failure
 
     return decide
 
@@ -70,29 +91,87 @@ def lost_case(entry: CaseEntry, lost: Lost) -> Outcome:
         "(the other cases were still decided)"))
 
 
-def decide_entries(pool: WorkerPool[CaseEntry, _Answer],
-                   entries: Iterable[CaseEntry]) -> Iterator[Outcome]:
-    """Outcomes of ``entries`` decided in ``pool``, in input order."""
-    sent: deque[CaseEntry] = deque()
+class Mapper(Protocol):
+    """What ``decide_entries`` needs of a pool: answers to tasks, in input order."""
 
-    def feed() -> Iterator[CaseEntry]:
-        for entry in entries:
-            sent.append(entry)
-            yield entry
+    def map(self, tasks: Iterable[Task], /) -> Iterator[_Answer | Lost]: ...
+
+
+_decide_here: Callable[[Task], _Answer] | None = None
+
+
+def init_worker(pack: RulePack | Path, today: dt.date, as_of: dt.date | None) -> None:
+    """Set up this process to decide tasks (an executor's ``initializer``)."""
+    global _decide_here
+    _decide_here = _case_setup(pack, today, as_of)
+
+
+def decide_task(task: Task) -> _Answer:
+    """Decide one task in a process set up by ``init_worker``; picklable by name."""
+    assert _decide_here is not None, "init_worker must run first in this process"
+    return _decide_here(task)
+
+
+class ExecutorMapper:
+    """Any ``concurrent.futures.Executor`` as the pool of ``decide_entries``.
+
+    Each worker of the executor must run ``init_worker(pack, today, as_of)`` first (the
+    ``initializer`` of ``ProcessPoolExecutor``; a worker plugin or actor set-up
+    elsewhere). Unlike ``WorkerPool``, a crash fails the whole map (no one-case blame),
+    and ``Executor.map`` submits every task at once: hand it shards, not a huge stream.
+    """
+
+    def __init__(self, executor: Any, chunksize: int = 32) -> None:
+        self.executor = executor
+        self.chunksize = chunksize
+
+    def map(self, tasks: Iterable[Task], /) -> Iterator[_Answer | Lost]:
+        answers: Iterator[_Answer] = self.executor.map(decide_task, tasks,
+                                                       chunksize=self.chunksize)
+        return iter(answers)
+
+
+def decide_entries(pool: WorkerPool[Task, _Answer] | Mapper,
+                   tasks: Iterable[Task]) -> Iterator[Outcome]:
+    """Outcomes of ``tasks`` decided in ``pool`` (ours, or an executor through
+    ``ExecutorMapper``), in input order.
+
+    A case id seen before in the batch is refused here, in order, as ``read_all`` does
+    (the worker decided it, but its decision is not delivered).
+    """
+    sent: deque[Task] = deque()
+    ids = Ids()
+
+    def feed() -> Iterator[Task]:
+        for task in tasks:
+            sent.append(task)
+            yield task
 
     for answer in pool.map(feed()):
-        entry = sent.popleft()
+        task = sent.popleft()
+        placed = task if isinstance(task, CaseEntry) else \
+            CaseEntry(task.file, None, None, line=task.line)
         if isinstance(answer, Lost):
-            yield lost_case(entry, answer)
+            yield lost_case(placed, answer)
             continue
-        line, verdict, error, failed = answer
+        parsed, line, verdict, error, failed = answer
+        if isinstance(task, RawLine):
+            if parsed is None:  # a blank line
+                continue
+            entry = parsed
+        else:
+            entry = task
+        checked = ids.check(entry)
+        if checked is not entry:
+            yield Outcome(checked, error=checked.error.line() if checked.error else None)
+            continue
         yield Outcome(entry, error=error, engine_failure=failed, line=line,
                       verdict=Verdict(verdict) if verdict else None)
 
 
 def case_pool(jobs: int, pack: RulePack | Path, today: dt.date, as_of: dt.date | None,
-              timeout: float | None = DEFAULT_TIMEOUT) -> WorkerPool[CaseEntry, _Answer]:
-    """A pool whose workers decide case entries under ``pack``."""
+              timeout: float | None = DEFAULT_TIMEOUT) -> WorkerPool[Task, _Answer]:
+    """A pool whose workers parse raw lines and decide case entries under ``pack``."""
     return WorkerPool(jobs, functools.partial(_case_setup, pack, today, as_of), timeout)
 
 
@@ -100,6 +179,7 @@ def _evaluate_setup(root: Path) -> Callable[[tuple[Case, dt.date | None]], tuple
     from chipclear.decide.evaluate import UnknownChip
 
     evaluator = Evaluator(load_pack(root))
+    gc.freeze()  # the pack and evaluator live as long as the worker: never rescan them
 
     def decide(task: tuple[Case, dt.date | None]) -> tuple[Any, ...]:
         try:

@@ -21,7 +21,6 @@ SIGKILL of the parent would still be ours to add. This module is that, and no mo
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import multiprocessing as mp
 import os
 import signal
@@ -34,15 +33,14 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Any, Generic, TypeVar
 
+from chipclear.batch import DEFAULT_TIMEOUT
+
 T = TypeVar("T")
 R = TypeVar("R")
 
 #: Tasks a worker holds at once: enough to hide the round trip to the parent.
 DEPTH = 4
 
-#: Seconds one case may take before its worker is killed (a normal case takes
-#: milliseconds; a golden-heavy timeline a few seconds).
-DEFAULT_TIMEOUT = 60.0
 
 #: Setup runs once in each worker and returns the function it applies to every task.
 Setup = Callable[[], Callable[[Any], Any]]
@@ -59,6 +57,8 @@ class Lost:
 def _die_with_parent(parent: int) -> None:
     """Ask Linux to SIGKILL this process when its parent goes; elsewhere poll nothing."""
     if sys.platform.startswith("linux"):
+        import ctypes
+
         with contextlib.suppress(OSError, AttributeError):
             libc = ctypes.CDLL(None, use_errno=True)
             libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG

@@ -33,14 +33,16 @@ from chipclear.io.yamlload import (
     locate,
     open_regular,
     read_bytes,
+    stream_cases,
 )
 from chipclear.model.case import Case
 from pydantic import BaseModel, ValidationError
 
 CASE_SUFFIXES = (".yaml", ".yml", ".json", ".jsonl")
 
-#: YAML and JSON are parsed whole and in Python; past this size a file is refused
-#: with a hint rather than left to run for minutes. JSON lines stream at any size.
+#: JSON is parsed whole, and so is a YAML file that is not a ``cases:`` list: past
+#: this size such a file is refused with a hint rather than left to run for minutes.
+#: A YAML ``cases:`` list streams at any size (each case at most this); so do JSON lines.
 MAX_YAML_BYTES = MAX_FILE_BYTES
 
 #: One line of a JSON lines file holds one case; a longer line is refused unread.
@@ -327,23 +329,17 @@ def _split(name: str, data: Any) -> Iterator[CaseEntry]:
 
 
 def _read_yaml(path: Path) -> Iterator[CaseEntry]:
+    """Streamed: the cases of a ``cases:`` list are validated (and decided) one at a time;
+    a problem further down the file is one more error entry after them."""
     name = str(path)
     try:
-        size = path.stat().st_size
-    except OSError:
-        size = 0
-    if size > MAX_YAML_BYTES:
-        yield CaseEntry(name, None, None, error=UserInputError(
-            Location(name), f"file is {size / 1048576:.0f} MB; YAML case files over "
-            f"{MAX_YAML_BYTES // 1048576} MB are refused",
-            "split it, or write one JSON case per line in a .jsonl file, which streams"))
-        return
-    try:
-        data = loads(decode(read_bytes(path, MAX_YAML_BYTES), name), name)
+        for index, data in stream_cases(path, MAX_YAML_BYTES):
+            if index is None:
+                yield from _split(name, data)
+            else:
+                yield _entry(name, index, data)
     except UserInputError as exc:
         yield CaseEntry(name, None, None, error=exc)
-        return
-    yield from _split(name, data)
 
 
 # --- JSON ---------------------------------------------------------------------------------
@@ -593,8 +589,28 @@ def _read_json(path: Path) -> Iterator[CaseEntry]:
 # --- JSON lines ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class RawLine:
+    """One line of a JSON lines file, read but not parsed: a worker process parses it,
+    so the reading process never parses a case twice (see ``read_raw``)."""
+
+    file: str
+    line: int
+    data: bytes
+
+
 def _read_jsonl(path: Path) -> Iterator[CaseEntry]:
     """One case per line, streamed: memory stays flat however many cases there are."""
+    for item in _jsonl_lines(path):
+        if isinstance(item, RawLine):
+            yield from _jsonl_line(item.file, item.line, item.data)
+        else:
+            yield item
+
+
+def _jsonl_lines(path: Path) -> Iterator[CaseEntry | RawLine]:
+    """The lines of a JSON lines file, unparsed; an unreadable file or an over-long line
+    as an error entry in its place."""
     name = str(path)
     try:
         stream = open_regular(path)
@@ -612,7 +628,12 @@ def _read_jsonl(path: Path) -> Iterator[CaseEntry]:
                 while data and not data.endswith(b"\n"):  # skip the rest of that line
                     data = stream.readline(MAX_JSONL_LINE_BYTES)
                 continue
-            yield from _jsonl_line(name, lineno, data)
+            yield RawLine(name, lineno, data)
+
+
+def parse_line(raw: RawLine) -> CaseEntry | None:
+    """The case on one raw JSON line (validated, or its error); None for a blank line."""
+    return next(_jsonl_line(raw.file, raw.line, raw.data), None)
 
 
 def _jsonl_line(name: str, lineno: int, data: bytes) -> Iterator[CaseEntry]:
@@ -734,7 +755,7 @@ def expand(paths: Iterable[Path], skip: Collection[Path] = ()) -> Iterator[Path 
             yield path
 
 
-class _Ids:
+class Ids:
     """The case ids of one batch: a later case under an id already used is refused.
 
     Refused rather than decided with a flag: two decisions under one id would be two
@@ -761,10 +782,23 @@ class _Ids:
 
 def read_all(paths: Iterable[Path], skip: Collection[Path] = ()) -> Iterator[CaseEntry]:
     """Every case under ``paths``; bad files, bad cases and repeated ids as error entries."""
-    ids = _Ids()
+    ids = Ids()
     for item in expand(paths, skip):
         if isinstance(item, CaseEntry):
             yield item
             continue
         for entry in read_file(item):
             yield ids.check(entry)
+
+
+def read_raw(paths: Iterable[Path], skip: Collection[Path] = ()) -> Iterator[CaseEntry | RawLine]:
+    """Like ``read_all``, for worker processes: JSON lines come out as raw lines for the
+    workers to parse, other files as entries parsed here, and repeated ids are left for
+    the caller to refuse, in order, with ``Ids`` once the workers parsed them."""
+    for item in expand(paths, skip):
+        if isinstance(item, CaseEntry):
+            yield item
+        elif item.suffix == ".jsonl":
+            yield from _jsonl_lines(item)
+        else:
+            yield from read_file(item)

@@ -10,14 +10,19 @@ It also refuses what would let a small file cost a lot or say something it does 
 show: explicit tags (``!!null Huawei`` would silently drop a name), numbers hundreds of
 digits long, aliases that expand past a bound (billion laughs), and files that are not
 regular files or exceed the size cap.
+
+``stream_cases`` reads a file whose top level is a ``cases:`` list one case at a time,
+so a file of any number of cases is decided in the memory of one; the size cap then
+applies to each case (and to whatever sits outside the list), not to the file.
 """
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import stat
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -41,7 +46,9 @@ MAX_NUMBER_CHARS = 100
 MAX_ALIAS_NODES = 100_000
 
 #: Files larger than this are refused; they are read in chunks up to it, so a device
-#: or a file that keeps growing never exhausts memory.
+#: or a file that keeps growing never exhausts memory. A file streamed by
+#: ``stream_cases`` may be larger: there the cap bounds each case of its ``cases:``
+#: list, and the text outside the list.
 MAX_FILE_BYTES = 20 * 1024 * 1024
 _CHUNK = 1024 * 1024
 
@@ -234,7 +241,8 @@ for _tag in ("binary", "timestamp", "set", "omap", "pairs", "merge", "value"):
 StrictLoader.add_constructor(None, _refused)  # any other tag: !foo, !!python/...
 
 
-def _as_user_error(text: str, filename: str, exc: Exception) -> UserInputError:
+def _as_user_error(text: str | None, filename: str, exc: Exception,
+                   path: Path | None = None) -> UserInputError:
     """Word a parser failure as one ``file:line:col`` line."""
     if isinstance(exc, _DuplicateKey):
         return UserInputError(
@@ -258,6 +266,8 @@ def _as_user_error(text: str, filename: str, exc: Exception) -> UserInputError:
         problem = exc.problem or exc.context or "malformed YAML"
         return UserInputError(where, f"malformed YAML: {problem}", "fix the syntax there")
     if isinstance(exc, yaml.reader.ReaderError):
+        if text is None:  # streamed: read back just what precedes the character
+            text = _prefix(path, exc.position) if path is not None else ""
         before = text[: exc.position]
         line, col = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
         return UserInputError(
@@ -395,3 +405,216 @@ def locate(data: Any, loc: Sequence[int | str], key: bool = False) -> Mark | Non
         else:
             break
     return best
+
+
+# --- streaming a cases: list -------------------------------------------------------------
+
+
+class _TooBig(Exception):
+    """More than the cap was read since the last restart."""
+
+
+class _TextReader:
+    """A regular file's bytes as text for the parser, a chunk at a time.
+
+    Refuses what :func:`decode` refuses (bytes that are not UTF-8, NUL), with the same
+    positions, and counts the bytes read since ``restart()`` against ``limit``.
+    """
+
+    def __init__(self, raw: BinaryIO, name: str, limit: int) -> None:
+        self.raw = raw
+        self.name = name
+        self.limit = limit
+        self.decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        self.offset = 0  # bytes read so far
+        self.counted = 0  # bytes read since restart()
+        self.lines = 0  # newlines in the bytes read so far
+        self.line_start = 0  # offset just after the last of them
+
+    def restart(self) -> None:
+        self.counted = 0
+
+    def read(self, size: int) -> str:
+        try:
+            data = self.raw.read(max(size, _CHUNK // 16))
+        except OSError as exc:
+            raise UserInputError(Location(self.name), f"cannot read file: {exc.strerror}",
+                                 "check the file and the disk it is on") from None
+        self.counted += len(data)
+        if self.counted > self.limit:
+            raise _TooBig
+        try:
+            text: str = self.decoder.decode(data, final=not data)
+        except UnicodeDecodeError as exc:
+            at = self.offset + max(0, exc.start)
+            raise UserInputError(Location(self.name, *self._position(data, exc.start)),
+                                 f"not UTF-8 text (byte {at})", "save the file as UTF-8") from None
+        if "\0" in text:
+            raise UserInputError(Location(self.name, *self._position(data, data.index(b"\0"))),
+                                 "binary data, not a YAML or JSON text file",
+                                 "name a case file written as text")
+        newlines = data.count(b"\n")
+        if newlines:
+            self.lines += newlines
+            self.line_start = self.offset + data.rindex(b"\n") + 1
+        self.offset += len(data)
+        return text
+
+    def _position(self, data: bytes, index: int) -> tuple[int, int]:
+        index = max(0, index)
+        before = data.count(b"\n", 0, index)
+        if before:
+            return self.lines + before + 1, index - data.rindex(b"\n", 0, index)
+        return self.lines + 1, self.offset + index - self.line_start + 1
+
+
+class _StreamLoader(StrictLoader):
+    """The strict loader composing node by node in Python from libyaml's events, so the
+    items of a list can be constructed and let go one at a time."""
+
+    compose_node = yaml.composer.Composer.compose_node
+    compose_scalar_node = yaml.composer.Composer.compose_scalar_node
+    compose_sequence_node = yaml.composer.Composer.compose_sequence_node
+    compose_mapping_node = yaml.composer.Composer.compose_mapping_node
+    constructed_objects: dict[yaml.Node, Any]
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self.anchors: dict[str, yaml.Node] = {}
+
+    def forget(self) -> None:
+        """Drop what was built for the last item, except what an alias may name again."""
+        anchored = set(self.anchors.values())
+        built: dict[yaml.Node, Any] = self.constructed_objects
+        self.constructed_objects = {n: v for n, v in built.items() if n in anchored}
+        self.sizes = {n: v for n, v in self.sizes.items() if n in anchored}
+
+
+def _compose(loader: _StreamLoader, parent: yaml.Node | None, index: Any) -> yaml.Node:
+    """The next node of the stream (the stubs allow None, which a started node never is)."""
+    node = loader.compose_node(parent, index)
+    assert node is not None, "compose_node is only called where a node starts"
+    return node
+
+
+def _collection_tag(loader: _StreamLoader, kind: type[yaml.Node], event: Any) -> str:
+    tag: str | None = event.tag
+    if tag is None or tag == "!":
+        tag = loader.resolve(kind, None, event.implicit)
+    return tag
+
+
+def _any(value: Any) -> Any:
+    """libyaml's marks for the stubs' (pure-Python) mark type."""
+    return value
+
+
+def _finish(loader: _StreamLoader, start: Any) -> None:
+    """The end of the one document, and of the stream (a second document is refused)."""
+    loader.get_event()  # DocumentEnd
+    if not loader.check_event(yaml.StreamEndEvent):
+        raise yaml.composer.ComposerError(
+            "expected a single document in the stream", start.start_mark,
+            "but found another document", loader.get_event().start_mark)
+
+
+def _documents(loader: _StreamLoader, reader: _TextReader,
+               limit: int) -> Iterator[tuple[int | None, Any]]:
+    E = yaml.events
+    loader.get_event()  # StreamStart
+    if loader.check_event(E.StreamEndEvent):
+        yield None, None
+        return
+    start = loader.get_event()  # DocumentStart
+    head = loader.peek_event()
+    if not isinstance(head, E.MappingStartEvent):
+        node = _compose(loader, None, None)
+        _finish(loader, start)
+        yield None, loader.construct_document(node)
+        return
+    loader.get_event()
+    top = yaml.MappingNode(_collection_tag(loader, yaml.MappingNode, head), [],
+                           _any(head.start_mark), None, flow_style=head.flow_style)
+    if head.anchor is not None:
+        loader.anchors[head.anchor] = top
+    streamed = False
+    if not loader.check_event(E.MappingEndEvent):
+        key_node = _compose(loader, top, None)
+        first = isinstance(key_node, yaml.ScalarNode) and key_node.value == "cases" \
+            and _RESOLVED.get(key_node.tag) is key_node.tag
+        list_start = loader.peek_event()
+        if first and isinstance(list_start, E.SequenceStartEvent) and list_start.anchor is None:
+            _check_implicit(loader, top)
+            loader.get_event()
+            _check_implicit(loader, yaml.SequenceNode(
+                _collection_tag(loader, yaml.SequenceNode, list_start), [],
+                _any(list_start.start_mark), None))
+            streamed = True
+            index = 0
+            after: Any = list_start.end_mark  # where the next case starts, at the latest
+            while True:
+                reader.restart()
+                try:
+                    if loader.check_event(E.SequenceEndEvent):
+                        break
+                    item = _compose(loader, None, None)
+                except _TooBig:
+                    raise UserInputError(
+                        Location(reader.name, after.line + 1, after.column + 1),
+                        f"case {index} of 'cases' (from here) is over {limit // 1048576} MB",
+                        "shorten it, or split it into several cases") from None
+                after = item.end_mark
+                value = loader.construct_object(item, deep=True)
+                loader.forget()
+                yield index, value
+                index += 1
+            loader.get_event()
+            reader.restart()
+        else:
+            top.value.append((key_node, _compose(loader, top, key_node)))
+    while not loader.check_event(E.MappingEndEvent):
+        key_node = _compose(loader, top, None)
+        if streamed:  # nothing may follow the list: its cases are already decided
+            key = loader.construct_object(key_node, deep=True)
+            if key == "cases":
+                raise _DuplicateKey("cases", _mark(key_node))
+            raise UserInputError(Location(reader.name, *_mark(key_node)),
+                                 f"unknown top-level key '{key}' beside 'cases'",
+                                 "put it inside a case")
+        top.value.append((key_node, _compose(loader, top, key_node)))
+    top.end_mark = loader.get_event().end_mark
+    _finish(loader, start)
+    if not streamed:
+        yield None, loader.construct_document(top)
+
+
+def stream_cases(path: Path, limit: int = MAX_FILE_BYTES) -> Iterator[tuple[int | None, Any]]:
+    """The cases of a YAML (or JSON) file as they are parsed.
+
+    When the document is a mapping whose first key is ``cases`` holding a list, yields
+    ``(index, case)`` for each item as soon as it is parsed (each item, and the text
+    outside the list, at most ``limit`` bytes); otherwise yields ``(None, document)``
+    once (the whole file at most ``limit`` bytes). A problem raises ``UserInputError``
+    after the cases before it were yielded. Same safety as :func:`loads`: YAML 1.2
+    scalars, duplicate keys and tags refused, aliases bounded over the whole document.
+    """
+    name = str(path)
+    with open_regular(path) as raw:
+        reader = _TextReader(raw, name, limit)
+        loader = _StreamLoader(reader)
+        try:
+            yield from _documents(loader, reader, limit)
+        except _TooBig:
+            raise UserInputError(Location(name), _too_big(path, limit).replace(
+                "files over", "YAML files over") + " unless they hold a 'cases:' list "
+                f"(then each case may have up to {limit // 1048576} MB)", _TOO_BIG_HINT) from None
+        except (_DuplicateKey, _TooManyAliases, yaml.YAMLError, RecursionError) as exc:
+            raise _as_user_error(None, name, exc, path) from None
+        finally:
+            loader.dispose()
+
+
+def _prefix(path: Path, chars: int) -> str:
+    """The first ``chars`` characters of a file, to place a character the parser refused."""
+    with open_regular(path) as stream:
+        return stream.read(4 * chars + 4).decode("utf-8-sig", errors="replace")[:chars]

@@ -147,7 +147,8 @@ def _timeline_in_worker(pack: RulePack, case: Case, first: dt.date | None,
     import functools
 
     from chipclear.audit.timeline import timeline_setup
-    from chipclear.batch.pool import DEFAULT_TIMEOUT, Lost, WorkerPool
+    from chipclear.batch import DEFAULT_TIMEOUT
+    from chipclear.batch.pool import Lost, WorkerPool
 
     with WorkerPool(1, functools.partial(timeline_setup, pack),
                     timeout=10 * DEFAULT_TIMEOUT) as pool:

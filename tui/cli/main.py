@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
-from chipclear.batch.pool import DEFAULT_TIMEOUT
+from chipclear.batch import DEFAULT_TIMEOUT
 from chipclear.errors import ExitCode, OutputFailure, error_record
 from chipclear.tui.cli.common import Format, Lang, RulesOpt, fail, load_rules, parse_date
 from chipclear.tui.cli.process import Interrupted
@@ -153,7 +153,7 @@ def evaluate(
 
     from chipclear.batch import run as batch
     from chipclear.io import render
-    from chipclear.io.caseio import CaseEntry, read_all
+    from chipclear.io.caseio import CaseEntry, RawLine, read_all, read_raw
     from chipclear.tui.cli.outfile import Output
     from chipclear.tui.cli.process import deferred_signals
 
@@ -180,7 +180,10 @@ def evaluate(
         """Read lazily, once the output is open, so its temporary file is skipped too."""
         yield from read_all(paths, skip=[*out.own_files(), *([ledger] if ledger else [])])
 
-    entries = read_entries()
+    def read_tasks() -> Iterator[CaseEntry | RawLine]:
+        """The same for workers: JSON lines unparsed, for the workers to parse."""
+        yield from read_raw(paths, skip=[*out.own_files(), *([ledger] if ledger else [])])
+
     pool = None
     json_stream = None
     progress = Progress(enabled=fmt is Format.table or out.target is not None)
@@ -195,13 +198,14 @@ def evaluate(
 
             evaluator = Evaluator(pack)
             outcomes: Iterator[Outcome] = (
-                batch.evaluate_entry(evaluator, e, today, override) for e in entries)
+                batch.evaluate_entry(evaluator, e, today, override) for e in read_entries())
         else:
             from chipclear.batch.isolated import HANDFUL, auto_jobs, case_pool, decide_entries
 
-            head = list(islice(entries, HANDFUL + 1))
+            tasks = read_tasks()
+            head = list(islice(tasks, HANDFUL + 1))
             pool = case_pool(jobs or auto_jobs(len(head)), pack, today, override, timeout)
-            outcomes = decide_entries(pool, chain(head, entries))
+            outcomes = decide_entries(pool, chain(head, tasks))
         for outcome in outcomes:
             tally.add(outcome)
             progress.tick()
