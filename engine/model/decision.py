@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
+from chipclear.model.strict import StrictModel
 from chipclear.pack.loader import CnStatus, Jurisdiction, Owner, Severity, Text, UsStatus
 from chipclear.pack.sources import Confidence
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 SCHEMA_ID = "https://chipclear.invalid/schema/decision-1.json"
 
@@ -19,8 +20,7 @@ class Verdict(StrEnum):
     needs_information = "needs_information"
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Model = StrictModel
 
 
 class RulePackRef(_Model):

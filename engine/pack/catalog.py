@@ -17,12 +17,11 @@ from enum import StrEnum
 from typing import Annotated
 
 from chipclear.model.case import BIT_LENGTH, ChipSpec, Precision
+from chipclear.model.strict import StrictModel
 from chipclear.pack.sources import SourceId
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Strict = StrictModel
 
 
 class Alternative(_Strict):

@@ -18,13 +18,12 @@ from chipclear.errors import Location
 from chipclear.io.yamlload import load_file, locate
 from chipclear.model.case import Case
 from chipclear.model.decision import Decision, Verdict
+from chipclear.model.strict import StrictModel
 from chipclear.pack.loader import CnStatus, Jurisdiction, Owner, RulePack, Severity, UsStatus
 from chipclear.pack.sources import Confidence
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Strict = StrictModel
 
 
 Classification = Literal["3A090.a", "3A090.b", "not_3A090", "undetermined"]

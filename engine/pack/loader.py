@@ -10,7 +10,6 @@ decision, so each decision records exactly which rules made it.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import math
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -20,8 +19,10 @@ from typing import Annotated, Any
 
 from chipclear.errors import Location, RulePackError
 from chipclear.io.yamlload import load_file, locate
+from chipclear.model.strict import StrictModel
 from chipclear.pack import conditions as C
 from chipclear.pack.catalog import Catalog, CatalogFile
+from chipclear.pack.digest import pack_digest
 from chipclear.pack.facts import REGISTRY, Kind, Scope
 from chipclear.pack.sources import Confidence, Source, SourceFile, SourceId, weakest
 from chipclear.screening import store as list_store
@@ -35,9 +36,7 @@ from pydantic import (
     model_validator,
 )
 
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Strict = StrictModel
 
 
 class Text(_Strict):
@@ -709,13 +708,10 @@ def load_pack(root: Path, lists_dir: Path | None = None) -> RulePack:
         for q in qfile.questions:
             questions[q.fact] = q
 
-    digest = hashlib.sha256()
-    for rel in sorted(files):
-        digest.update(rel.encode() + b"\0" + hashlib.sha256(files[rel]).digest())
     return RulePack(
         root=root, manifest=manifest, rules=compiled, parameters=parameters, sources=sources,
         catalog=catalog, entity_list=entity_list, approved_customers=approved,
-        questions=questions, sha256=digest.hexdigest(), files=files,
+        questions=questions, sha256=pack_digest(files), files=files,
         derived_scopes=derived_scopes, imported_list=list_store.load(lists_dir),
     )
 

@@ -33,6 +33,7 @@ from typing import Annotated
 
 from chipclear.errors import Location, RulePackError
 from chipclear.io.yamlload import locate
+from chipclear.model.strict import StrictModel
 from chipclear.pack.sources import SourceId
 from chipclear.screening.normalise import (
     Folded,
@@ -43,14 +44,13 @@ from chipclear.screening.normalise import (
     only_common,
     split_joined,
 )
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 from rapidfuzz import fuzz, process
 
 EntryId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Strict = StrictModel
 
 
 class Jurisdiction(StrEnum):
