@@ -23,13 +23,10 @@ from chipclear.pack.loader import CnStatus, Jurisdiction, Owner, RulePack, Sever
 from chipclear.pack.sources import Confidence
 from pydantic import Field
 
-_Strict = StrictModel
-
-
 Classification = Literal["3A090.a", "3A090.b", "not_3A090", "undetermined"]
 
 
-class ItemExpect(_Strict):
+class ItemExpect(StrictModel):
     """What one order line must get; a key written as ``null`` asserts null."""
 
     eccn: str | None = None
@@ -46,7 +43,7 @@ class ItemExpect(_Strict):
     memory_bandwidth_gbs: float | None = Field(None, description="The catalog's primary figure.")
 
 
-class Expect(_Strict):
+class Expect(StrictModel):
     verdict: Verdict | None = None
     verdict_not: list[Verdict] = Field(default_factory=list)
     us_verdict: Verdict | None = Field(
@@ -89,14 +86,14 @@ class Expect(_Strict):
     note: str | None = Field(None, description="Reasoning and sources for reviewers; not checked.")
 
 
-class Golden(_Strict):
+class Golden(StrictModel):
     name: str
     note: str | None = Field(None, description="Why: the source and its reading.")
     case: Case
     expect: Expect
 
 
-class GoldenFile(_Strict):
+class GoldenFile(StrictModel):
     golden: list[Golden]
 
 

@@ -36,10 +36,8 @@ from pydantic import (
     model_validator,
 )
 
-_Strict = StrictModel
 
-
-class Text(_Strict):
+class Text(StrictModel):
     """Bilingual text: every title, condition and question exists in English and Chinese."""
 
     en: str = Field(min_length=1)
@@ -153,7 +151,7 @@ class ParamValue(BaseModel):
     note: str | None = None
 
 
-class Parameter(_Strict):
+class Parameter(StrictModel):
     """A dated value (threshold, rate): the value in force is the latest ``from`` <= date."""
 
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")]
@@ -192,7 +190,7 @@ class Parameter(_Strict):
         return current if current is not None and current.value is not None else None
 
 
-class Then(_Strict):
+class Then(StrictModel):
     derive: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], DeriveValue] = Field(
         default_factory=dict
     )
@@ -212,7 +210,7 @@ class Then(_Strict):
         return self
 
 
-class Rule(_Strict):
+class Rule(StrictModel):
     id: RuleId
     title: Text
     jurisdiction: Jurisdiction
@@ -246,7 +244,7 @@ class Rule(_Strict):
         return self.valid_from <= when and (self.valid_to is None or when < self.valid_to)
 
 
-class ModuleHeader(_Strict):
+class ModuleHeader(StrictModel):
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$")]
     title: Text
     jurisdiction: Jurisdiction
@@ -255,12 +253,12 @@ class ModuleHeader(_Strict):
                           "buyer is in the regulator's territory; rules show it in their chain.")
 
 
-class RuleFile(_Strict):
+class RuleFile(StrictModel):
     module: ModuleHeader
     rules: list[Rule]
 
 
-class ParameterFile(_Strict):
+class ParameterFile(StrictModel):
     parameters: list[Parameter]
 
 
@@ -283,7 +281,7 @@ class Owner(StrEnum):
     regulator = "regulator"
 
 
-class Question(_Strict):
+class Question(StrictModel):
     fact: str
     owner: Owner = Field(
         Owner.buyer, description="Who can answer it. The exporter's facts (its certifications) "
@@ -297,7 +295,7 @@ class Question(_Strict):
     choices: list[str] | None = None
 
 
-class QuestionFile(_Strict):
+class QuestionFile(StrictModel):
     questions: list[Question]
 
 
@@ -315,7 +313,7 @@ PackPath = Annotated[str, Field(min_length=1,
                                 description="Relative to pack.yaml, inside the pack.")]
 
 
-class Manifest(_Strict):
+class Manifest(StrictModel):
     id: str
     version: str
     title: Text

@@ -50,7 +50,6 @@ from rapidfuzz import fuzz, process
 EntryId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
 
 
-_Strict = StrictModel
 
 
 class Jurisdiction(StrEnum):
@@ -58,7 +57,7 @@ class Jurisdiction(StrEnum):
     CN = "CN"
 
 
-class ListHeader(_Strict):
+class ListHeader(StrictModel):
     """Which list this is and who keeps it; the sources say where the list comes from."""
 
     id: EntryId
@@ -67,7 +66,7 @@ class ListHeader(_Strict):
     sources: list[SourceId] = Field(default_factory=list)
 
 
-class ListEntry(_Strict):
+class ListEntry(StrictModel):
     """One listed party; it is in force from ``since`` (and before ``until`` when set)."""
 
     id: EntryId
@@ -434,7 +433,7 @@ class AllowIndex:
         return None
 
 
-class ScreeningList(_Strict):
+class ScreeningList(StrictModel):
     """A ``rules/lists/*.yaml`` file: a header and dated entries."""
 
     list: ListHeader
