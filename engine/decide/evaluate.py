@@ -20,10 +20,11 @@ from typing import Any
 
 from chipclear.decide import alternatives, counterfactual, crosscheck, kleene
 from chipclear.decide.compile import CompiledPack, _engine_value, compile_pack, derived_value
-from chipclear.decide.firings import Firings, read_firings
+from chipclear.decide.firings import Firings
 from chipclear.decide.runtime import Runtime
 from chipclear.decide.status import Statuses, reached
-from chipclear.decide.undecided import OpenRules, open_rules
+from chipclear.decide.trace import Trace
+from chipclear.decide.undecided import OpenRules
 from chipclear.model.case import Case
 from chipclear.model.decision import (
     ChangeOption,
@@ -235,15 +236,14 @@ class Evaluator:
         prepared = prepare(case, self.pack, as_of)
         compiled = self.compiled(as_of)
         firings = self.runtime.run(compiled, prepared.engine_facts())
-        crosscheck.check(prepared, compiled, firings, self.pack.derived_scopes)
-        return self._decide(prepared, compiled, firings)
+        trace = crosscheck.check(prepared, compiled, firings, self.pack)
+        return self._decide(prepared, compiled, trace)
 
-    def _decide(self, prep: Prepared, compiled: CompiledPack, firings: list[Any]) -> Decision:
-        """Read the engine's firings, evaluate the rules that did not fire, and assemble
-        the decision: per-line outcomes, findings, what is missing, the verdict."""
+    def _decide(self, prep: Prepared, compiled: CompiledPack, trace: Trace) -> Decision:
+        """Assemble the decision from the trace: per-line outcomes, findings, what is
+        missing, the verdict."""
         pack = self.pack
-        fir = read_firings(pack, compiled, firings)
-        open_ = open_rules(pack, compiled, prep, fir)
+        fir, open_ = trace.firings, trace.open
         st = reached(pack, len(prep.item_facts), fir, open_)
         items, share = self._items(prep, compiled, fir, open_, st)
         us_case_open, cn_case_open = st.could_worsen(st.every_open, st.us_case, st.cn_case)

@@ -35,6 +35,8 @@ class OpenRules:
     #: instance -> open rules there, in stratum order
     open_at: defaultdict[int, list[CompiledRule]] = field(
         default_factory=lambda: defaultdict(list))
+    #: (rule id, instance) -> three-valued result, for every instance where it did not fire
+    results: dict[tuple[str, int], kleene.Truth] = field(default_factory=dict)
     #: with no order lines known, every item rule is still open
     no_items: list[CompiledRule] = field(default_factory=list)
 
@@ -64,6 +66,7 @@ def open_rules(pack: RulePack, compiled: CompiledPack, prep: Prepared,
                 continue
             truth = kleene.evaluate(cr.condition, prep.facts_for(idx), compiled.params,
                                     out.lookup_at(idx))
+            out.results[(cr.rule.id, idx)] = truth
             if truth.value is None:
                 out.undecided[cr.rule.id][idx] = truth.unknown
                 for key in cr.rule.then.derive:
