@@ -23,6 +23,7 @@ from typing import Any
 
 from chipclear.decide.compile import CompiledPack
 from chipclear.decide.evaluate import Evaluator, Prepared, UnknownChip
+from chipclear.decide.trace import Trace
 from chipclear.errors import EngineFailure, Location, UserInputError
 from chipclear.io.caseio import read_all
 from chipclear.model.case import Case
@@ -41,9 +42,9 @@ class FiringEvaluator(Evaluator):
 
     last_fired: frozenset[str] = frozenset()
 
-    def _decide(self, prep: Prepared, compiled: CompiledPack, firings: list[Any]) -> Decision:
-        self.last_fired = frozenset(compiled.actions[f.action].rule_id for f in firings)
-        return super()._decide(prep, compiled, firings)
+    def _decide(self, prep: Prepared, compiled: CompiledPack, trace: Trace) -> Decision:
+        self.last_fired = frozenset(trace.firings.fired)
+        return super()._decide(prep, compiled, trace)
 
     def decide(self, case: Case, today: dt.date) -> tuple[Decision, frozenset[str]]:
         decision = self.evaluate(case, today)

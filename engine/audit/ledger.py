@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from chipclear import __version__
 from chipclear.errors import Location, OutputFailure, UserInputError
+from chipclear.pack.digest import pack_digest as pack_digest
 
 if TYPE_CHECKING:
     from chipclear.decide.evaluate import Evaluator
@@ -106,14 +107,6 @@ def canonical_json(value: Any) -> str:
 def row_hash(body: dict[str, Any]) -> str:
     """The hash of a row: SHA-256 of the canonical JSON of its fields (not ``hash``)."""
     return hashlib.sha256(canonical_json({k: body[k] for k in ROW_FIELDS}).encode()).hexdigest()
-
-
-def pack_digest(files: dict[str, bytes]) -> str:
-    """A rule pack's SHA-256 from its files, computed exactly as ``load_pack`` does."""
-    digest = hashlib.sha256()
-    for rel in sorted(files):
-        digest.update(rel.encode() + b"\0" + hashlib.sha256(files[rel]).digest())
-    return digest.hexdigest()
 
 
 def case_json(case: Case, as_of: dt.date) -> str:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from chipclear.decide import kleene
 from chipclear.decide.compile import derived_value
+from chipclear.decide.trace import Trace, record
 from chipclear.errors import EngineFailure
 from chipclear.pack import conditions as C
 from chipclear.pack.facts import Scope
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from chipclear.decide.compile import CompiledPack
     from chipclear.decide.evaluate import Prepared
     from chipclear.decide.runtime import Firing
+    from chipclear.pack.loader import RulePack
 
 CASE_IDX = -1
 
@@ -38,8 +40,17 @@ def _where(idx: int) -> str:
 
 
 def check(prep: Prepared, compiled: CompiledPack, firings: list[Firing],
-          derived_scopes: dict[str, Scope]) -> None:
-    """Raise EngineFailure unless the engine and Python agree on every rule and instance."""
+          pack: RulePack) -> Trace:
+    """Raise EngineFailure unless the engine and Python agree on every rule and instance;
+    return the decision's trace, recorded once the firings are known to be well formed.
+
+    Where a rule did not fire, the trace already holds its three-valued result with
+    derived facts of open rules left unknown. Strong Kleene logic is monotone, so that
+    result refines only where it is unknown: false stays false and true stays true when
+    those derived facts are read as the engine left them (absent: false). Only the
+    unknown results are evaluated again here.
+    """
+    derived_scopes = pack.derived_scopes
     instances = {Scope.case: [CASE_IDX], Scope.item: list(range(len(prep.item_facts)))}
     scopes = {cr.rule.id: cr.scope for cr in compiled.rules}
     fired: dict[str, set[int]] = defaultdict(set)
@@ -56,6 +67,7 @@ def check(prep: Prepared, compiled: CompiledPack, firings: list[Firing],
         for key, value in spec.derive:
             derived[f.idx][key].add(value)
 
+    trace = record(pack, compiled, prep, firings)
     for cr in compiled.rules:
         for idx in instances[cr.scope]:
 
@@ -66,11 +78,17 @@ def check(prep: Prepared, compiled: CompiledPack, firings: list[Firing],
                     return kleene.Truth(bool(have))
                 return kleene.Truth(any(derived_value(v) in have for v in test.values))
 
-            truth = kleene.evaluate(cr.condition, prep.facts_for(idx), compiled.params, lookup)
             engine = idx in fired.get(cr.rule.id, ())
+            known = None if engine else trace.open.results.get((cr.rule.id, idx))
+            if known is not None and known.value is not None:
+                truth = known
+            else:
+                truth = kleene.evaluate(cr.condition, prep.facts_for(idx), compiled.params,
+                                        lookup)
             if engine != (truth.value is True):
                 python = {True: "true", False: "false", None: "unknown"}[truth.value]
                 said = "fired" if engine else "did not fire"
                 raise EngineFailure(
                     f"rule {cr.rule.id} {said} on {_where(idx)} but the Python evaluation "
                     f"of the same facts is {python}; no decision")
+    return trace

@@ -14,13 +14,17 @@ import datetime as dt
 import math
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from chipclear.decide import alternatives, counterfactual, crosscheck, kleene
 from chipclear.decide.compile import CompiledPack, _engine_value, compile_pack, derived_value
+from chipclear.decide.firings import Firings
 from chipclear.decide.runtime import Runtime
+from chipclear.decide.status import Statuses, reached
+from chipclear.decide.trace import Trace
+from chipclear.decide.undecided import OpenRules
 from chipclear.model.case import Case
 from chipclear.model.decision import (
     ChangeOption,
@@ -235,173 +239,129 @@ class Evaluator:
         prepared = prepare(case, self.pack, as_of)
         compiled = self.compiled(as_of)
         firings = self.runtime.run(compiled, prepared.engine_facts())
-        crosscheck.check(prepared, compiled, firings, self.pack.derived_scopes)
-        return self._decide(prepared, compiled, firings)
+        trace = crosscheck.check(prepared, compiled, firings, self.pack)
+        return self._decide(prepared, compiled, trace)
 
-    def _decide(self, prep: Prepared, compiled: CompiledPack, firings: list[Any]) -> Decision:
+    def _decide(self, prep: Prepared, compiled: CompiledPack, trace: Trace) -> Decision:
+        """Assemble the decision from the trace: per-line outcomes, findings, what is
+        missing, the verdict."""
         pack = self.pack
-        fired: dict[str, set[int]] = defaultdict(set)
-        derived: dict[int, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
-        derived_by: dict[str, set[str]] = defaultdict(set)  # derived fact id -> rules
-        used: dict[str, set[str]] = defaultdict(set)  # rule -> derived fact ids it used
-        for f in firings:
-            spec = compiled.actions[f.action]
-            fired[spec.rule_id].add(f.idx)
-            used[spec.rule_id].update(f.derived_ids)
-            for key, value in pack.rules_by_id[spec.rule_id].rule.then.derive.items():
-                v = derived_value(value)
-                if v not in derived[f.idx][key]:
-                    derived[f.idx][key].append(v)
-                derived_by[f"{key}={v}@{f.idx}"].add(spec.rule_id)
+        fir, open_ = trace.firings, trace.open
+        st = reached(pack, len(prep.item_facts), fir, open_)
+        items, share = self._items(prep, compiled, fir, open_, st)
+        us_case_open, cn_case_open = st.could_worsen(st.every_open, st.us_case, st.cn_case)
+        hits = _list_hits(pack, prep.screening)
+        findings, conditions = self._findings(prep, compiled, fir, hits)
 
-        n_items = len(prep.item_facts)
-        instances = {Scope.case: [CASE_IDX], Scope.item: list(range(n_items))}
-        params = compiled.params
-        # Undecided rules, in stratum order, so derived facts inherit pending facts.
-        pending: dict[tuple[str, int], frozenset[str]] = {}  # (derived key, idx) -> facts
+        missing: list[Missing] = []
+        optional: list[Missing] = []
+        to_confirm: list[ConditionToConfirm] = []
+        if not st.blocked:
+            missing, optional, to_confirm = self._open_facts(
+                compiled, open_.undecided, open_.no_items, prep, st.impact)
+        verdict = _verdict(st.blocked, missing, conditions, to_confirm, findings)
+        if st.blocked:  # nothing ships, so no tariff or payment is due: show no share
+            items = [it.model_copy(update={"revenue_share_pct": None, "revenue_share_usd": None})
+                     for it in items]
+        us_outcome = UsOutcome(
+            status=st.shown(st.us_case, st.every_open, "us_status", US_ORDER, us_case_open,
+                            UsStatus.not_controlled),
+            revenue_share_pct=max(share.pcts) if share.pcts and not st.blocked else None,
+            revenue_share_usd=round(share.total_usd, 2)
+            if share.pcts and share.usd_known and not st.blocked else None,
+            revenue_share_basis=[] if st.blocked else share.bases,
+            undecided_rules=us_case_open,
+        )
+        cn_outcome = CnOutcome(
+            status=st.shown(st.cn_case, st.every_open, "cn_status", CN_ORDER, cn_case_open,
+                            CnStatus.no_objection),
+            undecided_rules=cn_case_open)
 
-        def lookup_at(idx: int) -> kleene.DerivedLookup:
-            def lookup(test: C.DerivedTest) -> kleene.Truth:
-                scope = pack.derived_scopes.get(test.key, Scope.case)
-                at = idx if scope is Scope.item else CASE_IDX
-                have = derived[at].get(test.key, [])
-                want = None if test.values is None else [derived_value(v) for v in test.values]
-                if any(want is None or v in want for v in have):
-                    return kleene.TRUE
-                wait = pending.get((test.key, at))
-                return kleene.Truth(None, wait) if wait else kleene.FALSE
-            return lookup
+        changes: list[ChangeOption] = []
+        if st.blocked:
+            changes = self._lift_blocks(compiled, fir.fired, fir.derived, prep, open_.lookup_at)
+        elif missing:
+            changes = self._settle(compiled, open_.undecided, missing, prep, open_.lookup_at,
+                                   st.impact)
+        uncertain = sorted({f"{it.chip}: {fig}" for it in items for fig in it.uncertain_figures})
+        horizon = pack.manifest.reviewed_until
+        return Decision(
+            case_id=prep.case.id, as_of=prep.as_of, rule_pack=self.ref, verdict=verdict,
+            us=us_outcome, cn=cn_outcome, items=items, findings=findings,
+            conditions=conditions, missing=missing, domestic_alternatives=prep.alternatives,
+            reported_only=[f.rule for f in findings if f.confidence is not Confidence.official],
+            uncertain_figures=uncertain, list_matches=hits,
+            screening=prep.screening.report if prep.screening else None,
+            conditions_to_confirm=to_confirm, optional_facts=optional,
+            what_would_change=changes, reviewed_until=horizon,
+            warnings=_horizon_warnings(prep.as_of, horizon),
+        )
 
-        undecided: dict[str, dict[int, frozenset[str]]] = defaultdict(dict)
-        for cr in compiled.rules:
-            for idx in instances[cr.scope]:
-                if idx in fired.get(cr.rule.id, ()):
-                    continue
-                truth = kleene.evaluate(cr.condition, prep.facts_for(idx), params, lookup_at(idx))
-                if truth.value is None:
-                    undecided[cr.rule.id][idx] = truth.unknown
-                    for key in cr.rule.then.derive:
-                        pending[(key, idx)] = pending.get((key, idx), frozenset()) | truth.unknown
-        # With no order lines known, every item rule is still open.
-        no_items = [cr for cr in compiled.rules if cr.scope is Scope.item] if n_items == 0 else []
-        open_at: dict[int, list[CompiledRule]] = defaultdict(list)
-        for cr in compiled.rules:
-            for idx in undecided.get(cr.rule.id, {}):
-                open_at[idx].append(cr)
-
-        blocked = any(pack.rules_by_id[r].rule.severity is Severity.block for r in fired)
-
-        def rules_at(idx: int) -> list[str]:
-            return [rid for rid, idxs in fired.items() if idx in idxs or CASE_IDX in idxs]
-
-        # Statuses: the worst a fired rule set, unless an open rule could still set worse.
-        us_reached: list[UsStatus | None] = []
-        cn_reached: list[CnStatus | None] = []
-        for i in range(n_items):
-            thens = [pack.rules_by_id[r].rule.then for r in rules_at(i)]
-            us_reached.append(_worst_or_none([t.us_status for t in thens], US_ORDER))
-            cn_reached.append(_worst_or_none([t.cn_status for t in thens], CN_ORDER))
-        case_thens = [pack.rules_by_id[r].rule.then for r in rules_at(CASE_IDX)]
-        us_case = _worst_or_none([*us_reached, *(t.us_status for t in case_thens)], US_ORDER)
-        cn_case = _worst_or_none([*cn_reached, *(t.cn_status for t in case_thens)], CN_ORDER)
-        every_open = [cr for idx in sorted(open_at) for cr in open_at[idx]] + no_items
-
-        def could_worsen(rules: list[CompiledRule], us: UsStatus | None,
-                         cn: CnStatus | None) -> tuple[list[str], list[str]]:
-            """Open rules that could set a worse status than reached (beyond conditions)."""
-            us_open = {cr.rule.id for cr in rules
-                       if _worse(cr.rule.then.us_status, us, US_ORDER, collapse=True)}
-            cn_open = {cr.rule.id for cr in rules
-                       if _worse(cr.rule.then.cn_status, cn, CN_ORDER, collapse=True)}
-            return sorted(us_open), sorted(cn_open)
-
-        def shown(reached: Any, rules: list[CompiledRule], side: str, order: list[Any],
-                  open_ids: list[str], best: Any) -> Any:
-            """The status to report: undetermined, or the reached one raised to the
-            conditional step when a condition to confirm could set it."""
-            if open_ids:
-                return order[0].__class__("undetermined")
-            if blocked:  # a blocked deal has no conditions to confirm
-                return reached or best
-            raised = [getattr(cr.rule.then, side) for cr in rules
-                      if _worse(getattr(cr.rule.then, side), reached, order)]
-            return _worst_or_none([reached, *raised], order) or best
-
-        def impact(cr: CompiledRule, idx: int) -> Impact | None:
-            """The most firing this open rule could do to the outcome (None: nothing)."""
-            rule, then = cr.rule, cr.rule.then
-            if rule.severity is Severity.block:
-                return Impact.could_block
-            targets = [idx] if idx >= 0 else list(range(n_items))
-            if _worse(then.us_status, us_case, US_ORDER, True) or _worse(
-                    then.cn_status, cn_case, CN_ORDER, True) or any(
-                    _worse(then.us_status, us_reached[j], US_ORDER, True)
-                    or _worse(then.cn_status, cn_reached[j], CN_ORDER, True) for j in targets):
-                return Impact.could_change_status
-            if then.condition is not None or rule.severity is Severity.condition or \
-                    then.us_status is not None or then.cn_status is not None:
-                return Impact.condition_only
-            return None
-
+    def _items(self, prep: Prepared, compiled: CompiledPack, fir: Firings, open_: OpenRules,
+               st: Statuses) -> tuple[list[ItemOutcome], _Share]:
+        """One outcome per order line, and the revenue share summed over the lines."""
+        pack = self.pack
         items: list[ItemOutcome] = []
-        total_usd = 0.0
-        usd_known = True
-        shares: list[float] = []
-        bases: list[Text] = []
+        share_sum = _Share()
         for i, chip in enumerate(prep.chips):
-            here = rules_at(i)
-            item_open = open_at[i] + open_at[CASE_IDX]
-            us_open, cn_open = could_worsen(item_open, us_reached[i], cn_reached[i])
+            here = fir.rules_at(i)
+            item_open = open_.open_at[i] + open_.open_at[CASE_IDX]
+            us_open, cn_open = st.could_worsen(item_open, st.us_reached[i], st.cn_reached[i])
             share_rules = sorted((compiled.revenue_share[r], r) for r in here
                                  if r in compiled.revenue_share)
             share = share_rules[-1][0] if share_rules else None
             basis = pack.rules_by_id[share_rules[-1][1]].rule.then.revenue_share_basis \
                 if share_rules else None
-            if basis is not None and basis not in bases:
-                bases.append(basis)
+            if basis is not None and basis not in share_sum.bases:
+                share_sum.bases.append(basis)
             usd = None
             item = (prep.case.order.items or [])[i]
             if share is not None:
-                shares.append(share)
+                share_sum.pcts.append(share)
                 if item.quantity is not None and item.unit_price_usd is not None:
                     usd = round(share / 100 * item.quantity * item.unit_price_usd, 2)
-                    total_usd += usd
+                    share_sum.total_usd += usd
                 else:
-                    usd_known = False
-            eccns = sorted(str(v) for v in derived[i].get("eccn", []))
-            cls, reason = self._classification(i, derived[i], open_at[i], undecided)
+                    share_sum.usd_known = False
+            eccns = sorted(str(v) for v in fir.derived[i].get("eccn", []))
+            cls, reason = self._classification(i, fir.derived[i], open_.open_at[i],
+                                               open_.undecided)
             items.append(ItemOutcome(
                 index=i, chip=chip.id, chip_name=chip.name, eccn=eccns[0] if eccns else None,
                 classification=cls, classification_reason=reason,
                 tpp=chip.tpp, performance_density=chip.performance_density,
-                us_status=shown(us_reached[i], item_open, "us_status", US_ORDER, us_open,
-                                UsStatus.not_controlled),
-                cn_status=shown(cn_reached[i], item_open, "cn_status", CN_ORDER, cn_open,
-                                CnStatus.no_objection),
+                us_status=st.shown(st.us_reached[i], item_open, "us_status", US_ORDER, us_open,
+                                   UsStatus.not_controlled),
+                cn_status=st.shown(st.cn_reached[i], item_open, "cn_status", CN_ORDER, cn_open,
+                                   CnStatus.no_objection),
                 revenue_share_pct=share, revenue_share_usd=usd, revenue_share_basis=basis,
                 uncertain_figures=list(chip.uncertain_figures),
                 figure_sources=list(chip.figure_sources),
                 undecided_rules=sorted(set(us_open) | set(cn_open)),
             ))
-        us_case_open, cn_case_open = could_worsen(every_open, us_case, cn_case)
+        return items, share_sum
 
-        hits = _list_hits(pack, prep.screening)
+    def _findings(self, prep: Prepared, compiled: CompiledPack, fir: Firings,
+                  hits: list[ListHit]) -> tuple[list[Finding], list[ConditionItem]]:
+        """A finding per fired rule that is not silent (stratum order: causes before
+        consequences), and the conditions fired rules set."""
+        pack = self.pack
         findings: list[Finding] = []
         conditions: list[ConditionItem] = []
-        for cr in compiled.rules:  # stratum order: causes before consequences
+        for cr in compiled.rules:
             rid = cr.rule.id
-            if rid not in fired:
+            if rid not in fir.fired:
                 continue
             rule = cr.rule
-            idxs = sorted(fired[rid])
+            idxs = sorted(fir.fired[rid])
             if rule.then.condition is not None:
                 conditions.append(ConditionItem(rule=rid, text=rule.then.condition))
             if rule.silent:
                 continue
             first = idxs[0]
-            view = {**derived[CASE_IDX], **derived[first]}
-            reasons = kleene.because(cr.condition, prep.facts_for(first), params, view)
-            parents = sorted({r for fid in used[rid] for r in derived_by.get(fid, ())})
+            view = {**fir.derived[CASE_IDX], **fir.derived[first]}
+            reasons = kleene.because(cr.condition, prep.facts_for(first), compiled.params, view)
+            parents = sorted({r for fid in fir.used[rid] for r in fir.derived_by.get(fid, ())})
             known = [s for s in rule.sources if pack.sources[s].date <= prep.as_of]
             context = [s for s in rule.context_sources if pack.sources[s].date <= prep.as_of]
             later = [s for s in (*rule.sources, *rule.context_sources)
@@ -425,65 +385,7 @@ class Evaluator:
                 because=reasons, derived_from=parents, valid_from=rule.valid_from,
                 valid_to=rule.valid_to, list_match=match,
             ))
-
-        missing: list[Missing] = []
-        optional: list[Missing] = []
-        to_confirm: list[ConditionToConfirm] = []
-        if not blocked:
-            missing, optional, to_confirm = self._open_facts(
-                compiled, undecided, no_items, prep, impact)
-        if blocked:
-            verdict = Verdict.no_go
-        elif any(m.owner is not Owner.exporter for m in missing):
-            # The exporter's facts (its certifications) the buyer cannot answer: they are
-            # listed for the exporter and the verdict stays conditional on them.
-            verdict = Verdict.needs_information
-        elif conditions or to_confirm or missing or any(
-                f.severity is Severity.condition for f in findings):
-            verdict = Verdict.go_with_conditions
-        else:
-            verdict = Verdict.go
-        if blocked:  # nothing ships, so no tariff or payment is due: show no share
-            items = [it.model_copy(update={"revenue_share_pct": None, "revenue_share_usd": None})
-                     for it in items]
-        us_outcome = UsOutcome(
-            status=shown(us_case, every_open, "us_status", US_ORDER, us_case_open,
-                         UsStatus.not_controlled),
-            revenue_share_pct=max(shares) if shares and not blocked else None,
-            revenue_share_usd=round(total_usd, 2) if shares and usd_known and not blocked
-            else None,
-            revenue_share_basis=[] if blocked else bases, undecided_rules=us_case_open,
-        )
-        cn_outcome = CnOutcome(
-            status=shown(cn_case, every_open, "cn_status", CN_ORDER, cn_case_open,
-                         CnStatus.no_objection),
-            undecided_rules=cn_case_open)
-
-        changes: list[ChangeOption] = []
-        if blocked:
-            changes = self._lift_blocks(compiled, fired, derived, prep, lookup_at)
-        elif missing:
-            changes = self._settle(compiled, undecided, missing, prep, lookup_at, impact)
-        uncertain = sorted({f"{it.chip}: {fig}" for it in items for fig in it.uncertain_figures})
-        horizon = pack.manifest.reviewed_until
-        warnings: list[Notice] = []
-        if horizon is not None and prep.as_of > horizon:
-            warnings.append(Notice(code="after_review_horizon", text=Text(
-                en=f"Decided for {prep.as_of}, after {horizon}, the date up to which this rule "
-                   "pack's sources were reviewed: rules may have changed since; check for newer "
-                   "measures.",
-                zh=f"判定日期{prep.as_of}晚于本规则包来源的审阅截止日{horizon}：此后规则可能已有变化，"
-                   "请核查是否有新的措施。")))
-        return Decision(
-            case_id=prep.case.id, as_of=prep.as_of, rule_pack=self.ref, verdict=verdict,
-            us=us_outcome, cn=cn_outcome, items=items, findings=findings,
-            conditions=conditions, missing=missing, domestic_alternatives=prep.alternatives,
-            reported_only=[f.rule for f in findings if f.confidence is not Confidence.official],
-            uncertain_figures=uncertain, list_matches=hits,
-            screening=prep.screening.report if prep.screening else None,
-            conditions_to_confirm=to_confirm, optional_facts=optional,
-            what_would_change=changes, reviewed_until=horizon, warnings=warnings,
-        )
+        return findings, conditions
 
     def _classification(self, idx: int, derived: dict[str, list[Any]],
                         open_rules: list[CompiledRule],
@@ -660,25 +562,42 @@ class Evaluator:
 _IMPACT_ORDER = list(Impact)
 
 
-def _worst_or_none(statuses: Iterable[Any], order: list[Any]) -> Any:
-    present = [s for s in statuses if s is not None]
-    return max(present, key=order.index) if present else None
+@dataclass
+class _Share:
+    """The revenue share over all order lines: percentages, dollars, legal bases."""
+
+    pcts: list[float] = field(default_factory=list)
+    total_usd: float = 0.0
+    usd_known: bool = True
+    bases: list[Text] = field(default_factory=list)
 
 
-def _worse(status: Any, reached: Any, order: list[Any], collapse: bool = False) -> bool:
-    """Whether a rule's status would be worse than the one reached (none reached: the best).
+def _verdict(blocked: bool, missing: list[Missing], conditions: list[ConditionItem],
+             to_confirm: list[ConditionToConfirm], findings: list[Finding]) -> Verdict:
+    if blocked:
+        return Verdict.no_go
+    if any(m.owner is not Owner.exporter for m in missing):
+        # The exporter's facts (its certifications) the buyer cannot answer: they are
+        # listed for the exporter and the verdict stays conditional on them.
+        return Verdict.needs_information
+    if conditions or to_confirm or missing or any(
+            f.severity is Severity.condition for f in findings):
+        return Verdict.go_with_conditions
+    return Verdict.go
 
-    With ``collapse``, the best step and the conditional step (allowed, subject to
-    conditions) count as one: the difference between them is a checklist item.
-    """
-    if status is None:
-        return False
 
-    def rank(s: Any) -> int:
-        i = order.index(s if s is not None else order[0])
-        return 0 if collapse and i <= 1 else i
+def _horizon_warnings(as_of: dt.date, horizon: dt.date | None) -> list[Notice]:
+    """A warning when the decision date is after the pack's sources were last reviewed."""
+    warnings: list[Notice] = []
+    if horizon is not None and as_of > horizon:
+        warnings.append(Notice(code="after_review_horizon", text=Text(
+            en=f"Decided for {as_of}, after {horizon}, the date up to which this rule "
+               "pack's sources were reviewed: rules may have changed since; check for newer "
+               "measures.",
+            zh=f"判定日期{as_of}晚于本规则包来源的审阅截止日{horizon}：此后规则可能已有变化，"
+               "请核查是否有新的措施。")))
+    return warnings
 
-    return rank(status) > rank(reached)
 
 
 def _claim_confidence(pack: RulePack, rule: Rule, known_sources: list[str]) -> Confidence:

@@ -158,7 +158,11 @@ def _field_loc(err: Any) -> tuple[list[int | str], bool]:
 
 
 def _problem(err: Any) -> tuple[list[int | str], str, str | None, bool]:
-    """One pydantic error as (location, message, hint, points-at-key), in plain words."""
+    """One pydantic error as (location, message, hint, points-at-key), in plain words.
+
+    Long on purpose: one flat branch per pydantic error kind is a table from kind to
+    message and hint, read top to bottom; splitting it would scatter that table.
+    """
     loc, at_key = _field_loc(err)
     where = path_of(loc)
     kind: str = err["type"]

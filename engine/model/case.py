@@ -37,9 +37,9 @@ import re
 from enum import StrEnum
 from typing import Annotated
 
+from chipclear.model.strict import StrictModel
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -72,7 +72,9 @@ BIT_LENGTH: dict[str, int] = {
 }
 
 
-class _Strict(BaseModel):
+class _Strict(StrictModel):
+    """Strict, and surrounding blanks of every text field are dropped (users type them)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
+from chipclear.model.strict import StrictModel
 from chipclear.pack.loader import CnStatus, Jurisdiction, Owner, Severity, Text, UsStatus
 from chipclear.pack.sources import Confidence
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 SCHEMA_ID = "https://chipclear.invalid/schema/decision-1.json"
 
@@ -19,11 +20,9 @@ class Verdict(StrEnum):
     needs_information = "needs_information"
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class RulePackRef(_Model):
+class RulePackRef(StrictModel):
     id: str
     version: str
     sha256: str
@@ -52,7 +51,7 @@ _BASIS_DOC = ("What the dollar amount estimates (stated by the rule pack); amoun
               "estimates, never shown once a block fired.")
 
 
-class UsOutcome(_Model):
+class UsOutcome(StrictModel):
     status: UsStatus
     revenue_share_pct: float | None = None
     revenue_share_usd: float | None = None
@@ -60,12 +59,12 @@ class UsOutcome(_Model):
     undecided_rules: list[str] = Field(default_factory=list, description=_UNDECIDED_DOC)
 
 
-class CnOutcome(_Model):
+class CnOutcome(StrictModel):
     status: CnStatus
     undecided_rules: list[str] = Field(default_factory=list, description=_UNDECIDED_DOC)
 
 
-class ItemOutcome(_Model):
+class ItemOutcome(StrictModel):
     index: int
     chip: str
     chip_name: str
@@ -86,7 +85,7 @@ class ItemOutcome(_Model):
     undecided_rules: list[str] = Field(default_factory=list, description=_UNDECIDED_DOC)
 
 
-class SourceRef(_Model):
+class SourceRef(StrictModel):
     id: str
     name: str
     date: dt.date
@@ -94,7 +93,7 @@ class SourceRef(_Model):
     confidence: Confidence
 
 
-class ListHit(_Model):
+class ListHit(StrictModel):
     """Which list entry a buyer name matched, so the reviewer can check the match."""
 
     fact: str = Field(description="The screening fact it set, e.g. screen.entity_list.")
@@ -115,7 +114,7 @@ class ListHit(_Model):
     sources: list[SourceRef]
 
 
-class Finding(_Model):
+class Finding(StrictModel):
     rule: str
     jurisdiction: Jurisdiction
     severity: Severity
@@ -138,12 +137,12 @@ class Finding(_Model):
                           "name, the buyer's name and the tier; its sources come first.")
 
 
-class ConditionItem(_Model):
+class ConditionItem(StrictModel):
     rule: str
     text: Text
 
 
-class Missing(_Model):
+class Missing(StrictModel):
     fact: str
     question: Text
     rules: list[str]
@@ -152,7 +151,7 @@ class Missing(_Model):
                            description="The most an answer could do to the outcome.")
 
 
-class ConditionToConfirm(_Model):
+class ConditionToConfirm(StrictModel):
     """A checklist entry that applies only if a fact not yet known turns out so."""
 
     rule: str
@@ -162,7 +161,7 @@ class ConditionToConfirm(_Model):
     facts: list[str]
 
 
-class ChangeOption(_Model):
+class ChangeOption(StrictModel):
     """What would lift one blocking finding, or settle one decisive fact."""
 
     subject: str = Field(description="A blocking rule id, or a missing fact path.")
@@ -171,19 +170,19 @@ class ChangeOption(_Model):
                                            "'buyer.country not in [CN, MO, HK]'.")
 
 
-class Notice(_Model):
+class Notice(StrictModel):
     code: str
     text: Text
 
 
-class AlternativeCheck(_Model):
+class AlternativeCheck(StrictModel):
     requirement: str
     needed: str
     offered: str | None
     meets: bool | None
 
 
-class DomesticAlternative(_Model):
+class DomesticAlternative(StrictModel):
     chip: str
     chip_name: str
     status: str
@@ -192,7 +191,7 @@ class DomesticAlternative(_Model):
     uncertain_figures: list[str] = Field(default_factory=list)
 
 
-class ListSourceStamp(_Model):
+class ListSourceStamp(StrictModel):
     """One source inside an imported list, stamped with its own last-updated date."""
 
     source: str
@@ -201,7 +200,7 @@ class ListSourceStamp(_Model):
     entries: int
 
 
-class ScreenedList(_Model):
+class ScreenedList(StrictModel):
     """A list the buyer's names were screened against, and which copy of it."""
 
     list_id: str
@@ -216,7 +215,7 @@ class ScreenedList(_Model):
     sources: list[ListSourceStamp] = Field(default_factory=list)
 
 
-class ClearedMatch(_Model):
+class ClearedMatch(StrictModel):
     """A possible match the user cleared in the case, as recorded."""
 
     entry_id: str
@@ -230,7 +229,7 @@ class ClearedMatch(_Model):
                                       "cannot be cleared and still blocks.")
 
 
-class ScreeningReport(_Model):
+class ScreeningReport(StrictModel):
     """What the name screen covered and what the user decided about possible matches."""
 
     lists: list[ScreenedList]
@@ -240,7 +239,7 @@ class ScreeningReport(_Model):
     red_flags: list[Text] = Field(default_factory=list)
 
 
-class Decision(_Model):
+class Decision(StrictModel):
     case_id: str
     as_of: dt.date
     rule_pack: RulePackRef

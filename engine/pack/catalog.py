@@ -17,15 +17,12 @@ from enum import StrEnum
 from typing import Annotated
 
 from chipclear.model.case import BIT_LENGTH, ChipSpec, Precision
+from chipclear.model.strict import StrictModel
 from chipclear.pack.sources import SourceId
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Alternative(_Strict):
+class Alternative(StrictModel):
     """A conflicting figure from another source, kept so the user can see the disagreement."""
 
     value: float
@@ -33,7 +30,7 @@ class Alternative(_Strict):
     note: str | None = None
 
 
-class Figure(_Strict):
+class Figure(StrictModel):
     """A number with its sources; ``uncertain`` marks a figure chosen among conflicting ones."""
 
     value: Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -52,7 +49,7 @@ class Status(StrEnum):
     discontinued = "discontinued"
 
 
-class Figures(_Strict):
+class Figures(StrictModel):
     dense_tflops: dict[Precision, Figure] = Field(default_factory=dict)
     die_area_mm2: Figure | None = None
     memory_gb: Figure | None = None
@@ -63,7 +60,7 @@ class Figures(_Strict):
                           "scale to; only the domestic comparison uses it.")
 
 
-class Chip(_Strict):
+class Chip(StrictModel):
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
     name: str
     aliases: list[str] = Field(default_factory=list)
@@ -83,7 +80,7 @@ class Chip(_Strict):
     notes: str | None = None
 
 
-class CatalogFile(_Strict):
+class CatalogFile(StrictModel):
     chips: list[Chip]
 
 

@@ -18,19 +18,15 @@ from chipclear.errors import Location
 from chipclear.io.yamlload import load_file, locate
 from chipclear.model.case import Case
 from chipclear.model.decision import Decision, Verdict
+from chipclear.model.strict import StrictModel
 from chipclear.pack.loader import CnStatus, Jurisdiction, Owner, RulePack, Severity, UsStatus
 from chipclear.pack.sources import Confidence
-from pydantic import BaseModel, ConfigDict, Field
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+from pydantic import Field
 
 Classification = Literal["3A090.a", "3A090.b", "not_3A090", "undetermined"]
 
 
-class ItemExpect(_Strict):
+class ItemExpect(StrictModel):
     """What one order line must get; a key written as ``null`` asserts null."""
 
     eccn: str | None = None
@@ -47,7 +43,7 @@ class ItemExpect(_Strict):
     memory_bandwidth_gbs: float | None = Field(None, description="The catalog's primary figure.")
 
 
-class Expect(_Strict):
+class Expect(StrictModel):
     verdict: Verdict | None = None
     verdict_not: list[Verdict] = Field(default_factory=list)
     us_verdict: Verdict | None = Field(
@@ -90,14 +86,14 @@ class Expect(_Strict):
     note: str | None = Field(None, description="Reasoning and sources for reviewers; not checked.")
 
 
-class Golden(_Strict):
+class Golden(StrictModel):
     name: str
     note: str | None = Field(None, description="Why: the source and its reading.")
     case: Case
     expect: Expect
 
 
-class GoldenFile(_Strict):
+class GoldenFile(StrictModel):
     golden: list[Golden]
 
 
@@ -155,31 +151,51 @@ def us_verdict(decision: Decision, pack: RulePack) -> Verdict:
     return Verdict.go
 
 
+class _Problems(list[str]):
+    """Problems found so far, with the two comparisons every golden field uses."""
+
+    def same(self, label: str, got: Any, want: Any) -> None:
+        """A stated expectation must match (None: not stated, not checked)."""
+        if want is not None and got != want:
+            self.append(f"{label}: got {got!r}, expected {want!r}")
+
+    def stated(self, label: str, got: Any, want: Any, given: set[str], key: str) -> None:
+        """As ``same``, but an explicit null expects no value."""
+        if key in given and want is None and got is not None:
+            self.append(f"{label}: got {got!r}, expected null")
+        else:
+            self.same(label, got, want)
+
+
 def check(decision: Decision, expect: Expect, pack: RulePack) -> list[str]:
     """Every way the decision differs from what the golden case expects."""
-    problems: list[str] = []
+    problems = _Problems()
+    _check_outcome(problems, decision, expect, pack)
+    _check_lists(problems, decision, expect, pack)
+    problems += _check_cn_text(decision, expect, pack)
+    _check_items(problems, decision, expect, pack)
+    return list(problems)
 
-    def same(label: str, got: Any, want: Any) -> None:
-        if want is not None and got != want:
-            problems.append(f"{label}: got {got!r}, expected {want!r}")
 
-    def stated(label: str, got: Any, want: Any, given: set[str], key: str) -> None:
-        if key in given and want is None and got is not None:
-            problems.append(f"{label}: got {got!r}, expected null")
-        else:
-            same(label, got, want)
-
-    same("verdict", decision.verdict, expect.verdict)
+def _check_outcome(problems: _Problems, decision: Decision, expect: Expect,
+                   pack: RulePack) -> None:
+    """Verdict, statuses and the revenue share of the whole case."""
+    problems.same("verdict", decision.verdict, expect.verdict)
     if decision.verdict in expect.verdict_not:
         problems.append(f"verdict: got {decision.verdict!r}, which the law rules out here")
     if expect.us_verdict is not None:
-        same("us verdict", us_verdict(decision, pack), expect.us_verdict)
+        problems.same("us verdict", us_verdict(decision, pack), expect.us_verdict)
     if decision.us.status in expect.us_status_not:
         problems.append(f"us.status: got {decision.us.status!r}, which the law rules out here")
-    same("us.status", decision.us.status, expect.us_status)
-    same("cn.status", decision.cn.status, expect.cn_status)
-    stated("us.revenue_share_usd", decision.us.revenue_share_usd, expect.revenue_share_usd,
-           expect.model_fields_set, "revenue_share_usd")
+    problems.same("us.status", decision.us.status, expect.us_status)
+    problems.same("cn.status", decision.cn.status, expect.cn_status)
+    problems.stated("us.revenue_share_usd", decision.us.revenue_share_usd,
+                    expect.revenue_share_usd, expect.model_fields_set, "revenue_share_usd")
+
+
+def _check_lists(problems: _Problems, decision: Decision, expect: Expect,
+                 pack: RulePack) -> None:
+    """Fired rules, conditions, and the facts reported missing, optional or to confirm."""
     fired = fired_rules(decision)
     for rule in expect.findings:
         if rule not in fired:
@@ -192,7 +208,8 @@ def check(decision: Decision, expect: Expect, pack: RulePack) -> list[str]:
         if rule not in listed:
             problems.append(f"condition from {rule} missing from the checklist")
     if expect.weak_justification is not None:
-        same("weak_justification", weak_justification(decision, pack), expect.weak_justification)
+        problems.same("weak_justification", weak_justification(decision, pack),
+                      expect.weak_justification)
     missing = {m.fact for m in decision.missing}
     for fact in expect.missing:
         if fact not in missing:
@@ -214,20 +231,24 @@ def check(decision: Decision, expect: Expect, pack: RulePack) -> list[str]:
     for rule in expect.to_confirm:
         if rule not in confirm:
             problems.append(f"{rule} not listed as a condition to confirm")
-    problems += _check_cn_text(decision, expect, pack)
+
+
+def _check_items(problems: _Problems, decision: Decision, expect: Expect,
+                 pack: RulePack) -> None:
+    """Each order line's classification, statuses, share and figures."""
     if expect.items and len(expect.items) != len(decision.items):
         problems.append(f"{len(decision.items)} items, expected {len(expect.items)}")
     for i, (got, want) in enumerate(zip(decision.items, expect.items, strict=False)):
         given = want.model_fields_set
-        stated(f"items[{i}].eccn", got.eccn, want.eccn, given, "eccn")
-        same(f"items[{i}].classification", item_classification(decision, pack, i),
-             want.classification)
-        same(f"items[{i}].us_status", got.us_status, want.us_status)
-        same(f"items[{i}].cn_status", got.cn_status, want.cn_status)
-        stated(f"items[{i}].revenue_share_pct", got.revenue_share_pct, want.revenue_share_pct,
-               given, "revenue_share_pct")
-        stated(f"items[{i}].revenue_share_usd", got.revenue_share_usd, want.revenue_share_usd,
-               given, "revenue_share_usd")
+        problems.stated(f"items[{i}].eccn", got.eccn, want.eccn, given, "eccn")
+        problems.same(f"items[{i}].classification", item_classification(decision, pack, i),
+                      want.classification)
+        problems.same(f"items[{i}].us_status", got.us_status, want.us_status)
+        problems.same(f"items[{i}].cn_status", got.cn_status, want.cn_status)
+        problems.stated(f"items[{i}].revenue_share_pct", got.revenue_share_pct,
+                        want.revenue_share_pct, given, "revenue_share_pct")
+        problems.stated(f"items[{i}].revenue_share_usd", got.revenue_share_usd,
+                        want.revenue_share_usd, given, "revenue_share_usd")
         if want.tpp is not None and (got.tpp is None or abs(got.tpp - want.tpp) >
                                      want.tpp * want.tpp_tolerance_pct / 100):
             problems.append(f"items[{i}].tpp: got {got.tpp!r}, expected {want.tpp!r}"
@@ -236,12 +257,11 @@ def check(decision: Decision, expect: Expect, pack: RulePack) -> list[str]:
             problems.append(f"items[{i}].tpp: got {got.tpp!r}, expected null")
         if got.chip in pack.catalog.chips:
             facts = pack.catalog.facts(got.chip)
-            same(f"items[{i}].memory_gb", facts.memory_gb, want.memory_gb)
-            same(f"items[{i}].memory_bandwidth_gbs", facts.memory_bandwidth_gbs,
-                 want.memory_bandwidth_gbs)
+            problems.same(f"items[{i}].memory_gb", facts.memory_gb, want.memory_gb)
+            problems.same(f"items[{i}].memory_bandwidth_gbs", facts.memory_bandwidth_gbs,
+                          want.memory_bandwidth_gbs)
         elif want.memory_gb is not None or want.memory_bandwidth_gbs is not None:
             problems.append(f"items[{i}]: memory figures are only checked for catalog chips")
-    return problems
 
 
 def _cn_rules(pack: RulePack) -> set[str]:

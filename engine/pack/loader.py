@@ -10,7 +10,6 @@ decision, so each decision records exactly which rules made it.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import math
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -20,8 +19,10 @@ from typing import Annotated, Any
 
 from chipclear.errors import Location, RulePackError
 from chipclear.io.yamlload import load_file, locate
+from chipclear.model.strict import StrictModel
 from chipclear.pack import conditions as C
 from chipclear.pack.catalog import Catalog, CatalogFile
+from chipclear.pack.digest import pack_digest
 from chipclear.pack.facts import REGISTRY, Kind, Scope
 from chipclear.pack.sources import Confidence, Source, SourceFile, SourceId, weakest
 from chipclear.screening import store as list_store
@@ -36,11 +37,7 @@ from pydantic import (
 )
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Text(_Strict):
+class Text(StrictModel):
     """Bilingual text: every title, condition and question exists in English and Chinese."""
 
     en: str = Field(min_length=1)
@@ -154,7 +151,7 @@ class ParamValue(BaseModel):
     note: str | None = None
 
 
-class Parameter(_Strict):
+class Parameter(StrictModel):
     """A dated value (threshold, rate): the value in force is the latest ``from`` <= date."""
 
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")]
@@ -193,7 +190,7 @@ class Parameter(_Strict):
         return current if current is not None and current.value is not None else None
 
 
-class Then(_Strict):
+class Then(StrictModel):
     derive: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], DeriveValue] = Field(
         default_factory=dict
     )
@@ -213,7 +210,7 @@ class Then(_Strict):
         return self
 
 
-class Rule(_Strict):
+class Rule(StrictModel):
     id: RuleId
     title: Text
     jurisdiction: Jurisdiction
@@ -247,7 +244,7 @@ class Rule(_Strict):
         return self.valid_from <= when and (self.valid_to is None or when < self.valid_to)
 
 
-class ModuleHeader(_Strict):
+class ModuleHeader(StrictModel):
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$")]
     title: Text
     jurisdiction: Jurisdiction
@@ -256,12 +253,12 @@ class ModuleHeader(_Strict):
                           "buyer is in the regulator's territory; rules show it in their chain.")
 
 
-class RuleFile(_Strict):
+class RuleFile(StrictModel):
     module: ModuleHeader
     rules: list[Rule]
 
 
-class ParameterFile(_Strict):
+class ParameterFile(StrictModel):
     parameters: list[Parameter]
 
 
@@ -284,7 +281,7 @@ class Owner(StrEnum):
     regulator = "regulator"
 
 
-class Question(_Strict):
+class Question(StrictModel):
     fact: str
     owner: Owner = Field(
         Owner.buyer, description="Who can answer it. The exporter's facts (its certifications) "
@@ -298,7 +295,7 @@ class Question(_Strict):
     choices: list[str] | None = None
 
 
-class QuestionFile(_Strict):
+class QuestionFile(StrictModel):
     questions: list[Question]
 
 
@@ -316,7 +313,7 @@ PackPath = Annotated[str, Field(min_length=1,
                                 description="Relative to pack.yaml, inside the pack.")]
 
 
-class Manifest(_Strict):
+class Manifest(StrictModel):
     id: str
     version: str
     title: Text
@@ -550,7 +547,29 @@ def load_pack(root: Path, lists_dir: Path | None = None) -> RulePack:
         )
     files: dict[str, bytes] = {}
     manifest: Manifest = _validate(Manifest, _read(root, "pack.yaml", files), root / "pack.yaml")
+    sources = _read_sources(root, files)
+    parameters, rule_entries, module_scope = _read_modules(root, manifest, sources, files)
+    compiled, derived_scopes = _compile_rules(rule_entries, parameters, module_scope)
+    catalog = _read_catalog(root, manifest, sources, files)
+    entity_list = parse_list(_read(root, manifest.entity_list, files),
+                             str(root / manifest.entity_list))
+    approved = parse_list(_read(root, manifest.approved_customers, files),
+                          str(root / manifest.approved_customers))
+    questions = _read_questions(root, manifest, files)
+    return RulePack(
+        root=root, manifest=manifest, rules=compiled, parameters=parameters, sources=sources,
+        catalog=catalog, entity_list=entity_list, approved_customers=approved,
+        questions=questions, sha256=pack_digest(files), files=files,
+        derived_scopes=derived_scopes, imported_list=list_store.load(lists_dir),
+    )
 
+
+#: A rule as read from its module file, with what is needed to point at it.
+_RuleEntry = tuple[Rule, str, Any, int, Path]  # rule, module, file data, index, file path
+
+
+def _read_sources(root: Path, files: dict[str, bytes]) -> dict[str, Source]:
+    """Every ``sources.yaml`` in the pack, one id space for the whole pack."""
     sources: dict[str, Source] = {}
     for src_path in sorted(root.rglob("sources.yaml")):
         rel = src_path.relative_to(root).as_posix()
@@ -562,18 +581,27 @@ def load_pack(root: Path, lists_dir: Path | None = None) -> RulePack:
                 raise RulePackError(Location(str(src_path), *(mark or (None, None))),
                                     f"source id '{src.id}' is defined twice")
             sources[src.id] = src
+    return sources
 
-    def check_sources(ids: list[str], data: Any, loc: list[int | str], path: Path) -> None:
-        for sid in ids:
-            if sid not in sources:
-                mark = locate(data, loc)
-                raise RulePackError(
-                    Location(str(path), *(mark or (None, None))),
-                    f"unknown source '{sid}'", "add it to a sources.yaml in the pack",
-                )
 
+def _check_sources(sources: dict[str, Source], ids: list[str], data: Any,
+                   loc: list[int | str], path: Path) -> None:
+    """Refuse a citation of a source no ``sources.yaml`` defines."""
+    for sid in ids:
+        if sid not in sources:
+            mark = locate(data, loc)
+            raise RulePackError(
+                Location(str(path), *(mark or (None, None))),
+                f"unknown source '{sid}'", "add it to a sources.yaml in the pack",
+            )
+
+
+def _read_modules(
+    root: Path, manifest: Manifest, sources: dict[str, Source], files: dict[str, bytes],
+) -> tuple[dict[str, Parameter], list[_RuleEntry], dict[str, C.Condition]]:
+    """Each module's parameters and rules, and the condition a module applies under."""
     parameters: dict[str, Parameter] = {}
-    rule_entries: list[tuple[Rule, str, Any, int, Path]] = []
+    rule_entries: list[_RuleEntry] = []
     module_scope: dict[str, C.Condition] = {}
     for module in manifest.modules:
         param_rel = f"{module}/parameters.yaml"
@@ -585,8 +613,8 @@ def load_pack(root: Path, lists_dir: Path | None = None) -> RulePack:
                     raise RulePackError(Location(str(root / param_rel)),
                                         f"parameter '{param.id}' is defined twice")
                 for j, value in enumerate(param.values):
-                    check_sources(value.sources, data, ["parameters", i, "values", j],
-                                  root / param_rel)
+                    _check_sources(sources, value.sources, data,
+                                   ["parameters", i, "values", j], root / param_rel)
                 parameters[param.id] = param
         rules_rel = f"{module}/rules.yaml"
         data = _read(root, rules_rel, files)
@@ -599,86 +627,38 @@ def load_pack(root: Path, lists_dir: Path | None = None) -> RulePack:
                 raise RulePackError(Location(str(root / rules_rel), *(mark or (None, None))),
                                     f"module {module}: applies_when: {exc}") from None
         for i, rule in enumerate(rfile.rules):
-            check_sources(rule.sources, data, ["rules", i, "sources"], root / rules_rel)
-            check_sources(rule.context_sources, data, ["rules", i, "context_sources"],
-                          root / rules_rel)
+            _check_sources(sources, rule.sources, data, ["rules", i, "sources"],
+                           root / rules_rel)
+            _check_sources(sources, rule.context_sources, data,
+                           ["rules", i, "context_sources"], root / rules_rel)
             rule_entries.append((rule, module, data, i, root / rules_rel))
+    return parameters, rule_entries, module_scope
 
-    compiled: list[CompiledRule] = []
+
+def _compile_rules(
+    rule_entries: list[_RuleEntry], parameters: dict[str, Parameter],
+    module_scope: dict[str, C.Condition],
+) -> tuple[list[CompiledRule], dict[str, Scope]]:
+    """Parse and check every rule, give each its scope; refuse unknown derived facts and
+    derive cycles. Returns the rules in file order and the scope of each derived fact."""
     seen: dict[str, Location] = {}
-    derived_scopes: dict[str, Scope] = {}
-    pending: list[tuple[Rule, str, C.Condition, Location, Any, int, Path]] = []
+    pending: list[tuple[Rule, str, C.Condition, Location]] = []
     requirements: dict[str, C.Condition | None] = {}
     for rule, module, data, i, path in rule_entries:
         where = _rule_location(data, i, path)
         if rule.id in seen:
             raise RulePackError(where, f"rule id '{rule.id}' is already used at {seen[rule.id]}")
         seen[rule.id] = where
-        try:
-            cond = C.parse(rule.when)
-        except C.ConditionError as exc:
-            mark = locate(data, ["rules", i, "when", *exc.path])
-            raise RulePackError(Location(str(path), *(mark or (None, None))),
-                                f"{rule.id}: {exc}") from None
-        requirement: C.Condition | None = None
-        if rule.requires:
-            try:
-                requirement = C.All(tuple(C.parse(r, ("requires", j))
-                                          for j, r in enumerate(rule.requires)))
-            except C.ConditionError as exc:
-                mark = locate(data, ["rules", i, *exc.path])
-                raise RulePackError(Location(str(path), *(mark or (None, None))),
-                                    f"{rule.id}: {exc}") from None
-            if C.uses_derived(requirement):
-                raise RulePackError(where, f"{rule.id}: requires tests case facts, not derived "
-                                           "facts (a precondition is something someone states)")
-            cond = C.All((cond, requirement))
+        cond, requirement = _rule_condition(rule, data, i, path, where)
         if module in module_scope:
             cond = C.All((module_scope[module], cond))
-        for test in C.fact_tests(cond):
-            problem = _check_test(test, parameters)
-            if problem:
-                raise RulePackError(where, f"{rule.id}: {problem}")
-        for dtest in C.derived_tests(cond):
-            for dvalue in dtest.values or ():
-                if isinstance(dvalue, int | float) and not isinstance(dvalue, bool) \
-                        and number_problem(dvalue):
-                    raise RulePackError(where, f"{rule.id}: derived {dtest.key}: "
-                                               f"{number_problem(dvalue)}")
-        share = rule.then.revenue_share_pct
-        problem = None if share is None else _share_problem(share, parameters)
-        if problem:
-            raise RulePackError(where, f"{rule.id}: {problem}")
-        for key, derived in rule.then.derive.items():
-            if isinstance(derived, int | float) and not isinstance(derived, bool) \
-                    and number_problem(derived):
-                raise RulePackError(where, f"{rule.id}: derive {key}: {number_problem(derived)}")
-        pending.append((rule, module, cond, where, data, i, path))
+        _check_rule(rule, cond, where, parameters)
+        pending.append((rule, module, cond, where))
         requirements[rule.id] = requirement
 
-    # Scope: item rules test chip or item facts (or item-scoped derived facts).
-    def direct_scope(cond: C.Condition) -> Scope:
-        item = any(REGISTRY[t.path].scope is Scope.item for t in C.fact_tests(cond))
-        return Scope.item if item else Scope.case
-
-    scopes = {rule.id: direct_scope(cond) for rule, _, cond, *_ in pending}
-    for _ in range(len(pending) + 1):  # propagate through derived facts to a fixpoint
-        for rule, _, _, _, _, _, _ in pending:
-            for key in rule.then.derive:
-                if scopes[rule.id] is Scope.item:
-                    derived_scopes[key] = Scope.item
-                else:
-                    derived_scopes.setdefault(key, Scope.case)
-        changed = False
-        for rule, _, cond, *_ in pending:
-            if scopes[rule.id] is Scope.case and any(
-                derived_scopes.get(t.key) is Scope.item for t in C.derived_tests(cond)
-            ):
-                scopes[rule.id] = Scope.item
-                changed = True
-        if not changed:
-            break
-    for rule, module, cond, where, _, _, _ in pending:
+    scopes, derived_scopes = _scopes([(rule, cond) for rule, _, cond, _ in pending])
+    compiled: list[CompiledRule] = []
+    for rule, module, cond, where in pending:
         for dtest in C.derived_tests(cond):
             if dtest.key not in derived_scopes:
                 raise RulePackError(where, f"{rule.id}: no rule derives '{dtest.key}'")
@@ -689,7 +669,89 @@ def load_pack(root: Path, lists_dir: Path | None = None) -> RulePack:
         raise RulePackError(cycle[0].location,
                             "rules derive each other in a cycle: " + " -> ".join(cycle[1]),
                             "a rule cannot depend on what it derives")
+    return compiled, derived_scopes
 
+
+def _rule_condition(rule: Rule, data: Any, i: int, path: Path,
+                    where: Location) -> tuple[C.Condition, C.Condition | None]:
+    """The rule's ``when`` joined with its ``requires`` (also returned alone)."""
+    try:
+        cond = C.parse(rule.when)
+    except C.ConditionError as exc:
+        mark = locate(data, ["rules", i, "when", *exc.path])
+        raise RulePackError(Location(str(path), *(mark or (None, None))),
+                            f"{rule.id}: {exc}") from None
+    requirement: C.Condition | None = None
+    if rule.requires:
+        try:
+            requirement = C.All(tuple(C.parse(r, ("requires", j))
+                                      for j, r in enumerate(rule.requires)))
+        except C.ConditionError as exc:
+            mark = locate(data, ["rules", i, *exc.path])
+            raise RulePackError(Location(str(path), *(mark or (None, None))),
+                                f"{rule.id}: {exc}") from None
+        if C.uses_derived(requirement):
+            raise RulePackError(where, f"{rule.id}: requires tests case facts, not derived "
+                                       "facts (a precondition is something someone states)")
+        cond = C.All((cond, requirement))
+    return cond, requirement
+
+
+def _check_rule(rule: Rule, cond: C.Condition, where: Location,
+                parameters: dict[str, Parameter]) -> None:
+    """Refuse tests of unknown facts or parameters, values of the wrong kind, non-finite
+    derived numbers and a revenue share that is not a percentage."""
+    for test in C.fact_tests(cond):
+        problem = _check_test(test, parameters)
+        if problem:
+            raise RulePackError(where, f"{rule.id}: {problem}")
+    for dtest in C.derived_tests(cond):
+        for dvalue in dtest.values or ():
+            if isinstance(dvalue, int | float) and not isinstance(dvalue, bool) \
+                    and number_problem(dvalue):
+                raise RulePackError(where, f"{rule.id}: derived {dtest.key}: "
+                                           f"{number_problem(dvalue)}")
+    share = rule.then.revenue_share_pct
+    problem = None if share is None else _share_problem(share, parameters)
+    if problem:
+        raise RulePackError(where, f"{rule.id}: {problem}")
+    for key, derived in rule.then.derive.items():
+        if isinstance(derived, int | float) and not isinstance(derived, bool) \
+                and number_problem(derived):
+            raise RulePackError(where, f"{rule.id}: derive {key}: {number_problem(derived)}")
+
+
+def _scopes(rules: list[tuple[Rule, C.Condition]]) -> tuple[dict[str, Scope], dict[str, Scope]]:
+    """Each rule's scope and each derived fact's: item rules test chip or item facts, or
+    a derived fact an item rule sets (propagated to a fixpoint)."""
+
+    def direct_scope(cond: C.Condition) -> Scope:
+        item = any(REGISTRY[t.path].scope is Scope.item for t in C.fact_tests(cond))
+        return Scope.item if item else Scope.case
+
+    derived_scopes: dict[str, Scope] = {}
+    scopes = {rule.id: direct_scope(cond) for rule, cond in rules}
+    for _ in range(len(rules) + 1):  # propagate through derived facts to a fixpoint
+        for rule, _ in rules:
+            for key in rule.then.derive:
+                if scopes[rule.id] is Scope.item:
+                    derived_scopes[key] = Scope.item
+                else:
+                    derived_scopes.setdefault(key, Scope.case)
+        changed = False
+        for rule, cond in rules:
+            if scopes[rule.id] is Scope.case and any(
+                derived_scopes.get(t.key) is Scope.item for t in C.derived_tests(cond)
+            ):
+                scopes[rule.id] = Scope.item
+                changed = True
+        if not changed:
+            break
+    return scopes, derived_scopes
+
+
+def _read_catalog(root: Path, manifest: Manifest, sources: dict[str, Source],
+                  files: dict[str, bytes]) -> Catalog:
     catalog_data = _read(root, manifest.catalog, files)
     catalog_file: CatalogFile = _validate(CatalogFile, catalog_data, root / manifest.catalog)
     try:
@@ -697,27 +759,21 @@ def load_pack(root: Path, lists_dir: Path | None = None) -> RulePack:
     except ValueError as exc:
         raise RulePackError(Location(str(root / manifest.catalog)), str(exc)) from None
     for i, chip in enumerate(catalog_file.chips):
-        check_sources(chip.sources, catalog_data, ["chips", i], root / manifest.catalog)
-    entity_list = parse_list(_read(root, manifest.entity_list, files),
-                             str(root / manifest.entity_list))
-    approved = parse_list(_read(root, manifest.approved_customers, files),
-                          str(root / manifest.approved_customers))
+        _check_sources(sources, chip.sources, catalog_data, ["chips", i],
+                       root / manifest.catalog)
+    return catalog
+
+
+def _read_questions(root: Path, manifest: Manifest,
+                    files: dict[str, bytes]) -> dict[str, Question]:
+    """The questions file is optional: without it, facts are asked by their path."""
     questions: dict[str, Question] = {}
     if confined(root, manifest.questions).exists():
         qdata = _read(root, manifest.questions, files)
         qfile: QuestionFile = _validate(QuestionFile, qdata, root / manifest.questions)
         for q in qfile.questions:
             questions[q.fact] = q
-
-    digest = hashlib.sha256()
-    for rel in sorted(files):
-        digest.update(rel.encode() + b"\0" + hashlib.sha256(files[rel]).digest())
-    return RulePack(
-        root=root, manifest=manifest, rules=compiled, parameters=parameters, sources=sources,
-        catalog=catalog, entity_list=entity_list, approved_customers=approved,
-        questions=questions, sha256=digest.hexdigest(), files=files,
-        derived_scopes=derived_scopes, imported_list=list_store.load(lists_dir),
-    )
+    return questions
 
 
 def default_rules_dir() -> Path:

@@ -33,6 +33,7 @@ from typing import Annotated
 
 from chipclear.errors import Location, RulePackError
 from chipclear.io.yamlload import locate
+from chipclear.model.strict import StrictModel
 from chipclear.pack.sources import SourceId
 from chipclear.screening.normalise import (
     Folded,
@@ -43,14 +44,12 @@ from chipclear.screening.normalise import (
     only_common,
     split_joined,
 )
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 from rapidfuzz import fuzz, process
 
 EntryId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Jurisdiction(StrEnum):
@@ -58,7 +57,7 @@ class Jurisdiction(StrEnum):
     CN = "CN"
 
 
-class ListHeader(_Strict):
+class ListHeader(StrictModel):
     """Which list this is and who keeps it; the sources say where the list comes from."""
 
     id: EntryId
@@ -67,7 +66,7 @@ class ListHeader(_Strict):
     sources: list[SourceId] = Field(default_factory=list)
 
 
-class ListEntry(_Strict):
+class ListEntry(StrictModel):
     """One listed party; it is in force from ``since`` (and before ``until`` when set)."""
 
     id: EntryId
@@ -434,7 +433,7 @@ class AllowIndex:
         return None
 
 
-class ScreeningList(_Strict):
+class ScreeningList(StrictModel):
     """A ``rules/lists/*.yaml`` file: a header and dated entries."""
 
     list: ListHeader
