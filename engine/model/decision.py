@@ -65,6 +65,14 @@ class CnOutcome(_Model):
     undecided_rules: list[str] = Field(default_factory=list, description=_UNDECIDED_DOC)
 
 
+class SourceRef(_Model):
+    id: str
+    name: str
+    date: dt.date
+    url: str
+    confidence: Confidence
+
+
 class ItemOutcome(_Model):
     index: int
     chip: str
@@ -83,15 +91,11 @@ class ItemOutcome(_Model):
     revenue_share_basis: Text | None = Field(None, description=_BASIS_DOC)
     uncertain_figures: list[str] = Field(default_factory=list)
     figure_sources: list[str] = Field(default_factory=list)
+    figure_source_refs: list[SourceRef] = Field(
+        default_factory=list, description="The catalog sources of its figures, cited by name "
+                                          "and URL (figure_sources keeps their ids and the "
+                                          "'case: figure' marks of figures the case gave).")
     undecided_rules: list[str] = Field(default_factory=list, description=_UNDECIDED_DOC)
-
-
-class SourceRef(_Model):
-    id: str
-    name: str
-    date: dt.date
-    url: str
-    confidence: Confidence
 
 
 class ListHit(_Model):

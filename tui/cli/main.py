@@ -189,7 +189,7 @@ def evaluate(
         if fmt is Format.json:
             json_stream = render.JsonStream(stream)
         elif fmt is Format.markdown:
-            stream.write("# chipclear decisions\n\n")
+            stream.write(render.memo_head(lang.value))
         if jobs == 0:
             from chipclear.decide.evaluate import Evaluator
 
@@ -219,7 +219,8 @@ def evaluate(
                 elif json_stream is not None:
                     json_stream.add(_decided(outcome))
                 else:
-                    stream.write(render.markdown(_decided(outcome), lang.value))
+                    stream.write(render.markdown(_decided(outcome), lang.value, case,
+                                                 str(outcome.entry.location())))
                 if book is not None:
                     out.flush()
                     book.append(case, _decided(outcome), pack)
@@ -234,6 +235,8 @@ def evaluate(
                         book.append(case, decision, pack)
         elif json_stream is not None:
             json_stream.close([error_record(e) for e in errors])
+        elif fmt is Format.markdown:
+            stream.write(render.memo_errors(errors, lang.value))
         out.commit()
     except Interrupted:
         # Deliver what was decided (every ledger row has its line), as a whole document.
