@@ -138,3 +138,37 @@ def test_hyphen_lines_break_after_hyphens_only() -> None:
     for text in ("x-y-zz-www-vvvv", "abc", "--a--"):
         for width in (1, 3, 8):
             assert hyphen_lines(text, width).replace("\n", "") == text
+
+
+def test_chips_detail_shows_figures_with_source_names_aliases_and_classification() -> None:
+    from chipclear.pack.loader import default_rules_dir, load_pack
+
+    pack = load_pack(default_rules_dir())
+    chip = pack.catalog.chips["nvidia-b200"]
+    text = cli("chips", "B200", "--as-of", "2026-03-01")
+    assert text.returncode == 0, text.stderr
+    data = json.loads(cli("chips", "B200", "--json", "--as-of", "2026-03-01").stdout)
+    assert data["id"] == "nvidia-b200" and data["aliases"] == chip.aliases
+    assert data["classification"]["value"] == "3A090.a"  # TPP 36,000 >= 4,800
+    assert data["tpp"] == pack.catalog.facts("nvidia-b200").tpp
+    fig = data["figures"]["die_area_mm2"]
+    assert fig["value"] == chip.figures.die_area_mm2.value  # type: ignore[union-attr]
+    kelly = pack.sources[chip.figures.die_area_mm2.sources[0]]  # type: ignore[union-attr]
+    assert fig["sources"][0]["name"] == kelly.name and fig["sources"][0]["url"] == kelly.url
+    for alias in chip.aliases:
+        assert alias in text.stdout
+    assert kelly.name in text.stdout and kelly.url in text.stdout
+    assert "3A090.a" in text.stdout and "cat-kelly" not in text.stdout
+    assert "管制分类" in cli("chips", "B200", "--lang", "zh").stdout
+    several = json.loads(cli("chips", "H20", "--json").stdout)  # an exact alias: one chip
+    assert several["id"] == "nvidia-h20"
+    listing = json.loads(cli("chips", "nvidia-h", "--json").stdout)
+    assert isinstance(listing, list) and len(listing) >= 2
+    assert cli("chips", "no-such-chip-xyz").returncode == 2
+
+
+def test_memo_cites_figure_sources_by_name() -> None:
+    memo = cli("evaluate", str(CASES / "b200-cloud.yaml"), "--format", "markdown").stdout
+    line = next(x for x in memo.splitlines() if x.startswith("Figures for NVIDIA B200"))
+    assert "cat-kelly-tracker" not in line
+    assert "[s-w-kelly/chip-export-controls tracker" in line and "](https://github.com/" in line
