@@ -190,8 +190,9 @@ def markdown(decision: Decision, lang: Lang = "en", case: Case | None = None,
         if d.us.revenue_share_basis:
             out.append("")
     if d.items:
-        cols = ("#", L("col_chip"), L("col_eccn"), L("col_3a090"), L("col_tpp"), L("col_pd"),
-                L("col_us"), L("col_cn"), L("col_share"), L("col_usd"))
+        cols: tuple[str, ...] = ("#", L("col_chip"), L("col_eccn"), L("col_3a090"),
+                                 L("col_tpp"), L("col_pd"), L("col_us"), L("col_cn"),
+                                 L("col_share"), L("col_usd"))
         out += [f"### {L('items')}", "", "| " + " | ".join(cols) + " |",
                 "|" + "---|" * len(cols)]
         for it in d.items:

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 from chipclear.batch.pool import DEFAULT_TIMEOUT
@@ -291,7 +291,7 @@ def chips(
         typer.echo(json.dumps(sheet, ensure_ascii=False, indent=2) if json_out
                    else chip_text(sheet, lang.value), nl=json_out)
         return
-    rows = []
+    rows: list[dict[str, Any]] = []
     for chip in found:
         f = pack.catalog.facts(chip.id)
         rows.append({"id": chip.id, "name": chip.name, "tpp": f.tpp,
