@@ -213,7 +213,13 @@ def test_explain_walks_the_chain_of_derived_facts(ipack: RulePack) -> None:
 def test_exports(ipack: RulePack, tmp_path: Path) -> None:
     iv = new(ipack, tmp_path / "c.yaml", order={"items": [{"chip": "B200"}]},
              buyer={"country": "CN"})
-    assert "不能" in iv.export_markdown("zh") or "结论" in iv.export_markdown("zh")
+    assert iv.decision.verdict.value == "no_go"
+    memo = iv.export_markdown("zh")
+    assert "**结论: `不能采购`**" in memo  # the translated verdict, not the enum value
+    assert "`no_go`" not in memo
+    assert "**Verdict: `no_go`**" in iv.export_markdown("en")
+    facts = memo[memo.index("本决策所依据的事实"):]
+    assert "`buyer.country = CN`" in facts and "`order.items[0].chip = B200`" in facts
     assert '"verdict": "no_go"' in iv.export_json()
     md = iv.export("md", "zh")
     js = iv.export("json")

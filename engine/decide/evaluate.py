@@ -337,6 +337,8 @@ class Evaluator:
                 revenue_share_pct=share, revenue_share_usd=usd, revenue_share_basis=basis,
                 uncertain_figures=list(chip.uncertain_figures),
                 figure_sources=list(chip.figure_sources),
+                figure_source_refs=[_source_ref(pack, s) for s in chip.figure_sources
+                                    if s in pack.sources],
                 undecided_rules=sorted(set(us_open) | set(cn_open)),
             ))
         return items, share_sum

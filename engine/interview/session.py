@@ -665,7 +665,8 @@ class Interview:
                                    self.today, rule_id)
 
     def export_markdown(self, lang: str = "en") -> str:
-        return markdown(self.decision, lang)
+        """The memo, opening with the answers it rests on (the same renderer as the CLI)."""
+        return markdown(self.decision, lang, self.case, str(self.path) if self.path else None)
 
     def export_json(self) -> str:
         return to_json([self.decision], [])

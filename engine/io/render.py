@@ -10,9 +10,13 @@ regulator's question of why a foreign chip is needed.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 
+from chipclear import __version__
+from chipclear.io.labels import label, phrase, value, value_words
+from chipclear.model.case import Case
 from chipclear.model.decision import SCHEMA_ID, AlternativeCheck, Decision
 from chipclear.pack.loader import Text
 
@@ -22,47 +26,6 @@ if TYPE_CHECKING:
 Lang = str  # "en" or "zh"
 
 _SEVERITY_ORDER = ("block", "condition", "info")
-_LABELS = {
-    "en": {"verdict": "Verdict", "us": "US", "cn": "China", "items": "Items",
-           "findings": "Findings", "conditions": "Conditions to complete",
-           "missing": "Missing information", "alts": "Domestic alternatives",
-           "question": "Regulator's question", "share": "revenue share",
-           "reported": "rests on press reports or uncertain sources",
-           "uncertain": "uses uncertain figures", "matches": "List matches",
-           "matched": "matched", "on": "on", "since": "listed since",
-           "confirm": "Conditions to confirm", "if": "if",
-           "optional": "Optional questions (only conditions to confirm wait for them)",
-           "change": "What would change the outcome", "estimate": "estimate",
-           "no_amount": "no amount: a block fired",
-           "later": "published later, not known on that date",
-           "context": "context", "warning": "Warning",
-           "undecided": "undetermined while open",
-           "buyer": "for the buyer", "exporter": "for the exporter",
-           "vendor": "for the chip vendor", "regulator": "for the regulator",
-           "could_block": "could block", "could_change_status": "could change a status",
-           "condition_only": "condition only",
-           "analysis": "chipclear's reading of an official text",
-           "screened": "Name screening", "cleared": "cleared by the user",
-           "not_applied": "NOT applied: an exact match cannot be cleared",
-           "flag": "red flag", "review": "POSSIBLE MATCH, review"},
-    "zh": {"verdict": "结论", "us": "美国", "cn": "中国", "items": "采购项",
-           "findings": "发现", "conditions": "需完成的条件", "missing": "缺少的信息",
-           "alts": "国产替代对比", "question": "监管问题", "share": "收入分成",
-           "reported": "仅依据媒体报道或不确定来源", "uncertain": "使用了不确定的数据",
-           "matches": "名单匹配", "matched": "匹配", "on": "依据名称", "since": "列入日期",
-           "confirm": "待确认的条件", "if": "如果",
-           "optional": "可选问题（仅待确认的条件需要）",
-           "change": "怎样会改变结论", "estimate": "估算",
-           "no_amount": "无金额：已有阻断项", "later": "晚于判定日期发布，当日不可知",
-           "context": "背景", "warning": "提示", "undecided": "未决规则",
-           "buyer": "由买方回答", "exporter": "由出口商回答",
-           "vendor": "由芯片厂商回答", "regulator": "由监管机关回答",
-           "could_block": "可能阻断", "could_change_status": "可能改变状态",
-           "condition_only": "仅影响条件", "analysis": "本工具对官方文本的解读",
-           "screened": "名称筛查", "cleared": "用户已排除",
-           "not_applied": "未采纳：完全匹配不可排除",
-           "flag": "警示", "review": "可能匹配，须复核"},
-}
 #: The regulator's question, in its own words (seed 000), with an English gloss.
 REGULATOR_QUESTION = {
     "zh": "为什么要采购这款进口芯片？有什么是它能满足但国产算力卡满足不了的？",
@@ -128,123 +91,203 @@ def _usd(value: float | None) -> str:
     return "—" if value is None else f"${value:,.2f}"
 
 
-def _check_text(check: AlternativeCheck) -> str:
+def _check_text(check: AlternativeCheck, lang: Lang) -> str:
     """One requirement of the domestic comparison: unknown figures are said, not marked."""
-    head = f"{check.requirement} {check.needed}"
+    def shown(figure: str) -> str:  # yes / no are words; figures and units are not
+        return value_words("meets", figure, lang) if figure in ("yes", "no") else figure
+
+    head = f"`{check.requirement}` {phrase(shown(check.needed), lang)}"
     if check.offered is None:
-        return f"{head}: figure unknown"
-    mark = {True: "✓", False: "✗", None: "? (sources disagree)"}[check.meets]
-    return f"{head}: {check.offered} {mark}"
+        return f"{head}: {label('figure_unknown', lang)}"
+    mark = {True: "✓", False: "✗", None: f"? ({label('sources_disagree', lang)})"}[check.meets]
+    return f"{head}: {phrase(shown(check.offered), lang)} {mark}"
 
 
 def _pick(text: Text, lang: Lang) -> str:
     return text.zh if lang == "zh" else text.en
 
 
-def markdown(decision: Decision, lang: Lang = "en") -> str:
-    L = _LABELS[lang]
+def _code(text: str) -> str:
+    """Inline code that survives backticks inside (facts quote what the case said)."""
+    text = printable(text)
+    fence = "``" if "`" in text else "`"
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _ids(rule_ids: Iterable[str]) -> str:
+    return ", ".join(f"`{rule}`" for rule in rule_ids)
+
+
+def _flatten(value: Any, path: str) -> Iterator[tuple[str, Any]]:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield from _flatten(inner, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            yield from _flatten(inner, f"{path}[{index}]")
+    else:
+        yield path, value if isinstance(value, str) else json.dumps(value)
+
+
+def _facts(case: Case, decision: Decision, lang: Lang, source: str | None) -> list[str]:
+    """The memo's opening: the facts as given, so the memo can stand in an audit file."""
+    given = case.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+    justification = (given.get("evidence") or {}).pop("necessity_justification", None)
+    out = [f"### {label('facts', lang)}", ""]
+    if source:
+        out.append(f"- {label('f_source', lang)}: {_code(source)}")
+    out += [f"- {label('f_decided_on', lang)}: {decision.as_of}",
+            f"- {label('f_pack', lang)}: `{decision.rule_pack.id}` "
+            f"`{decision.rule_pack.version}` sha256 `{decision.rule_pack.sha256}`",
+            f"- {label('f_tool', lang)}: chipclear `{__version__}`"]
+    for part, key in (("buyer", "f_buyer"), ("order", "f_order"), ("use", "f_use"),
+                      ("deployment", "f_answers"), ("evidence", "f_evidence")):
+        facts = [f"{path} = {value}" for path, value in _flatten(given.get(part), part)]
+        if facts:
+            out.append(f"- {label(key, lang)}: " + ", ".join(_code(f) for f in facts))
+    rest = [f"{path} = {value}" for name, inner in given.items()
+            if name not in ("id", "as_of", "buyer", "order", "use", "deployment", "evidence")
+            for path, value in _flatten(inner, name)]
+    if rest:
+        out.append(f"- {label('f_answers', lang)}: " + ", ".join(_code(f) for f in rest))
+    out.append(f"- {label('f_justification', lang)}:")
+    if justification:
+        out += [f"  > {printable(line)}" for line in str(justification).splitlines() or [""]]
+    else:
+        out.append(f"  > *{label('f_none_given', lang)}*")
+    out.append("")
+    return out
+
+
+def markdown(decision: Decision, lang: Lang = "en", case: Case | None = None,
+             source: str | None = None) -> str:
+    """One case's memo; with ``case`` it opens with the facts the decision rests on."""
+    def L(key: str) -> str:
+        return label(key, lang)
+
     d = decision
     out = [f"## {printable(d.case_id)}", "",
-           f"**{L['verdict']}: `{d.verdict.value}`** · {L['us']}: `{d.us.status.value}` · "
-           f"{L['cn']}: `{d.cn.status.value}` · as of {d.as_of} · rules "
+           f"**{L('verdict')}: `{value('verdict', d.verdict.value, lang)}`** · "
+           f"{L('us')}: `{value('us_status', d.us.status.value, lang)}` · "
+           f"{L('cn')}: `{value('cn_status', d.cn.status.value, lang)}` · "
+           f"{L('as_of')} {d.as_of} · {L('rules')} "
            f"`{d.rule_pack.version}` `{d.rule_pack.sha256[:12]}`", ""]
+    if case is not None:
+        out += _facts(case, d, lang, source)
     for w in d.warnings:
-        out += [f"> ⚠ **{L['warning']}**: {_pick(w.text, lang)}", ""]
-    for side, outcome in ((L["us"], d.us), (L["cn"], d.cn)):
+        out += [f"> ⚠ **{L('warning')}**: {_pick(w.text, lang)}", ""]
+    for side, outcome in ((L("us"), d.us), (L("cn"), d.cn)):
         if outcome.undecided_rules:
-            out += [f"{side}: {L['undecided']}: {', '.join(outcome.undecided_rules)}", ""]
+            out += [f"{side}: {L('undecided')}: {_ids(outcome.undecided_rules)}", ""]
     if d.us.revenue_share_pct is not None:
         if d.verdict.value == "no_go":
-            amount = L["no_amount"]
+            amount = L("no_amount")
         else:
-            amount = f"{_usd(d.us.revenue_share_usd)} ({L['estimate']})"
-        out += [f"US {L['share']}: {d.us.revenue_share_pct:g}% = {amount}", ""]
+            amount = f"{_usd(d.us.revenue_share_usd)} ({L('estimate')})"
+        out += [f"{L('us_share')}: {d.us.revenue_share_pct:g}% = {amount}", ""]
         out += [f"- {_pick(b, lang)}" for b in d.us.revenue_share_basis]
         if d.us.revenue_share_basis:
             out.append("")
     if d.items:
-        out += [f"### {L['items']}", "",
-                "| # | chip | ECCN | 3A090 | TPP | PD | US | CN | share | USD |",
-                "|---|---|---|---|---|---|---|---|---|---|"]
+        cols: tuple[str, ...] = ("#", L("col_chip"), L("col_eccn"), L("col_3a090"),
+                                 L("col_tpp"), L("col_pd"), L("col_us"), L("col_cn"),
+                                 L("col_share"), L("col_usd"))
+        out += [f"### {L('items')}", "", "| " + " | ".join(cols) + " |",
+                "|" + "---|" * len(cols)]
         for it in d.items:
             flag = " ⚠" if it.uncertain_figures else ""
             share = "—" if it.revenue_share_pct is None else f"{it.revenue_share_pct:g}%"
-            cls = it.classification.value + (f" ({it.classification_reason})"
-                                             if it.classification_reason else "")
+            cls = value("classification", it.classification.value, lang)
+            if it.classification_reason:
+                reason = value("classification_reason", it.classification_reason, lang)
+                cls += f" ({phrase(reason, lang)})"
             out.append(f"| {it.index} | {it.chip_name}{flag} | {it.eccn or '—'} | {cls} | "
                        f"{_num(it.tpp)} | {_num(it.performance_density, 2)} | "
-                       f"{it.us_status.value} | {it.cn_status.value} | {share} | "
+                       f"{value('us_status', it.us_status.value, lang)} | "
+                       f"{value('cn_status', it.cn_status.value, lang)} | {share} | "
                        f"{_usd(it.revenue_share_usd)} |")
         out.append("")
         for it in d.items:
             if it.uncertain_figures:
-                out.append(f"⚠ {it.chip_name} {L['uncertain']}: {', '.join(it.uncertain_figures)}")
-            if it.figure_sources:
-                out.append(f"Figures for {it.chip_name}: sources {', '.join(it.figure_sources)}")
+                out.append(f"⚠ {it.chip_name} {L('uncertain')}: "
+                           + ", ".join(f"`{f}`" for f in it.uncertain_figures))
+            cited = [f"[{s.name}]({s.url})" for s in it.figure_source_refs]
+            cited += [f"`{s}`" for s in it.figure_sources
+                      if s not in {r.id for r in it.figure_source_refs}]
+            if cited:
+                out.append(f"{label('figures_for', lang, chip=it.chip_name)}: "
+                           f"{', '.join(cited)}")
         out.append("")
     if d.findings:
-        out += [f"### {L['findings']}", ""]
+        out += [f"### {L('findings')}", ""]
         for sev in _SEVERITY_ORDER:
             for f in (f for f in d.findings if f.severity.value == sev):
                 title = f.title.zh if lang == "zh" else f.title.en
                 other = f.title.en if lang == "zh" else f.title.zh
                 level = f.confidence.value
+                shown = value("confidence", level, lang)
                 note = "" if level == "official" else \
-                    f" — *{L['analysis'] if level == 'analysis' else L['reported']}* ({level})"
-                out.append(f"- **{sev.upper()}** `{f.rule}` ({f.jurisdiction.value}) {title} / "
+                    f" — *{L('analysis') if level == 'analysis' else L('reported')}* ({shown})"
+                out.append(f"- **{value_words('severity', sev, lang)}** `{f.rule}` "
+                           f"({value('jurisdiction', f.jurisdiction.value, lang)}) {title} / "
                            f"{other}{note}")
                 for reason in f.because:
-                    out.append(f"  - because {reason}")
+                    out.append(f"  - {L('because')} {_code(phrase(reason, lang))}")
                 if f.derived_from:
-                    out.append(f"  - follows from {', '.join(f.derived_from)}")
+                    out.append(f"  - {L('follows_from')} {_ids(f.derived_from)}")
                 for s in f.sources:
-                    out.append(f"  - [{s.name}]({s.url}) ({s.date}, {s.confidence.value})")
+                    out.append(f"  - [{s.name}]({s.url}) ({s.date}, "
+                               f"{value('confidence', s.confidence.value, lang)})")
                 for s in f.context_sources:
-                    out.append(f"  - {L['context']}: [{s.name}]({s.url}) ({s.date}, "
-                               f"{s.confidence.value})")
+                    out.append(f"  - {L('context')}: [{s.name}]({s.url}) ({s.date}, "
+                               f"{value('confidence', s.confidence.value, lang)})")
                 for s in f.later_sources:
-                    out.append(f"  - *{L['later']}*: [{s.name}]({s.url}) ({s.date})")
+                    out.append(f"  - *{L('later')}*: [{s.name}]({s.url}) ({s.date})")
         out.append("")
     if d.list_matches:
-        out += [f"### {L['matches']}", ""]
+        out += [f"### {L('matches')}", ""]
         for hit in d.list_matches:
             ref = f", {hit.reference}" if hit.reference else ""
-            tier = f" **{L['review']}**" if hit.tier == "review" else ""
-            out.append(f"- `{hit.fact}`:{tier} \"{hit.matched_name}\" {L['matched']} "
-                       f"{hit.entry_name} (`{hit.entry_id}`) {L['on']} \"{hit.matched_on}\" "
-                       f"({hit.how}, {hit.tier}); {L['since']} {hit.since}{ref}")
+            tier = f" **{L('review')}**" if hit.tier == "review" else ""
+            out.append(f"- `{hit.fact}`:{tier} \"{printable(hit.matched_name)}\" "
+                       f"{L('matched')} {hit.entry_name} (`{hit.entry_id}`) {L('on')} "
+                       f"\"{hit.matched_on}\" ({value('match_how', hit.how, lang)}, "
+                       f"{value('match_tier', hit.tier, lang)}); {L('since')} {hit.since}{ref}")
             for src in hit.sources:
-                out.append(f"  - [{src.name}]({src.url}) ({src.date}, {src.confidence.value})")
+                out.append(f"  - [{src.name}]({src.url}) ({src.date}, "
+                           f"{value('confidence', src.confidence.value, lang)})")
         out.append("")
     if d.screening is not None:
         scr = d.screening
-        out += [f"### {L['screened']}", "", scr.note.zh if lang == "zh" else scr.note.en, ""]
+        out += [f"### {L('screened')}", "", scr.note.zh if lang == "zh" else scr.note.en, ""]
         for lst in scr.lists:
             when = f", {lst.imported_on}, sha256 {lst.sha256[:12]}…" if lst.imported_on and \
                 lst.sha256 else ""
-            out.append(f"- `{lst.list_id}` ({lst.kind}, {lst.entries}{when})")
+            out.append(f"- `{lst.list_id}` ({value('list_kind', lst.kind, lang)}, "
+                       f"{lst.entries}{when})")
         for red_flag in scr.red_flags:
-            out.append(f"- **{L['flag']}**: {red_flag.zh if lang == 'zh' else red_flag.en}")
+            out.append(f"- **{L('flag')}**: {red_flag.zh if lang == 'zh' else red_flag.en}")
         for cleared in scr.cleared:
-            state = L["cleared"] if cleared.applied else L["not_applied"]
-            out.append(f"- `{cleared.entry_id}` \"{cleared.matched_name}\" ~ "
-                       f"\"{cleared.matched_on}\": {state} ({cleared.reason})")
+            state = L("cleared") if cleared.applied else L("not_applied")
+            out.append(f"- `{cleared.entry_id}` \"{printable(cleared.matched_name)}\" ~ "
+                       f"\"{cleared.matched_on}\": {state} ({printable(cleared.reason)})")
         out.append("")
     if d.conditions:
-        out += [f"### {L['conditions']}", ""]
+        out += [f"### {L('conditions')}", ""]
         for c in d.conditions:
             main = c.text.zh if lang == "zh" else c.text.en
             gloss = c.text.en if lang == "zh" else c.text.zh
             out.append(f"- [ ] {main} / {gloss} (`{c.rule}`)")
         out.append("")
     if d.conditions_to_confirm:
-        out += [f"### {L['confirm']}", ""]
+        out += [f"### {L('confirm')}", ""]
         for tc in d.conditions_to_confirm:
-            when = " and ".join(tc.applies_if)
-            head = f"{L['if']} {when}: " if when else ""
+            when = " & ".join(_code(phrase(test, lang)) for test in tc.applies_if)
+            head = f"{L('if')} {when}: " if when else ""
             out.append(f"- [ ] {head}{_pick(tc.text, lang)} (`{tc.rule}`)")
         out.append("")
-    for title, group in ((L["missing"], d.missing), (L["optional"], d.optional_facts)):
+    for title, group in ((L("missing"), d.missing), (L("optional"), d.optional_facts)):
         if not group:
             continue
         out += [f"### {title}", ""]
@@ -252,29 +295,59 @@ def markdown(decision: Decision, lang: Lang = "en") -> str:
             mine = [m for m in group if m.owner.value == owner]
             if not mine:
                 continue
-            out += [f"**{L[owner]}**", ""]
+            out += [f"**{L(owner)}**", ""]
             for m in mine:
                 q = m.question.zh if lang == "zh" else m.question.en
-                out.append(f"- `{m.fact}`: {q} ({L[m.impact.value]}; "
-                           f"{', '.join(m.rules)})")
+                out.append(f"- `{m.fact}`: {q} ({value_words('impact', m.impact.value, lang)};"
+                           f" {L('needed_by')} {_ids(m.rules)})")
             out.append("")
     if d.what_would_change:
-        out += [f"### {L['change']}", ""]
+        out += [f"### {L('change')}", ""]
         for change in d.what_would_change:
             out.append(f"- `{change.subject}`:")
-            out.extend(f"  - {line}" for line in change.changes)
+            out.extend(f"  - {_code(phrase(line, lang))}" for line in change.changes)
         out.append("")
     if d.domestic_alternatives:
-        out += [f"### {L['alts']}", "",
-                f"> {L['question']}: {REGULATOR_QUESTION['zh']}  ",
+        cols = (L("col_chip"), L("col_status"), L("col_meets"), L("col_checks"))
+        out += [f"### {L('alts')}", "",
+                f"> {L('question')}: {REGULATOR_QUESTION['zh']}  ",
                 f"> {REGULATOR_QUESTION['en']}", "",
-                "| chip | status | meets all | checks |", "|---|---|---|---|"]
+                "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
         for a in d.domestic_alternatives:
-            checks = "; ".join(_check_text(c) for c in a.checks) or "no requirement stated"
-            meets = {True: "yes", False: "no", None: "unknown"}[a.meets_all]
-            out.append(f"| {a.chip_name} | {a.status} | {meets} | {checks} |")
+            checks = "; ".join(_check_text(c, lang) for c in a.checks) or L("no_requirement")
+            meets = value_words("meets", {True: "yes", False: "no", None: "unknown"}[a.meets_all],
+                                lang)
+            out.append(f"| {a.chip_name} | {value_words('chip_status', a.status, lang)} | "
+                       f"{meets} | {checks} |")
         out.append("")
     return "\n".join(out) + "\n"
+
+
+def memo_head(lang: Lang = "en") -> str:
+    """The first line of a batch memo."""
+    return f"# {label('memo_title', lang)}\n\n"
+
+
+def memo_errors(errors: list[str], lang: Lang = "en") -> str:
+    """The closing section of a batch memo: every file that could not be decided."""
+    if not errors:
+        return ""
+    lines = [f"## {label('undecidable', lang)}", ""]
+    lines += [f"- {_code(error)}" for error in errors]
+    return "\n".join(lines) + "\n"
+
+
+def hyphen_lines(text: str, width: int) -> str:
+    """``text`` in lines of at most ``width``, broken after hyphens (a part longer than
+    ``width`` keeps its own line and is folded by the table)."""
+    parts = [p for p in re.split(r"(?<=-)", text) if p]
+    lines: list[str] = []
+    for part in parts:
+        if lines and len(lines[-1]) + len(part) <= width:
+            lines[-1] += part
+        else:
+            lines.append(part)
+    return "\n".join(lines) or text
 
 
 def table(decisions: list[Decision], console: Console, lang: Lang = "en",
@@ -303,21 +376,27 @@ def _table(decisions: list[Decision], console: Console, lang: Lang, summary: boo
     if not summary:
         return
 
-    def words(value: str) -> str:  # a narrow terminal wraps between words, not inside
-        return value.replace("_", " ")
+    def words(group: str, raw: str) -> str:  # a narrow terminal wraps between words
+        return value_words(group, raw, lang)
 
-    overview = Table(title="chipclear decisions", box=box.SIMPLE_HEAD, title_justify="left",
-                     pad_edge=False, collapse_padding=True)
-    overview.add_column("case, as of", overflow="fold")
-    for col in ("verdict", "US", "CN"):
-        overview.add_column(col, overflow="fold", min_width=11)
-    overview.add_column("share USD", overflow="fold", justify="right")
+    ids = [printable(d.case_id) for d in decisions]
+    # The case id comes first: it gets up to a quarter of the width and breaks after a
+    # hyphen; statuses wrap between their words.
+    id_width = max(10, min(console.width // 4, max((len(i) for i in ids), default=10)))
+    overview = Table(title=label("summary_title", lang), box=box.SIMPLE_HEAD,
+                     title_justify="left", padding=0)
+    overview.add_column(label("col_case", lang), overflow="fold", min_width=id_width)
+    for col in ("col_verdict", "col_us", "col_cn"):
+        overview.add_column(label(col, lang), overflow="fold", max_width=12)
+    overview.add_column(label("col_share_usd", lang), overflow="fold", justify="right")
     # blocks / conditions / missing facts
-    overview.add_column("b/c/m", no_wrap=True, min_width=5, justify="right")
-    for d in decisions:
+    overview.add_column(label("col_bcm", lang), no_wrap=True, min_width=5, justify="right")
+    for d, case_id in zip(decisions, ids, strict=True):
         sev = [f.severity.value for f in d.findings]
-        overview.add_row(f"{printable(d.case_id)}\n{d.as_of}", words(d.verdict.value),
-                         words(d.us.status.value), words(d.cn.status.value),
+        overview.add_row(f"{hyphen_lines(case_id, id_width)}\n{d.as_of}",
+                         words("verdict", d.verdict.value),
+                         words("us_status", d.us.status.value),
+                         words("cn_status", d.cn.status.value),
                          "—" if d.us.revenue_share_usd is None
                          else f"${d.us.revenue_share_usd:,.0f}",
                          f"{sev.count('block')}/{len(d.conditions)}/{len(d.missing)}")
@@ -335,9 +414,10 @@ def write_all(decisions: list[Decision], fmt: str, stream: TextIO, errors: list[
         for d in decisions:
             stream.write(to_jsonl_line(d))
     elif fmt == "markdown":
-        stream.write("# chipclear decisions\n\n")
+        stream.write(memo_head(lang))
         for d in decisions:
             stream.write(markdown(d, lang))
+        stream.write(memo_errors([str(e) for e in errors], lang))
     else:
         from rich.console import Console
 

@@ -64,6 +64,14 @@ class CnOutcome(StrictModel):
     undecided_rules: list[str] = Field(default_factory=list, description=_UNDECIDED_DOC)
 
 
+class SourceRef(StrictModel):
+    id: str
+    name: str
+    date: dt.date
+    url: str
+    confidence: Confidence
+
+
 class ItemOutcome(StrictModel):
     index: int
     chip: str
@@ -82,15 +90,11 @@ class ItemOutcome(StrictModel):
     revenue_share_basis: Text | None = Field(None, description=_BASIS_DOC)
     uncertain_figures: list[str] = Field(default_factory=list)
     figure_sources: list[str] = Field(default_factory=list)
+    figure_source_refs: list[SourceRef] = Field(
+        default_factory=list, description="The catalog sources of its figures, cited by name "
+                                          "and URL (figure_sources keeps their ids and the "
+                                          "'case: figure' marks of figures the case gave).")
     undecided_rules: list[str] = Field(default_factory=list, description=_UNDECIDED_DOC)
-
-
-class SourceRef(StrictModel):
-    id: str
-    name: str
-    date: dt.date
-    url: str
-    confidence: Confidence
 
 
 class ListHit(StrictModel):

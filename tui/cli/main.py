@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 from chipclear.batch import DEFAULT_TIMEOUT
@@ -192,7 +192,7 @@ def evaluate(
         if fmt is Format.json:
             json_stream = render.JsonStream(stream)
         elif fmt is Format.markdown:
-            stream.write("# chipclear decisions\n\n")
+            stream.write(render.memo_head(lang.value))
         if jobs == 0:
             from chipclear.decide.evaluate import Evaluator
 
@@ -223,7 +223,8 @@ def evaluate(
                 elif json_stream is not None:
                     json_stream.add(_decided(outcome))
                 else:
-                    stream.write(render.markdown(_decided(outcome), lang.value))
+                    stream.write(render.markdown(_decided(outcome), lang.value, case,
+                                                 str(outcome.entry.location())))
                 if book is not None:
                     out.flush()
                     book.append(case, _decided(outcome), pack)
@@ -238,6 +239,8 @@ def evaluate(
                         book.append(case, decision, pack)
         elif json_stream is not None:
             json_stream.close([error_record(e) for e in errors])
+        elif fmt is Format.markdown:
+            stream.write(render.memo_errors(errors, lang.value))
         out.commit()
     except Interrupted:
         # Deliver what was decided (every ledger row has its line), as a whole document.
@@ -266,22 +269,48 @@ def evaluate(
 
 @app.command()
 def chips(
-    query: Annotated[str | None, typer.Argument(help="Filter by id, name or alias.")] = None,
+    query: Annotated[str | None, typer.Argument(
+        help="A chip id, name or alias (one chip: its detail), or part of one (a list).")
+    ] = None,
     rules: RulesOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Write JSON.")] = False,
+    as_of: Annotated[str | None, typer.Option(
+        metavar="YYYY-MM-DD", help="Date of the classification (default: today).")] = None,
+    lang: Annotated[Lang, typer.Option(help="Language of the labels.")] = Lang.en,
 ) -> None:
-    """List the chip catalog with computed TPP and performance density."""
+    """The chip catalog with computed TPP and performance density; one chip in detail:
+    figures with their sources (names and URLs), aliases and classification."""
+    import json
+
+    from chipclear.io.chipsheet import chip_sheet, chip_text
+
     pack = load_rules(rules)
-    found = pack.catalog.search(query) if query else list(pack.catalog.chips.values())
+    exact = pack.catalog.resolve(query) if query else None
+    found = [exact] if exact else (pack.catalog.search(query, limit=len(pack.catalog.chips))
+                                   if query else list(pack.catalog.chips.values()))
+    if not found:
+        fail(f"no chip matches '{query}' (run `chipclear chips` for the whole catalog)")
+    if query and len(found) == 1:
+        sheet = chip_sheet(pack, found[0].id, parse_date(as_of, "--as-of") or dt.date.today())
+        typer.echo(json.dumps(sheet, ensure_ascii=False, indent=2) if json_out
+                   else chip_text(sheet, lang.value), nl=json_out)
+        return
+    rows: list[dict[str, Any]] = []
     for chip in found:
         f = pack.catalog.facts(chip.id)
-        tpp = "—" if f.tpp is None else f"{f.tpp:,.0f}"
-        pd = "—" if f.performance_density is None else f"{f.performance_density:.2f}"
-        flag = " (uncertain: " + ", ".join(f.uncertain_figures) + ")" if f.uncertain_figures \
-            else ""
-        typer.echo(f"{chip.id:28} {chip.name:32} TPP {tpp:>8}  PD {pd:>6}  "
-                   f"{chip.status.value}{flag}")
-    if not found:
-        fail(f"no chip matches '{query}'")
+        rows.append({"id": chip.id, "name": chip.name, "tpp": f.tpp,
+                     "performance_density": f.performance_density,
+                     "status": chip.status.value, "uncertain_figures": list(f.uncertain_figures)})
+    if json_out:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        tpp = "—" if row["tpp"] is None else f"{row['tpp']:,.0f}"
+        pd = "—" if row["performance_density"] is None else f"{row['performance_density']:.2f}"
+        flag = " (uncertain: " + ", ".join(row["uncertain_figures"]) + ")" \
+            if row["uncertain_figures"] else ""
+        typer.echo(f"{row['id']:28} {row['name']:32} TPP {tpp:>8}  PD {pd:>6}  "
+                   f"{row['status']}{flag}")
 
 
 @app.command()

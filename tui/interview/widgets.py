@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from chipclear.interview.coerce import COUNTRIES, DONT_KNOW, NO, YES, dense_tflops, number
 from chipclear.interview.session import UNKNOWN, Interview, QuestionView
+from chipclear.io import labels
 from chipclear.io.render import REGULATOR_QUESTION
 from chipclear.model.decision import Decision
 from chipclear.pack.catalog import compute_tpp
@@ -473,15 +474,15 @@ class DecisionPanel(Vertical):
         verdict = self.query_one("#verdict", Static)
         verdict.update(f"{symbol} {t('verdict', lang)}: {zh if lang == 'zh' else en}")
         verdict.set_classes(f"verdict-{d.verdict.value}")
-        lines = [f"{t('us', lang)}: {d.us.status.value} · {t('cn', lang)}: {d.cn.status.value}"]
+        lines = [f"{t('us', lang)}: {i18n.status('us_status', d.us.status.value, lang)} · "
+                 f"{t('cn', lang)}: {i18n.status('cn_status', d.cn.status.value, lang)}"]
         if d.us.revenue_share_pct is not None:
             lines.append(f"{t('share', lang)}: {d.us.revenue_share_pct:g}% = "
                          f"{_money(d.us.revenue_share_usd)}")
-        lines.append(f"as of {d.as_of}")
+        lines.append(f"{labels.label('as_of', lang)} {d.as_of}")
         lines.extend(f"⚠ {w.text.zh if lang == 'zh' else w.text.en}" for w in d.warnings)
         if d.conditions_to_confirm:
-            lines.append(f"+ {len(d.conditions_to_confirm)} "
-                         + ("项待确认条件" if lang == "zh" else "conditions to confirm"))
+            lines.append(t("to_confirm_n", lang, n=len(d.conditions_to_confirm)))
         self.query_one("#statuses", Static).update(escape("\n".join(lines)))
         self.query_one("#findings-label", Static).update(t("findings", lang))
         findings = self.query_one("#findings", FindingList)
@@ -574,8 +575,9 @@ class Ending(VerticalScroll):
         verdict.update(escape(f"{symbol} {zh if lang == 'zh' else en}: "
                               f"{t('verdict_' + d.verdict.value, lang)}"))
         verdict.set_classes(f"question verdict-{d.verdict.value}")
-        out = [escape(f"{t('us', lang)}: {d.us.status.value} · {t('cn', lang)}: "
-                      f"{d.cn.status.value} · {t('as_of_short', lang)} {d.as_of}")]
+        out = [escape(f"{t('us', lang)}: {i18n.status('us_status', d.us.status.value, lang)}"
+                      f" · {t('cn', lang)}: {i18n.status('cn_status', d.cn.status.value, lang)}"
+                      f" · {t('as_of_short', lang)} {d.as_of}")]
         groups: dict[str, list[str]] = {}
         for c in d.conditions:
             groups.setdefault(_owner(c, d), []).append(
