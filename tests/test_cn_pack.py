@@ -85,11 +85,22 @@ def test_cn_sources_are_prefixed_unique_and_used(pack: RulePack) -> None:
 def test_reported_rules_say_so_in_both_languages(pack: RulePack) -> None:
     """A rule resting on press reports must not read like published law."""
     for rule in _cn_rules(pack):
-        if pack.confidence(rule.sources) is Confidence.official:
+        stated = rule.confidence or pack.confidence(rule.sources)
+        if stated in (Confidence.official, Confidence.analysis):
             continue
         assert rule.summary is not None, rule.id
         assert "report" in rule.summary.en.lower(), rule.id
         assert "报道" in rule.summary.zh, rule.id
+
+
+def test_analysis_rules_say_whose_reading_it_is(pack: RulePack) -> None:
+    """A rule labelled analysis rests on chipclear's reading, and its summary says so."""
+    analysed = [r for r in _cn_rules(pack) if r.confidence is Confidence.analysis]
+    assert analysed
+    for rule in analysed:
+        assert rule.summary is not None, rule.id
+        assert "chipclear" in rule.summary.en, rule.id
+        assert "chipclear" in rule.summary.zh, rule.id
 
 
 def test_statuses_match_severity(pack: RulePack) -> None:
@@ -262,9 +273,22 @@ def test_cybersecurity_review_moves_to_amended_csl(evaluator: Evaluator) -> None
 
 
 def test_domestic_accelerator_never_draws_a_cn_objection(evaluator: Evaluator) -> None:
+    """The foreign-chip measures never reach a domestic card; the cybersecurity review does:
+    Review Measures 2022 Art. 5 binds a CII operator's network products whatever their origin."""
     for kind in ("government", "government_cloud", "state_owned_enterprise", "university"):
-        buyer = {"kind": kind, "state_funded_project": True, "critical_infrastructure": True}
-        case = _case("huawei-ascend-910c", "2026-03-01", buyer)
-        decision = evaluator.evaluate(case)
+        buyer = {"kind": kind, "state_funded_project": True, "critical_infrastructure": False}
+        decision = evaluator.evaluate(_case("huawei-ascend-910c", "2026-03-01", buyer))
         assert decision.cn.status is CnStatus.no_objection, kind
         assert "CN-DOM-NOOBJECTION-2025" in fired_rules(decision), kind
+        cii = {**buyer, "critical_infrastructure": True}
+        prejudged = evaluator.evaluate(_case("huawei-ascend-910c", "2026-03-01", cii,
+                                             {"cybersecurity_review_required": False}))
+        assert prejudged.cn.status is CnStatus.conditions, kind
+        assert "CN-CRM-PREJUDGE-2022" in fired_rules(prejudged), kind
+        review = evaluator.evaluate(_case("huawei-ascend-910c", "2026-03-01", cii,
+                                          {"cybersecurity_review_required": True}))
+        assert review.cn.status is CnStatus.approval_required, kind
+        assert "CN-CRM-REVIEW-2026" in fired_rules(review), kind
+        unknown = evaluator.evaluate(_case("huawei-ascend-910c", "2026-03-01", cii))
+        assert unknown.cn.status is CnStatus.undetermined, kind
+        assert "CN-CRM-REVIEW-2026" in unknown.cn.undecided_rules, kind
