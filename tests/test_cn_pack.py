@@ -17,8 +17,9 @@ from chipclear.io.yamlload import load_file
 from chipclear.model.case import Case
 from chipclear.model.decision import Decision, Verdict
 from chipclear.pack.golden import GoldenResult, fired_rules
-from chipclear.pack.loader import CnStatus, Rule, RulePack, Severity
+from chipclear.pack.loader import CN_ORDER, CnStatus, Rule, RulePack, Severity, Then
 from chipclear.pack.sources import Confidence
+from pydantic import ValidationError
 
 ROOT = Path(__file__).resolve().parent.parent
 CN_DIR = ROOT / "rules" / "cn"
@@ -292,3 +293,25 @@ def test_domestic_accelerator_never_draws_a_cn_objection(evaluator: Evaluator) -
         unknown = evaluator.evaluate(_case("huawei-ascend-910c", "2026-03-01", cii))
         assert unknown.cn.status is CnStatus.undetermined, kind
         assert "CN-CRM-REVIEW-2026" in unknown.cn.undecided_rules, kind
+
+
+def test_no_rule_may_claim_the_module_does_not_apply() -> None:
+    """``not_applicable`` is what a decision says when the CN module's scope is false; a rule
+    that could set it would silence the regulator for a buyer inside the scope."""
+    with pytest.raises(ValidationError):
+        Then.model_validate({"cn_status": "not_applicable"})
+    assert CnStatus.not_applicable not in CN_ORDER
+
+
+def test_outside_the_mainland_is_not_applicable_and_unknown_country_is_not(
+        evaluator: Evaluator) -> None:
+    for country in ("HK", "MO", "MY"):
+        decision = evaluator.evaluate(_case("nvidia-h20", "2025-10-20",
+                                            {"country": country, "headquarters": country}))
+        assert decision.cn.status is CnStatus.not_applicable, country
+        assert all(it.cn_status is CnStatus.not_applicable for it in decision.items), country
+        assert not [f for f in decision.findings if f.jurisdiction.value == "CN"], country
+    data = _case("nvidia-h20", "2025-10-20").model_dump(mode="json", exclude_none=True)
+    del data["buyer"]["country"]
+    unknown = evaluator.evaluate(Case.model_validate(data))
+    assert unknown.cn.status is CnStatus.undetermined

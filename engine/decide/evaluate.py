@@ -54,6 +54,7 @@ from chipclear.pack.loader import (
     US_ORDER,
     CnStatus,
     CompiledRule,
+    Jurisdiction,
     Owner,
     Rule,
     RulePack,
@@ -254,6 +255,8 @@ class Evaluator:
         n_items = len(prep.item_facts)
         instances = {Scope.case: [CASE_IDX], Scope.item: list(range(n_items))}
         params = compiled.params
+        cn_best = CnStatus.not_applicable if _outside_cn_scope(pack, prep.case_facts, params) \
+            else CnStatus.no_objection
         # Undecided rules, in stratum order, so derived facts inherit pending facts.
         pending: dict[tuple[str, int], frozenset[str]] = {}  # (derived key, idx) -> facts
 
@@ -374,7 +377,7 @@ class Evaluator:
                 us_status=shown(us_reached[i], item_open, "us_status", US_ORDER, us_open,
                                 UsStatus.not_controlled),
                 cn_status=shown(cn_reached[i], item_open, "cn_status", CN_ORDER, cn_open,
-                                CnStatus.no_objection),
+                                cn_best),
                 revenue_share_pct=share, revenue_share_usd=usd, revenue_share_basis=basis,
                 uncertain_figures=list(chip.uncertain_figures),
                 figure_sources=list(chip.figure_sources),
@@ -453,7 +456,7 @@ class Evaluator:
         )
         cn_outcome = CnOutcome(
             status=shown(cn_case, every_open, "cn_status", CN_ORDER, cn_case_open,
-                         CnStatus.no_objection),
+                         cn_best),
             undecided_rules=cn_case_open)
 
         changes: list[ChangeOption] = []
@@ -676,6 +679,17 @@ def _worse(status: Any, reached: Any, order: list[Any], collapse: bool = False) 
         return 0 if collapse and i <= 1 else i
 
     return rank(status) > rank(reached)
+
+
+def _outside_cn_scope(pack: RulePack, facts: dict[str, Any], params: dict[str, Any]) -> bool:
+    """Whether every module with CN rules is out of scope for the case (its ``applies_when``
+    is false, not unknown): then no CN status is "no objection", the measures do not apply."""
+    modules = {cr.module for cr in pack.rules if cr.rule.jurisdiction is Jurisdiction.CN}
+    scopes = [pack.module_scopes.get(m) for m in sorted(modules)]
+    return bool(scopes) and all(
+        scope is not None and kleene.evaluate(
+            scope, facts, params, lambda _test: kleene.Truth(None, frozenset())).value is False
+        for scope in scopes)
 
 
 def _claim_confidence(pack: RulePack, rule: Rule, known_sources: list[str]) -> Confidence:
