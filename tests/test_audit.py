@@ -353,8 +353,12 @@ def test_h200_without_import_approval_stays_prohibited_after_the_approvals() -> 
         update={"import_approval": ImportApproval.none})})
     tl = timeline(pack, seeded, dt.date(2025, 12, 1), dt.date(2026, 6, 30))
     assert [f.date.isoformat() for f in tl.flips] == [
-        "2025-12-08", "2026-01-01", "2026-01-08", "2026-01-14", "2026-01-15"]
+        "2025-12-08", "2026-01-01", "2026-01-08", "2026-01-14", "2026-01-15", "2026-01-28"]
+    # 2026-01-28: the customs ban window closes (CN-IMP-H200-CUSTOMS-BAN-2026 no longer tests
+    # the paperwork, so it blocked too); without an approval the H200 stays prohibited.
     assert tl.flips[-1].after.cn_status == "prohibited"
+    assert tl.flips[-1].before.cn_status == "prohibited"
+    assert "CN-IMP-H200-CUSTOMS-BAN-2026" in tl.flips[-1].responsible()
     assert "CN-IMP-H200-NOTPERMITTED-2026" in tl.flips[3].responsible()
 
 

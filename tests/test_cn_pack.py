@@ -17,8 +17,9 @@ from chipclear.io.yamlload import load_file
 from chipclear.model.case import Case
 from chipclear.model.decision import Decision, Verdict
 from chipclear.pack.golden import GoldenResult, fired_rules
-from chipclear.pack.loader import CnStatus, Rule, RulePack, Severity
+from chipclear.pack.loader import CN_ORDER, CnStatus, Rule, RulePack, Severity, Then
 from chipclear.pack.sources import Confidence
+from pydantic import ValidationError
 
 ROOT = Path(__file__).resolve().parent.parent
 CN_DIR = ROOT / "rules" / "cn"
@@ -85,11 +86,22 @@ def test_cn_sources_are_prefixed_unique_and_used(pack: RulePack) -> None:
 def test_reported_rules_say_so_in_both_languages(pack: RulePack) -> None:
     """A rule resting on press reports must not read like published law."""
     for rule in _cn_rules(pack):
-        if pack.confidence(rule.sources) is Confidence.official:
+        stated = rule.confidence or pack.confidence(rule.sources)
+        if stated in (Confidence.official, Confidence.analysis):
             continue
         assert rule.summary is not None, rule.id
         assert "report" in rule.summary.en.lower(), rule.id
         assert "报道" in rule.summary.zh, rule.id
+
+
+def test_analysis_rules_say_whose_reading_it_is(pack: RulePack) -> None:
+    """A rule labelled analysis rests on chipclear's reading, and its summary says so."""
+    analysed = [r for r in _cn_rules(pack) if r.confidence is Confidence.analysis]
+    assert analysed
+    for rule in analysed:
+        assert rule.summary is not None, rule.id
+        assert "chipclear" in rule.summary.en, rule.id
+        assert "chipclear" in rule.summary.zh, rule.id
 
 
 def test_statuses_match_severity(pack: RulePack) -> None:
@@ -262,9 +274,44 @@ def test_cybersecurity_review_moves_to_amended_csl(evaluator: Evaluator) -> None
 
 
 def test_domestic_accelerator_never_draws_a_cn_objection(evaluator: Evaluator) -> None:
+    """The foreign-chip measures never reach a domestic card; the cybersecurity review does:
+    Review Measures 2022 Art. 5 binds a CII operator's network products whatever their origin."""
     for kind in ("government", "government_cloud", "state_owned_enterprise", "university"):
-        buyer = {"kind": kind, "state_funded_project": True, "critical_infrastructure": True}
-        case = _case("huawei-ascend-910c", "2026-03-01", buyer)
-        decision = evaluator.evaluate(case)
+        buyer = {"kind": kind, "state_funded_project": True, "critical_infrastructure": False}
+        decision = evaluator.evaluate(_case("huawei-ascend-910c", "2026-03-01", buyer))
         assert decision.cn.status is CnStatus.no_objection, kind
         assert "CN-DOM-NOOBJECTION-2025" in fired_rules(decision), kind
+        cii = {**buyer, "critical_infrastructure": True}
+        prejudged = evaluator.evaluate(_case("huawei-ascend-910c", "2026-03-01", cii,
+                                             {"cybersecurity_review_required": False}))
+        assert prejudged.cn.status is CnStatus.conditions, kind
+        assert "CN-CRM-PREJUDGE-2022" in fired_rules(prejudged), kind
+        review = evaluator.evaluate(_case("huawei-ascend-910c", "2026-03-01", cii,
+                                          {"cybersecurity_review_required": True}))
+        assert review.cn.status is CnStatus.approval_required, kind
+        assert "CN-CRM-REVIEW-2026" in fired_rules(review), kind
+        unknown = evaluator.evaluate(_case("huawei-ascend-910c", "2026-03-01", cii))
+        assert unknown.cn.status is CnStatus.undetermined, kind
+        assert "CN-CRM-REVIEW-2026" in unknown.cn.undecided_rules, kind
+
+
+def test_no_rule_may_claim_the_module_does_not_apply() -> None:
+    """``not_applicable`` is what a decision says when the CN module's scope is false; a rule
+    that could set it would silence the regulator for a buyer inside the scope."""
+    with pytest.raises(ValidationError):
+        Then.model_validate({"cn_status": "not_applicable"})
+    assert CnStatus.not_applicable not in CN_ORDER
+
+
+def test_outside_the_mainland_is_not_applicable_and_unknown_country_is_not(
+        evaluator: Evaluator) -> None:
+    for country in ("HK", "MO", "MY"):
+        decision = evaluator.evaluate(_case("nvidia-h20", "2025-10-20",
+                                            {"country": country, "headquarters": country}))
+        assert decision.cn.status is CnStatus.not_applicable, country
+        assert all(it.cn_status is CnStatus.not_applicable for it in decision.items), country
+        assert not [f for f in decision.findings if f.jurisdiction.value == "CN"], country
+    data = _case("nvidia-h20", "2025-10-20").model_dump(mode="json", exclude_none=True)
+    del data["buyer"]["country"]
+    unknown = evaluator.evaluate(Case.model_validate(data))
+    assert unknown.cn.status is CnStatus.undetermined

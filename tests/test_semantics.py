@@ -50,6 +50,8 @@ def status_class(status: Any, order: list[Any]) -> str:
     """The best step and the conditional step (allowed, subject to conditions) are one."""
     if status.value == "undetermined":
         return "undetermined"
+    if status.value == "not_applicable":  # out of the module's scope: asks nothing, best class
+        return order[0].value
     return order[0].value if order.index(status) <= 1 else status.value
 
 
@@ -244,7 +246,9 @@ def worse_or_equal(pack: RulePack, part: Decision, full: Decision, side: str,
     mine = getattr(part, side).status
     if mine.value == "undetermined":
         return True
+    # Out of the module's scope (not_applicable) asks nothing of the buyer: the best class.
     rank = {s: (0 if i <= 1 else i) for i, s in enumerate(order)}
+    rank.update({s: 0 for s in type(order[0]) if s.value == "not_applicable"})
     return rank[mine] >= rank[floor(pack, full, side, order)]
 
 

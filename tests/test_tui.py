@@ -162,12 +162,16 @@ async def test_b200_is_no_go_without_irrelevant_questions(pack: RulePack,
 
 
 async def test_government_cloud_buying_ascend_goes(pack: RulePack, tmp_path: Path) -> None:
+    """No US question and no foreign-chip measure; a CII operator's cybersecurity review
+    (Review Measures 2022 Art. 5, origin-independent) is the one CN condition."""
     as_of, answers = example_answers("ascend-government-cloud.yaml")
     app = make_app(pack, tmp_path / "gov.yaml", as_of)
     async with app.run_test(size=(100, 40)) as pilot:
         asked = await drive(pilot, answers)
         d = app.interview.decision
-        assert d.verdict is Verdict.go, (asked, d.missing)
+        assert d.verdict is Verdict.go_with_conditions, (asked, d.missing)
+        assert d.cn.status.value == "approval_required"
+        assert [c.rule for c in d.conditions] == ["CN-CRM-REVIEW-2026"]
         assert d.us.status.value == "not_controlled"
         assert not d.domestic_alternatives
 

@@ -119,7 +119,14 @@ def _run(evaluator: Evaluator, case: Case) -> Decision:
 
 def test_h200_flips_from_denial_to_case_by_case(evaluator: Evaluator) -> None:
     before = _run(evaluator, _case("nvidia-h200-sxm", "2026-01-14"))
-    after = _run(evaluator, _case("nvidia-h200-sxm", "2026-01-15"))
+    # From 2026-01-14 to 01-28 China blocks commercial H200 imports at customs, and no share
+    # is given once a block fired: a research university with its special-circumstances
+    # approval is the buyer the CN side lets through (review-cn.md item 1).
+    research = _case("nvidia-h200-sxm", "2026-01-15", kind="university").model_dump(
+        mode="json", exclude_none=True)
+    research["use"]["purpose"] = "research"
+    research["evidence"]["import_approval"] = "granted"
+    after = _run(evaluator, Case.model_validate(research))
     assert before.items[0].us_status is UsStatus.presumption_of_denial
     assert "US-LIC-CN-2023" in fired_rules(before)
     assert after.items[0].us_status is UsStatus.licence_required

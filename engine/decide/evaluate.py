@@ -58,6 +58,7 @@ from chipclear.pack.loader import (
     US_ORDER,
     CnStatus,
     CompiledRule,
+    Jurisdiction,
     Owner,
     Rule,
     RulePack,
@@ -274,7 +275,7 @@ class Evaluator:
         )
         cn_outcome = CnOutcome(
             status=st.shown(st.cn_case, st.every_open, "cn_status", CN_ORDER, cn_case_open,
-                            CnStatus.no_objection),
+                            _cn_best(pack, prep, compiled)),
             undecided_rules=cn_case_open)
 
         changes: list[ChangeOption] = []
@@ -333,7 +334,7 @@ class Evaluator:
                 us_status=st.shown(st.us_reached[i], item_open, "us_status", US_ORDER, us_open,
                                    UsStatus.not_controlled),
                 cn_status=st.shown(st.cn_reached[i], item_open, "cn_status", CN_ORDER, cn_open,
-                                   CnStatus.no_objection),
+                                   _cn_best(pack, prep, compiled)),
                 revenue_share_pct=share, revenue_share_usd=usd, revenue_share_basis=basis,
                 uncertain_figures=list(chip.uncertain_figures),
                 figure_sources=list(chip.figure_sources),
@@ -600,6 +601,24 @@ def _horizon_warnings(as_of: dt.date, horizon: dt.date | None) -> list[Notice]:
                "请核查是否有新的措施。")))
     return warnings
 
+
+
+def _cn_best(pack: RulePack, prep: Prepared, compiled: CompiledPack) -> CnStatus:
+    """The best CN status a case can show: "no objection", or "not applicable" when the
+    Chinese measures do not reach the case at all."""
+    outside = _outside_cn_scope(pack, prep.case_facts, compiled.params)
+    return CnStatus.not_applicable if outside else CnStatus.no_objection
+
+
+def _outside_cn_scope(pack: RulePack, facts: dict[str, Any], params: dict[str, Any]) -> bool:
+    """Whether every module with CN rules is out of scope for the case (its ``applies_when``
+    is false, not unknown): then no CN status is "no objection", the measures do not apply."""
+    modules = {cr.module for cr in pack.rules if cr.rule.jurisdiction is Jurisdiction.CN}
+    scopes = [pack.module_scopes.get(m) for m in sorted(modules)]
+    return bool(scopes) and all(
+        scope is not None and kleene.evaluate(
+            scope, facts, params, lambda _test: kleene.Truth(None, frozenset())).value is False
+        for scope in scopes)
 
 
 def _claim_confidence(pack: RulePack, rule: Rule, known_sources: list[str]) -> Confidence:

@@ -74,11 +74,14 @@ class CnStatus(StrEnum):
     approval_required = "approval_required"
     prohibited = "prohibited"
     undetermined = "undetermined"
+    #: The module's ``applies_when`` is false for the case (a consignee outside mainland
+    #: China): the regulator's measures do not reach it, which is not "no objection".
+    not_applicable = "not_applicable"
 
 
 #: Statuses a rule may set, best to worst (``undetermined`` is not on the scale).
 US_ORDER = [s for s in UsStatus if s is not UsStatus.undetermined]
-CN_ORDER = [s for s in CnStatus if s is not CnStatus.undetermined]
+CN_ORDER = [s for s in CnStatus if s not in (CnStatus.undetermined, CnStatus.not_applicable)]
 #: The step of each scale that means "allowed, subject to conditions": a rule that only
 #: raises a status this far adds checklist items, it does not change what may be done.
 US_CONDITIONAL = UsStatus.licence_exception
@@ -204,7 +207,8 @@ class Then(StrictModel):
 
     @model_validator(mode="after")
     def _no_undetermined(self) -> Then:
-        if self.us_status is UsStatus.undetermined or self.cn_status is CnStatus.undetermined:
+        if self.us_status is UsStatus.undetermined or self.cn_status in (
+                CnStatus.undetermined, CnStatus.not_applicable):
             raise ValueError("'undetermined' is what a decision says while a rule is undecided; "
                              "a rule sets a definite status")
         return self
@@ -363,6 +367,8 @@ class RulePack:
     sha256: str
     files: dict[str, bytes] = field(repr=False)
     derived_scopes: dict[str, Scope] = field(default_factory=dict)
+    #: Each module's ``applies_when``, parsed (already joined into its rules' conditions).
+    module_scopes: dict[str, C.Condition] = field(default_factory=dict)
     #: The Consolidated Screening List the user imported (not part of the pack's hash; each
     #: decision records its own import date and snapshot hash), or None.
     imported_list: list_store.ImportedList | None = None
@@ -561,6 +567,7 @@ def load_pack(root: Path, lists_dir: Path | None = None) -> RulePack:
         catalog=catalog, entity_list=entity_list, approved_customers=approved,
         questions=questions, sha256=pack_digest(files), files=files,
         derived_scopes=derived_scopes, imported_list=list_store.load(lists_dir),
+        module_scopes=module_scope,
     )
 
 
