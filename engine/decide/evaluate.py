@@ -45,6 +45,7 @@ from chipclear.pack import conditions as C
 from chipclear.pack.catalog import (
     ChipFacts,
     UnclassifiableSpec,
+    contradicted_figure,
     facts_for_spec,
     with_case_figures,
 )
@@ -160,7 +161,12 @@ def prepare(case: Case, pack: RulePack, as_of: dt.date) -> Prepared:
         if found is None:
             raise UnknownChip(i, item.chip, pack.catalog.suggest(item.chip))
         listed = pack.catalog.facts(found.id)
-        chips.append(listed if item.spec is None else with_case_figures(listed, item.spec))
+        if item.spec is not None:
+            conflict = contradicted_figure(pack.catalog.chips[found.id], item.spec)
+            if conflict is not None:
+                raise UnclassifiableChip(i, ("spec", *conflict[0]), conflict[1])
+            listed = with_case_figures(listed, item.spec, pack.catalog.chips[found.id])
+        chips.append(listed)
     if chips:
         domestic = [c.vendor_country == "CN" for c in chips if c.vendor_country]
         if len(domestic) == len(chips):

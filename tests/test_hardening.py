@@ -1,0 +1,81 @@
+"""Regressions from the security review of main (attack report F2-F11): each is the
+reproducer as a test. Every CLI call runs in a subprocess with a timeout."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.conftest import ROOT
+
+FIXTURE = ROOT / "tests" / "fixtures" / "hardening" / "b200-platform.yaml"
+
+
+def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "chipclear", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "COLUMNS": "200"})
+
+
+def case(**changes: Any) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(FIXTURE.read_text(encoding="utf-8"))
+    data.update(changes)
+    return data
+
+
+def write(path: Path, data: dict[str, Any]) -> Path:
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def verdict(path: Path, *args: str) -> tuple[int, str]:
+    done = run("evaluate", str(path), "-f", "json", *args)
+    line = next((ln for ln in done.stdout.splitlines() if '"verdict"' in ln), "")
+    return done.returncode, line.split(":")[-1].strip(' ",')
+
+
+def one_error_line(done: subprocess.CompletedProcess[str]) -> str:
+    lines = [ln for ln in done.stderr.splitlines() if ln.strip()]
+    assert "Traceback" not in done.stderr, done.stderr
+    assert lines, done
+    return lines[0]
+
+
+# F2: a case may not lower (or otherwise contradict) a catalog chip's cited figures.
+
+def test_the_b200_twin_is_no_go(tmp_path: Path) -> None:
+    assert verdict(write(tmp_path / "c.yaml", case())) == (1, "no_go")
+
+
+def test_a_lower_fp8_figure_for_a_catalog_chip_is_refused(tmp_path: Path) -> None:
+    data = case()
+    data["order"]["items"][0]["spec"] = {"dense_tflops": {"fp8": 1}}
+    done = run("evaluate", str(write(tmp_path / "c.yaml", data)), "-f", "json")
+    assert done.returncode == 2, done
+    line = one_error_line(done)
+    assert "c.yaml:" in line and "dense_tflops.fp8 is 4500 in the catalog" in line, line
+    assert "source:" in line and '"verdict"' not in done.stdout
+
+
+def test_a_contradicting_die_area_is_refused(tmp_path: Path) -> None:
+    data = case()
+    data["order"]["items"][0]["spec"] = {"die_area_mm2": 100000}
+    done = run("evaluate", str(write(tmp_path / "c.yaml", data)))
+    assert done.returncode == 2 and "die_area_mm2" in one_error_line(done), done
+
+
+def test_the_catalog_figure_itself_may_be_repeated(tmp_path: Path) -> None:
+    data = case()
+    data["order"]["items"][0]["spec"] = {"dense_tflops": {"fp8": 4500}}
+    assert verdict(write(tmp_path / "c.yaml", data)) == (1, "no_go")
+
+
+def test_a_missing_precision_adds_to_the_catalog_tpp_never_replaces_it(tmp_path: Path) -> None:
+    data = case()
+    data["order"]["items"][0]["spec"] = {"dense_tflops": {"int8": 1}}  # B200 lacks int8
+    assert verdict(write(tmp_path / "c.yaml", data)) == (1, "no_go")
