@@ -79,3 +79,42 @@ def test_a_missing_precision_adds_to_the_catalog_tpp_never_replaces_it(tmp_path:
     data = case()
     data["order"]["items"][0]["spec"] = {"dense_tflops": {"int8": 1}}  # B200 lacks int8
     assert verdict(write(tmp_path / "c.yaml", data)) == (1, "no_go")
+
+
+# F3: a decision date before the pack's coverage is refused, never a clean go.
+
+def test_an_as_of_before_the_pack_coverage_is_refused_with_its_place(tmp_path: Path) -> None:
+    path = write(tmp_path / "c.yaml", case(as_of="0001-01-01"))
+    done = run("evaluate", str(path))
+    assert done.returncode == 2, done
+    line = one_error_line(done)
+    assert line.startswith(f"{path}:") and "before 2022-08-26" in line, line
+
+
+def test_an_as_of_option_before_the_coverage_is_a_usage_error(tmp_path: Path) -> None:
+    path = write(tmp_path / "c.yaml", case())
+    for date in ("0001-01-01", "2021-01-01", "2022-08-25"):
+        done = run("evaluate", str(path), "--as-of", date)
+        assert done.returncode == 2 and not done.stdout.strip(), done
+        assert "first date this rule pack covers" in one_error_line(done)
+
+
+def test_the_first_covered_day_is_decided(tmp_path: Path) -> None:
+    data = case(as_of="2022-08-26")
+    data["order"]["items"][0]["chip"] = "nvidia-a100"
+    code, seen = verdict(write(tmp_path / "c.yaml", data))
+    assert code in (0, 1) and seen and seen != "go", seen  # the A100 letter applies
+
+
+def test_the_other_cases_of_a_batch_are_still_decided(tmp_path: Path) -> None:
+    write(tmp_path / "a.yaml", case(as_of="2019-01-01", id="early"))
+    write(tmp_path / "b.yaml", case(id="late"))
+    done = run("evaluate", str(tmp_path), "-f", "jsonl")
+    assert done.returncode == 2 and '"late"' in done.stdout and '"early"' not in done.stdout
+
+
+def test_the_pack_schema_states_its_coverage() -> None:
+    schema = (ROOT / "rules" / "schema" / "pack.schema.json").read_text(encoding="utf-8")
+    assert "covers_from" in schema
+    manifest = yaml.safe_load((ROOT / "rules" / "pack.yaml").read_text(encoding="utf-8"))
+    assert str(manifest["covers_from"]) == "2022-08-26"

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from chipclear.decide.evaluate import Evaluator, UnknownChip
+from chipclear.decide.evaluate import Evaluator, OutsideCoverage, UnknownChip
 from chipclear.errors import EngineFailure, ExitCode, UserInputError
 from chipclear.io.caseio import CaseEntry, read_all
 from chipclear.io.render import to_jsonl_line
@@ -57,7 +57,8 @@ def evaluate_entry(evaluator: Evaluator, entry: CaseEntry, today: dt.date,
         decision = evaluator.evaluate(case, today)
         return Outcome(entry, decision=decision.model_copy(update={"source": entry.source}))
     except UnknownChip as exc:
-        where = entry.location(["order", "items", exc.index, *exc.field])
+        where = entry.location(["as_of"] if isinstance(exc, OutsideCoverage)
+                               else ["order", "items", exc.index, *exc.field])
         return Outcome(entry, error=UserInputError(where, str(exc)).line())
     except EngineFailure as exc:
         return Outcome(entry, error=f"{entry.location()}: case '{case.id}': engine failure: {exc}",

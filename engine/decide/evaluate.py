@@ -84,6 +84,25 @@ class UnknownChip(ValueError):
         super().__init__(f"unknown chip '{text}' ({hint})")
 
 
+class OutsideCoverage(UnknownChip):
+    """A decision date before the first date the pack covers: its rules say nothing
+    about it, so "no rule fired" would read as a clean go by accident."""
+
+    field = ("as_of",)
+
+    def __init__(self, as_of: dt.date, covers_from: dt.date) -> None:
+        ValueError.__init__(self, coverage_problem(as_of, covers_from))
+        self.index = CASE_IDX
+        self.text = ""
+        self.suggestions = []
+
+
+def coverage_problem(as_of: dt.date, covers_from: dt.date) -> str:
+    """The one line that refuses a decision date the pack does not cover."""
+    return (f"as_of {as_of} is before {covers_from}, the first date this rule pack covers "
+            f"(decide at {covers_from} or later, or use a pack written for that date)")
+
+
 class UnclassifiableChip(UnknownChip):
     """An order line whose computed figures are not finite numbers (a custom chip's TPP or
     performance density, or quantity x unit price): no rule can be tested on them."""
@@ -140,6 +159,9 @@ def _chip_facts(chip: ChipFacts) -> dict[str, Any]:
 
 def prepare(case: Case, pack: RulePack, as_of: dt.date) -> Prepared:
     """Flatten the case, resolve chips, screen names and compare domestic alternatives."""
+    covers_from = pack.manifest.covers_from
+    if covers_from is not None and as_of < covers_from:
+        raise OutsideCoverage(as_of, covers_from)
     case_facts = flatten_case(case)
     screened = screen_case(case, pack, as_of)
     if screened is not None:

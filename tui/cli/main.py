@@ -166,6 +166,11 @@ def evaluate(
     out = Output(output)
     out.check(paths, ledger)
     pack = load_rules(rules)
+    covers_from = pack.manifest.covers_from
+    if override is not None and covers_from is not None and override < covers_from:
+        from chipclear.decide.evaluate import coverage_problem
+
+        fail(f"--as-of: {coverage_problem(override, covers_from)}")
     today = dt.date.today()
     tally = batch.Tally()
     errors: list[str] = []
