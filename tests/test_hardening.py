@@ -118,3 +118,51 @@ def test_the_pack_schema_states_its_coverage() -> None:
     assert "covers_from" in schema
     manifest = yaml.safe_load((ROOT / "rules" / "pack.yaml").read_text(encoding="utf-8"))
     assert str(manifest["covers_from"]) == "2022-08-26"
+
+
+# F7: -o never overwrites a ledger or a case file, and writes through a symlink.
+
+def _ledger(tmp_path: Path) -> Path:
+    import sqlite3
+
+    path = tmp_path / "book.db"
+    with sqlite3.connect(path) as db:
+        db.execute("create table rows (n integer)")
+        db.execute("insert into rows values (1)")
+    db.close()
+    return path
+
+
+def test_output_onto_a_sqlite_ledger_is_refused(tmp_path: Path) -> None:
+    book = _ledger(tmp_path)
+    before = book.read_bytes()
+    done = run("evaluate", str(write(tmp_path / "c.yaml", case())), "-o", str(book))
+    assert done.returncode == 2 and "SQLite" in one_error_line(done), done
+    assert book.read_bytes() == before
+
+
+def test_output_onto_a_case_file_that_is_not_an_input_is_refused(tmp_path: Path) -> None:
+    other = write(tmp_path / "other.yaml", case(id="other"))
+    before = other.read_bytes()
+    done = run("evaluate", str(write(tmp_path / "c.yaml", case())), "-o", str(other))
+    assert done.returncode == 2 and "case file" in one_error_line(done), done
+    assert other.read_bytes() == before
+
+
+def test_output_through_a_symlink_writes_its_target(tmp_path: Path) -> None:
+    target = tmp_path / "previous.txt"
+    target.write_text("old\n", encoding="utf-8")
+    link = tmp_path / "link.txt"
+    link.symlink_to(target.name)
+    done = run("evaluate", str(write(tmp_path / "c.yaml", case())), "-f", "markdown",
+               "-o", str(link))
+    assert done.returncode == 1, done
+    assert link.is_symlink() and "b200-platform" in target.read_text(encoding="utf-8")
+
+
+def test_a_previous_output_is_replaced(tmp_path: Path) -> None:
+    path = write(tmp_path / "c.yaml", case())
+    out = tmp_path / "out.json"
+    for _ in range(2):
+        assert run("evaluate", str(path), "-f", "json", "-o", str(out)).returncode == 1
+    assert '"no_go"' in out.read_text(encoding="utf-8")
