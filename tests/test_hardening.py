@@ -166,3 +166,31 @@ def test_a_previous_output_is_replaced(tmp_path: Path) -> None:
     for _ in range(2):
         assert run("evaluate", str(path), "-f", "json", "-o", str(out)).returncode == 1
     assert '"no_go"' in out.read_text(encoding="utf-8")
+
+
+# F4: --jobs is bounded; the pool never has more workers than a handful of cases.
+
+def test_jobs_beyond_the_machine_is_a_usage_error(tmp_path: Path) -> None:
+    path = write(tmp_path / "c.yaml", case())
+    done = run("evaluate", str(path), "--jobs", "2000")
+    assert done.returncode == 2 and not done.stdout.strip(), done
+    assert one_error_line(done).startswith("--jobs: 2000 is more than")
+    limit = 4 * (os.cpu_count() or 1)
+    assert run("evaluate", str(path), "--jobs", str(limit)).returncode == 1
+
+
+def test_sigterm_while_workers_start_prints_no_traceback(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    path = write(tmp_path / "c.yaml", case())
+    limit = 4 * (os.cpu_count() or 1)
+    for delay in (0.3, 0.8, 1.5):
+        proc = subprocess.Popen([sys.executable, "-m", "chipclear", "evaluate", str(path),
+                                 str(path), "--jobs", str(limit)], cwd=ROOT,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+        assert "Traceback" not in err and "Exception ignored" not in err, err
+        assert proc.returncode in (1, 143, -signal.SIGTERM), (proc.returncode, err)

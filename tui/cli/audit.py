@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from chipclear.errors import EngineFailure, ExitCode, UserInputError
-from chipclear.tui.cli.common import RulesOpt, fail, load_rules, parse_date
+from chipclear.tui.cli.common import RulesOpt, check_jobs, fail, load_rules, parse_date
 
 if TYPE_CHECKING:
     from chipclear.audit.ledger import Ledger
@@ -68,6 +68,7 @@ def audit_diff(
     Rules, parameters and catalog figures changed, then every corpus case decided under
     both packs. Exit 0 when no decision changed, 1 when some did, 2 on bad input.
     """
+    check_jobs(jobs)
     from chipclear.audit import impact as audit
 
     for path in cases or []:
@@ -244,6 +245,7 @@ def rules_coverage(
                                  "this process, without crash protection).")] = None,
 ) -> None:
     """Rules that never fire, or fire on every case, over a corpus."""
+    check_jobs(jobs)
     from chipclear.audit.impact import Corpus, coverage, read_cases, render_coverage
     from chipclear.batch.isolated import auto_jobs
 

@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING, Annotated, TextIO
 import typer
 from chipclear.batch.pool import DEFAULT_TIMEOUT
 from chipclear.errors import ExitCode, OutputFailure, error_record
-from chipclear.tui.cli.common import Format, Lang, RulesOpt, fail, load_rules, parse_date
+from chipclear.tui.cli.common import (
+    Format,
+    Lang,
+    RulesOpt,
+    check_jobs,
+    fail,
+    load_rules,
+    parse_date,
+)
 from chipclear.tui.cli.process import Interrupted
 
 if TYPE_CHECKING:
@@ -158,6 +166,7 @@ def evaluate(
     from chipclear.tui.cli.process import deferred_signals
 
     override = parse_date(as_of, "--as-of")
+    check_jobs(jobs)
     if summary_only and details_only:
         fail("--summary and --details exclude each other (give one, or neither for both)")
     for path in paths:
@@ -205,7 +214,11 @@ def evaluate(
             from chipclear.batch.isolated import HANDFUL, auto_jobs, case_pool, decide_entries
 
             head = list(islice(entries, HANDFUL + 1))
-            pool = case_pool(jobs or auto_jobs(len(head)), pack, today, override, timeout)
+            workers = jobs or auto_jobs(len(head))
+            if len(head) <= HANDFUL:  # never more workers than cases
+                workers = min(workers, max(1, len(head)))
+            with deferred_signals():  # a signal mid-fork would raise in an at-fork hook
+                pool = case_pool(workers, pack, today, override, timeout)
             outcomes = decide_entries(pool, chain(head, entries))
         for outcome in outcomes:
             tally.add(outcome)
