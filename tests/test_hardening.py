@@ -194,3 +194,30 @@ def test_sigterm_while_workers_start_prints_no_traceback(tmp_path: Path) -> None
         _, err = proc.communicate(timeout=60)
         assert "Traceback" not in err and "Exception ignored" not in err, err
         assert proc.returncode in (1, 143, -signal.SIGTERM), (proc.returncode, err)
+
+
+# F5: a pack parameter with no value on the decision date is the pack's error (exit 2).
+
+def _pack_from_future(tmp_path: Path) -> Path:
+    import shutil
+
+    pack = tmp_path / "pack"
+    shutil.copytree(ROOT / "rules", pack)
+    params = pack / "us" / "parameters.yaml"
+    text = params.read_text(encoding="utf-8")
+    head, _, tail = text.partition("  - id: us.tpp_3a090a")
+    first_from = tail.index("from: ")
+    tail = tail[:first_from] + "from: 9999-12-31" + tail[first_from + len("from: 2023-10-17"):]
+    params.write_text(head + "  - id: us.tpp_3a090a" + tail, encoding="utf-8")
+    return pack
+
+
+def test_a_parameter_without_a_value_then_is_a_pack_error(tmp_path: Path) -> None:
+    pack = _pack_from_future(tmp_path)
+    path = write(tmp_path / "c.yaml", case())
+    for jobs in ("1", "0"):
+        done = run("evaluate", str(path), "--rules", str(pack), "--jobs", jobs)
+        assert done.returncode == 2, done
+        line = one_error_line(done)
+        assert "us.tpp_3a090a' has no value on 2026-02-15" in line, line
+        assert "engine failure" not in done.stderr and "please report" not in done.stderr
