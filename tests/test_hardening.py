@@ -221,3 +221,33 @@ def test_a_parameter_without_a_value_then_is_a_pack_error(tmp_path: Path) -> Non
         line = one_error_line(done)
         assert "us.tpp_3a090a' has no value on 2026-02-15" in line, line
         assert "engine failure" not in done.stderr and "please report" not in done.stderr
+
+
+# F8: the case id cannot inject Markdown or HTML into memos; bidi controls are refused.
+
+def test_markdown_specials_in_the_case_id_are_escaped(tmp_path: Path) -> None:
+    path = write(tmp_path / "c.yaml", case(id="inj|x](http://evil)<b>`"))
+    done = run("evaluate", str(path), "-f", "markdown")
+    assert done.returncode == 1, done
+    heading = next(ln for ln in done.stdout.splitlines() if ln.startswith("## "))
+    assert heading == "## inj\\|x\\]\\(http://evil\\)\\<b\\>\\`", heading
+
+
+def test_bidi_controls_in_names_and_ids_are_refused(tmp_path: Path) -> None:
+    for char in ("\u202a", "\u202e", "\u2066", "\u2069"):
+        data = case()
+        data["buyer"]["name"] = f"{char}Huawei Technologies Co., Ltd."
+        done = run("evaluate", str(write(tmp_path / "n.yaml", data)))
+        assert done.returncode == 2 and "control character" in one_error_line(done), done
+        done = run("evaluate", str(write(tmp_path / "i.yaml", case(id=f"a{char}b"))))
+        assert done.returncode == 2 and "control character" in one_error_line(done), done
+
+
+# F11: `unknown:` is bounded.
+
+def test_unknown_is_bounded(tmp_path: Path) -> None:
+    many = case(unknown=[f"buyer.kind{i}" for i in range(1001)])
+    done = run("evaluate", str(write(tmp_path / "c.yaml", many)))
+    assert done.returncode == 2 and "unknown" in one_error_line(done), done
+    few = case(unknown=["buyer.kind"])
+    assert run("evaluate", str(write(tmp_path / "d.yaml", few))).returncode in (0, 1)

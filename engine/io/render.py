@@ -10,6 +10,7 @@ regulator's question of why a foreign chip is needed.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -79,6 +80,15 @@ def printable(text: str) -> str:
     return text.translate(_CONTROL)
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~&])")
+
+
+def md(text: str) -> str:
+    """User text (case id, chip name) in a Markdown memo: printable, and every Markdown
+    or HTML special backslash-escaped, so it shows as typed and cannot add links or tags."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", printable(text))
+
+
 def decision_dict(decision: Decision) -> dict[str, Any]:
     return decision.model_dump(mode="json")
 
@@ -144,7 +154,7 @@ def _pick(text: Text, lang: Lang) -> str:
 def markdown(decision: Decision, lang: Lang = "en") -> str:
     L = _LABELS[lang]
     d = decision
-    out = [f"## {printable(d.case_id)}", "",
+    out = [f"## {md(d.case_id)}", "",
            f"**{L['verdict']}: `{d.verdict.value}`** · {L['us']}: `{d.us.status.value}` · "
            f"{L['cn']}: `{d.cn.status.value}` · as of {d.as_of} · rules "
            f"`{d.rule_pack.version}` `{d.rule_pack.sha256[:12]}`", ""]
@@ -171,7 +181,7 @@ def markdown(decision: Decision, lang: Lang = "en") -> str:
             share = "—" if it.revenue_share_pct is None else f"{it.revenue_share_pct:g}%"
             cls = it.classification.value + (f" ({it.classification_reason})"
                                              if it.classification_reason else "")
-            out.append(f"| {it.index} | {it.chip_name}{flag} | {it.eccn or '—'} | {cls} | "
+            out.append(f"| {it.index} | {md(it.chip_name)}{flag} | {it.eccn or '—'} | {cls} | "
                        f"{_num(it.tpp)} | {_num(it.performance_density, 2)} | "
                        f"{it.us_status.value} | {it.cn_status.value} | {share} | "
                        f"{_usd(it.revenue_share_usd)} |")
