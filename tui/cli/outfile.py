@@ -58,12 +58,12 @@ def _foreign(path: Path) -> str | None:
     database (a ledger) or a case file. Such a file is never overwritten by ``-o``."""
     try:
         with path.open("rb") as f:
-            head = f.read(len(SQLITE_HEADER))
+            head = f.read(4096)
     except OSError:
         return None
-    if head == SQLITE_HEADER:
+    if head.startswith(SQLITE_HEADER):
         return "an SQLite database (a ledger?)"
-    if _is_case_file(path):
+    if _is_case_file(path) and (b"buyer" in head or b"order" in head):
         return "a case file"
     return None
 
