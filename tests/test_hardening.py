@@ -251,3 +251,23 @@ def test_unknown_is_bounded(tmp_path: Path) -> None:
     assert done.returncode == 2 and "unknown" in one_error_line(done), done
     few = case(unknown=["buyer.kind"])
     assert run("evaluate", str(write(tmp_path / "d.yaml", few))).returncode in (0, 1)
+
+
+# F9: replay refuses a ledger that verify rejects.
+
+def test_replay_of_a_ledger_that_fails_verification_exits_3(tmp_path: Path) -> None:
+    import sqlite3
+
+    book = tmp_path / "book.db"
+    path = write(tmp_path / "c.yaml", case())
+    assert run("evaluate", str(path), "--ledger", str(book), "-f", "jsonl").returncode == 1
+    assert run("ledger", "replay", str(book)).returncode == 0  # intact: replayed
+    db = sqlite3.connect(book)
+    with db:
+        [sha] = db.execute("select sha256 from packs").fetchone()
+        db.execute("insert into pack_files values (?, 'extra.yaml', x'00')", (sha,))
+    db.close()
+    assert run("ledger", "verify", str(book)).returncode == 3
+    done = run("ledger", "replay", str(book))
+    assert done.returncode == 3 and "fails verification" in done.stdout, done
+    assert "identical" not in done.stdout

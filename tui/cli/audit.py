@@ -279,6 +279,14 @@ def _open(path: Path) -> Ledger:
         raise _user_error(exc) from None
 
 
+def _broken(seq: int | None, problem: str | None) -> str:
+    """Where the chain breaks, and which rows before it still hold."""
+    if seq is None:
+        return f"{problem} (no row can be trusted)"
+    intact = f"rows 1 to {seq - 1} are intact" if seq > 1 else "no row before it is intact"
+    return f"row {seq}: {problem} ({intact})"
+
+
 @ledger_app.command("verify")
 def ledger_verify(path: LedgerArg) -> None:
     """Walk the hash chain; name the first broken row. Exit 0 intact, 3 broken."""
@@ -287,8 +295,7 @@ def ledger_verify(path: LedgerArg) -> None:
     for warning in result.warnings:
         typer.echo(f"{path}: warning: {warning}", err=True)
     if not result.ok:
-        typer.echo(f"{path}: row {result.broken_seq}: {result.problem} "
-                   f"(rows 1 to {(result.broken_seq or 1) - 1} are intact)")
+        typer.echo(f"{path}: {_broken(result.broken_seq, result.problem)}")
         raise typer.Exit(int(ExitCode.INTEGRITY))
     typer.echo(f"{path}: {result.rows} rows intact; head hash {result.head}")
 
@@ -336,6 +343,11 @@ def ledger_replay(
     Exit 0 identical, 1 some decision differs (the difference is shown).
     """
     with _open(path) as book:
+        check = book.verify()
+        if not check.ok:  # a replay of tampered rows would vouch for them
+            typer.echo(f"{path}: fails verification, nothing replayed: "
+                       f"{_broken(check.broken_seq, check.problem)} (see chipclear ledger verify)")
+            raise typer.Exit(int(ExitCode.INTEGRITY))
         seqs = [seq] if seq is not None else [r.seq for r in book.rows()]
         differ = 0
         for n in seqs:
