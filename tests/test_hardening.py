@@ -271,3 +271,18 @@ def test_replay_of_a_ledger_that_fails_verification_exits_3(tmp_path: Path) -> N
     done = run("ledger", "replay", str(book))
     assert done.returncode == 3 and "fails verification" in done.stdout, done
     assert "identical" not in done.stdout
+
+
+def test_the_interview_worker_refuses_an_early_date_in_one_line() -> None:
+    """The interview decides in a spawned worker: the refusal arrives whole, not as an
+    unknown chip or an engine failure."""
+    import pytest
+    from chipclear.batch.isolated import WorkerEvaluator
+    from chipclear.decide.evaluate import OutsideCoverage
+    from chipclear.model.case import Case
+    from chipclear.pack.loader import load_pack
+
+    early = Case.model_validate(case(as_of="2020-01-01"))
+    with WorkerEvaluator(load_pack(ROOT / "rules"), timeout=60) as evaluator:
+        with pytest.raises(OutsideCoverage, match="before 2022-08-26"):
+            evaluator.evaluate(early)

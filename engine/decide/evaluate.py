@@ -95,6 +95,10 @@ class OutsideCoverage(UnknownChip):
         self.index = CASE_IDX
         self.text = ""
         self.suggestions = []
+        self.dates = (as_of, covers_from)
+
+    def __reduce__(self) -> tuple[type[OutsideCoverage], tuple[dt.date, dt.date]]:
+        return OutsideCoverage, self.dates  # from a worker process, whole
 
 
 def coverage_problem(as_of: dt.date, covers_from: dt.date) -> str:
