@@ -283,6 +283,6 @@ def test_the_interview_worker_refuses_an_early_date_in_one_line() -> None:
     from chipclear.pack.loader import load_pack
 
     early = Case.model_validate(case(as_of="2020-01-01"))
-    with WorkerEvaluator(load_pack(ROOT / "rules"), timeout=60) as evaluator:
-        with pytest.raises(OutsideCoverage, match="before 2022-08-26"):
-            evaluator.evaluate(early)
+    with (WorkerEvaluator(load_pack(ROOT / "rules"), timeout=60) as evaluator,
+          pytest.raises(OutsideCoverage, match="before 2022-08-26")):
+        evaluator.evaluate(early)
