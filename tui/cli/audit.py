@@ -340,14 +340,14 @@ def ledger_replay(
 ) -> None:
     """Re-decide stored cases under their stored packs; compare the JSON byte for byte.
 
-    Exit 0 identical, 1 some decision differs (the difference is shown).
+    Exit 0 identical, 1 some decision differs (the difference is shown), 3 the ledger
+    fails ``ledger verify`` (said first; the rows are still replayed).
     """
     with _open(path) as book:
         check = book.verify()
-        if not check.ok:  # a replay of tampered rows would vouch for them
-            typer.echo(f"{path}: fails verification, nothing replayed: "
+        if not check.ok:  # "identical" must not vouch for tampered rows: say so, exit 3
+            typer.echo(f"{path}: fails verification: "
                        f"{_broken(check.broken_seq, check.problem)} (see chipclear ledger verify)")
-            raise typer.Exit(int(ExitCode.INTEGRITY))
         seqs = [seq] if seq is not None else [r.seq for r in book.rows()]
         differ = 0
         for n in seqs:
@@ -366,4 +366,6 @@ def ledger_replay(
                 typer.echo(line)
     if seq is None:
         typer.echo(f"{len(seqs)} rows replayed, {len(seqs) - differ} identical, {differ} differ")
+    if not check.ok:
+        raise typer.Exit(int(ExitCode.INTEGRITY))
     raise typer.Exit(int(ExitCode.ATTENTION if differ else ExitCode.OK))
