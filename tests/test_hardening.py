@@ -183,11 +183,12 @@ def test_sigterm_while_workers_start_prints_no_traceback(tmp_path: Path) -> None
     import signal
     import time
 
-    path = write(tmp_path / "c.yaml", case())
+    for i in range(2):
+        write(tmp_path / f"c{i}.yaml", case(id=f"c{i}"))
     limit = 4 * (os.cpu_count() or 1)
     for delay in (0.3, 0.8, 1.5):
-        proc = subprocess.Popen([sys.executable, "-m", "chipclear", "evaluate", str(path),
-                                 str(path), "--jobs", str(limit)], cwd=ROOT,
+        proc = subprocess.Popen([sys.executable, "-m", "chipclear", "evaluate", str(tmp_path),
+                                 "--jobs", str(limit)], cwd=ROOT,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         time.sleep(delay)
         proc.send_signal(signal.SIGTERM)
