@@ -233,11 +233,13 @@ def test_control_characters_in_case_ids_never_reach_a_terminal(tmp_path: Path) -
     book = Ledger.open(ledger, writable=True)
     book.append(good.model_copy(update={"id": evil}), decision, pack)
     book.close()
-    outputs = [table.getvalue(), render.markdown(decision),
-               run("ledger", "list", str(ledger)).stdout]
+    outputs = [table.getvalue(), run("ledger", "list", str(ledger)).stdout]
     for text in outputs:
         assert "\x1b" not in text and "\r" not in text
         assert "evil\\x1b[2J\\x0did" in text
+    memo = render.markdown(decision)  # Markdown escapes its specials too (\\ and \[)
+    assert "\x1b" not in memo and "\r" not in memo
+    assert "evil\\\\x1b\\[2J\\\\x0did" in memo
     # JSON keeps the id exactly (it is data, escaped by JSON itself).
     assert json.loads(render.to_jsonl_line(decision))["case_id"] == evil
 

@@ -216,7 +216,8 @@ def test_replay_command_and_a_difference(ledger5: Path) -> None:
     _tamper(ledger5, "UPDATE decisions SET decision_json = ? WHERE seq = 1",
             (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n",))
     differs = run("ledger", "replay", str(ledger5), "1")
-    assert differs.returncode == 1
+    assert differs.returncode == 3  # the tampered row also fails verification (F9)
+    assert "fails verification: row 1" in differs.stdout
     assert "row 1: the replayed decision differs" in differs.stdout
     assert '-  "verdict"' in differs.stdout and '+  "verdict"' in differs.stdout
 

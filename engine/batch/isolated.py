@@ -176,7 +176,7 @@ def case_pool(jobs: int, pack: RulePack | Path, today: dt.date, as_of: dt.date |
 
 
 def _evaluate_setup(root: Path) -> Callable[[tuple[Case, dt.date | None]], tuple[Any, ...]]:
-    from chipclear.decide.evaluate import UnknownChip
+    from chipclear.decide.evaluate import OutsideCoverage, UnknownChip
 
     evaluator = Evaluator(load_pack(root))
     gc.freeze()  # the pack and evaluator live as long as the worker: never rescan them
@@ -184,6 +184,8 @@ def _evaluate_setup(root: Path) -> Callable[[tuple[Case, dt.date | None]], tuple
     def decide(task: tuple[Case, dt.date | None]) -> tuple[Any, ...]:
         try:
             return ("decision", evaluator.evaluate(*task))
+        except OutsideCoverage as exc:  # pickles whole; raised again as is
+            return ("user_error", exc)
         except UnknownChip as exc:  # its constructor does not survive pickling: send parts
             return ("unknown_chip", exc.index, exc.text, exc.suggestions)
         except EngineFailure as exc:

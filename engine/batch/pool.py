@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
+from multiprocessing.reduction import ForkingPickler
 from typing import Any, Generic, TypeVar
 
 from chipclear.batch import DEFAULT_TIMEOUT
@@ -41,6 +42,11 @@ R = TypeVar("R")
 #: Tasks a worker holds at once: enough to hide the round trip to the parent.
 DEPTH = 4
 
+#: Bytes of unanswered tasks a busy worker may hold. A worker blocked writing a large
+#: result reads nothing, so the parent must never write more to it than the pipe
+#: buffers (Linux: ~200 KB); past this a task waits until the worker is idle. An idle
+#: worker is reading, so a task of any size reaches it.
+PREFETCH_BYTES = 32 * 1024
 
 #: Setup runs once in each worker and returns the function it applies to every task.
 Setup = Callable[[], Callable[[Any], Any]]
@@ -93,6 +99,7 @@ class _Slot:
     process: BaseProcess
     conn: Connection
     jobs: deque[tuple[int, Any]] = field(default_factory=deque)
+    sizes: deque[int] = field(default_factory=deque)  # pickled bytes of each job, same order
     unsent: set[int] = field(default_factory=set)  # jobs its pipe refused: it never saw them
     since: float = 0.0  # when its oldest job became the one it works on
 
@@ -135,17 +142,24 @@ class WorkerPool(Generic[T, R]):
         done: dict[int, Any] = {}
         next_out = 0
         exhausted = False
+        held: tuple[int, Any, bytes] | None = None  # drawn, but too big for a busy worker
 
-        def next_job() -> tuple[int, Any] | None:
-            nonlocal exhausted
+        def next_job() -> tuple[int, Any, bytes] | None:
+            nonlocal exhausted, held
+            if held is not None:
+                job, held = held, None
+                return job
             if retry:
-                return retry.popleft()
-            if exhausted:
+                index, task = retry.popleft()
+            elif exhausted:
                 return None
-            job = next(pending, None)
-            if job is None:
-                exhausted = True
-            return job
+            else:
+                drawn = next(pending, None)
+                if drawn is None:
+                    exhausted = True
+                    return None
+                index, task = drawn
+            return index, task, bytes(ForkingPickler.dumps(task))
 
         while True:
             for i, slot in enumerate(self._slots):
@@ -155,14 +169,22 @@ class WorkerPool(Generic[T, R]):
                     job = next_job()
                     if job is None:
                         break
+                    index, task, data = job
+                    if slot.jobs and sum(slot.sizes) + len(data) > PREFETCH_BYTES:
+                        held = job  # writing it could block on a worker blocked writing
+                        break
                     if not slot.jobs:
                         slot.since = time.monotonic()
-                    slot.jobs.append(job)
+                    slot.jobs.append((index, task))
+                    slot.sizes.append(len(data))
                     try:
-                        slot.conn.send(job[1])
+                        slot.conn.send_bytes(data)  # the worker's recv() unpickles it
                     except OSError:  # it died meanwhile; _collect hands its tasks on
-                        slot.unsent.add(job[0])
+                        slot.unsent.add(index)
                         break
+            if held is not None:  # no worker could take it: back in line, first
+                retry.appendleft(held[:2])
+                held = None
             busy = [s for s in self._slots if s.jobs]
             if not busy:
                 while next_out in done:
@@ -194,6 +216,7 @@ class WorkerPool(Generic[T, R]):
             while slot.jobs and slot.conn.poll():
                 result = slot.conn.recv()
                 index, _ = slot.jobs.popleft()
+                slot.sizes.popleft()
                 done[index] = result
                 slot.since = time.monotonic()
         except (EOFError, OSError):

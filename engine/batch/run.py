@@ -7,8 +7,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from chipclear.decide.evaluate import Evaluator, UnknownChip
-from chipclear.errors import EngineFailure, ExitCode, UserInputError
+from chipclear.decide.evaluate import Evaluator, OutsideCoverage, UnknownChip
+from chipclear.errors import EngineFailure, ExitCode, RulePackError, UserInputError
 from chipclear.io.caseio import CaseEntry, read_all
 from chipclear.io.render import to_jsonl_line
 from chipclear.model.decision import Decision, Verdict
@@ -57,8 +57,11 @@ def evaluate_entry(evaluator: Evaluator, entry: CaseEntry, today: dt.date,
         decision = evaluator.evaluate(case, today)
         return Outcome(entry, decision=decision.model_copy(update={"source": entry.source}))
     except UnknownChip as exc:
-        where = entry.location(["order", "items", exc.index, *exc.field])
+        where = entry.location(["as_of"] if isinstance(exc, OutsideCoverage)
+                               else ["order", "items", exc.index, *exc.field])
         return Outcome(entry, error=UserInputError(where, str(exc)).line())
+    except RulePackError as exc:  # the pack's fault (e.g. a parameter with no value then)
+        return Outcome(entry, error=exc.line())
     except EngineFailure as exc:
         return Outcome(entry, error=f"{entry.location()}: case '{case.id}': engine failure: {exc}",
                        engine_failure=True)

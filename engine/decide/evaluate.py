@@ -49,6 +49,7 @@ from chipclear.pack import conditions as C
 from chipclear.pack.catalog import (
     ChipFacts,
     UnclassifiableSpec,
+    contradicted_figure,
     facts_for_spec,
     with_case_figures,
 )
@@ -86,6 +87,29 @@ class UnknownChip(ValueError):
         hint = f"did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else \
             "use a catalog id or alias (chipclear chips lists them), or custom: true with a spec"
         super().__init__(f"unknown chip '{text}' ({hint})")
+
+
+class OutsideCoverage(UnknownChip):
+    """A decision date before the first date the pack covers: its rules say nothing
+    about it, so "no rule fired" would read as a clean go by accident."""
+
+    field = ("as_of",)
+
+    def __init__(self, as_of: dt.date, covers_from: dt.date) -> None:
+        ValueError.__init__(self, coverage_problem(as_of, covers_from))
+        self.index = CASE_IDX
+        self.text = ""
+        self.suggestions = []
+        self.dates = (as_of, covers_from)
+
+    def __reduce__(self) -> tuple[type[OutsideCoverage], tuple[dt.date, dt.date]]:
+        return OutsideCoverage, self.dates  # from a worker process, whole
+
+
+def coverage_problem(as_of: dt.date, covers_from: dt.date) -> str:
+    """The one line that refuses a decision date the pack does not cover."""
+    return (f"as_of {as_of} is before {covers_from}, the first date this rule pack covers "
+            f"(decide at {covers_from} or later, or use a pack written for that date)")
 
 
 class UnclassifiableChip(UnknownChip):
@@ -144,6 +168,9 @@ def _chip_facts(chip: ChipFacts) -> dict[str, Any]:
 
 def prepare(case: Case, pack: RulePack, as_of: dt.date) -> Prepared:
     """Flatten the case, resolve chips, screen names and compare domestic alternatives."""
+    covers_from = pack.manifest.covers_from
+    if covers_from is not None and as_of < covers_from:
+        raise OutsideCoverage(as_of, covers_from)
     case_facts = flatten_case(case)
     screened = screen_case(case, pack, as_of)
     if screened is not None:
@@ -165,7 +192,12 @@ def prepare(case: Case, pack: RulePack, as_of: dt.date) -> Prepared:
         if found is None:
             raise UnknownChip(i, item.chip, pack.catalog.suggest(item.chip))
         listed = pack.catalog.facts(found.id)
-        chips.append(listed if item.spec is None else with_case_figures(listed, item.spec))
+        if item.spec is not None:
+            conflict = contradicted_figure(pack.catalog.chips[found.id], item.spec)
+            if conflict is not None:
+                raise UnclassifiableChip(i, ("spec", *conflict[0]), conflict[1])
+            listed = with_case_figures(listed, item.spec, pack.catalog.chips[found.id])
+        chips.append(listed)
     if chips:
         domestic = [c.vendor_country == "CN" for c in chips if c.vendor_country]
         if len(domestic) == len(chips):

@@ -42,6 +42,15 @@ def printable(text: str) -> str:
     return text.translate(_CONTROL)
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~&])")
+
+
+def md(text: str) -> str:
+    """User text (case id, chip name) in a Markdown memo: printable, and every Markdown
+    or HTML special backslash-escaped, so it shows as typed and cannot add links or tags."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", printable(text))
+
+
 def decision_dict(decision: Decision) -> dict[str, Any]:
     return decision.model_dump(mode="json")
 
@@ -167,7 +176,7 @@ def markdown(decision: Decision, lang: Lang = "en", case: Case | None = None,
         return label(key, lang)
 
     d = decision
-    out = [f"## {printable(d.case_id)}", "",
+    out = [f"## {md(d.case_id)}", "",
            f"**{L('verdict')}: `{value('verdict', d.verdict.value, lang)}`** · "
            f"{L('us')}: `{value('us_status', d.us.status.value, lang)}` · "
            f"{L('cn')}: `{value('cn_status', d.cn.status.value, lang)}` · "
@@ -202,7 +211,7 @@ def markdown(decision: Decision, lang: Lang = "en", case: Case | None = None,
             if it.classification_reason:
                 reason = value("classification_reason", it.classification_reason, lang)
                 cls += f" ({phrase(reason, lang)})"
-            out.append(f"| {it.index} | {it.chip_name}{flag} | {it.eccn or '—'} | {cls} | "
+            out.append(f"| {it.index} | {md(it.chip_name)}{flag} | {it.eccn or '—'} | {cls} | "
                        f"{_num(it.tpp)} | {_num(it.performance_density, 2)} | "
                        f"{value('us_status', it.us_status.value, lang)} | "
                        f"{value('cn_status', it.cn_status.value, lang)} | {share} | "

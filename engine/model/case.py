@@ -93,8 +93,14 @@ MAX_ORDER_LINES = 1_000
 #: numbers below 1e-4 as 1e-05, which durable-rules' parser does not read).
 MIN_FIGURE = 0.001
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: Bidirectional embedding, override and isolate controls: invisible, and they reorder
+#: what a reader sees (Trojan-source style), so names and text may not carry them.
+_BIDI = "\u202a-\u202e\u2066-\u2069"
+_CONTROL = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{_BIDI}]")
+_CONTROL_IN_TEXT = re.compile(f"[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f{_BIDI}]")
+
+#: Fact paths a case may mark unknown: far more than the facts there are.
+MAX_UNKNOWN = 1000
 
 
 def _no_control(value: str) -> str:
@@ -418,8 +424,9 @@ class Case(_Strict):
     deployment: Deployment = Field(default_factory=Deployment)
     evidence: Evidence = Field(default_factory=Evidence)
     screening: ScreeningReview = Field(default_factory=ScreeningReview)
-    unknown: list[str] = Field(
-        default_factory=list,
+    unknown: list[Annotated[str, Strict(), Field(min_length=1, max_length=200),
+                            AfterValidator(_no_control)]] = Field(
+        default_factory=list, max_length=MAX_UNKNOWN,
         description="Fact paths the buyer answered \"don't know\" (e.g. buyer.kind): they stay "
         "unknown and the interview does not ask them again.",
     )

@@ -231,20 +231,47 @@ def facts_for_spec(spec: ChipSpec) -> ChipFacts:
     )
 
 
-def with_case_figures(chip: ChipFacts, spec: ChipSpec) -> ChipFacts:
-    """A catalog chip with the figures a case supplies in place of the catalog's.
+def contradicted_figure(listed: Chip, spec: ChipSpec) -> tuple[tuple[str, ...], str] | None:
+    """The first figure a case gives that the catalog already has with another value:
+    its path under ``spec`` and a one-line message naming the catalog value and source.
+
+    A case may only fill figures the catalog lacks; a cited figure is never replaced,
+    least of all by a lower one that would take the chip out of a control.
+    """
+    f = listed.figures
+    given: list[tuple[tuple[str, ...], float | None, Figure | None]] = [
+        (("dense_tflops", str(p)), v, f.dense_tflops.get(p))
+        for p, v in sorted(spec.dense_tflops.items())]
+    for name in ("die_area_mm2", "memory_gb", "memory_bandwidth_gbs", "io_bandwidth_gbs"):
+        if name in spec.model_fields_set:
+            given.append(((name,), getattr(spec, name), getattr(f, name)))
+    for path, value, figure in given:
+        if figure is not None and value is not None and float(value) != figure.value:
+            return path, (
+                f"{listed.name}'s {'.'.join(path)} is {figure.value:g} in the catalog "
+                f"(source: {', '.join(figure.sources)}), not {value:g}; a case may only give "
+                f"figures the catalog lacks (remove it, or use custom: true for another part)")
+    return None
+
+
+def with_case_figures(chip: ChipFacts, spec: ChipSpec,
+                      listed: Chip | None = None) -> ChipFacts:
+    """A catalog chip with the figures a case supplies where the catalog has none.
 
     Used where the catalog lacks a figure (no cited source) and a rule needs it; the
-    figure is marked as the case's in ``figure_sources``.
+    figure is marked as the case's in ``figure_sources``. Dense TFLOPS the case gives
+    are added to the catalog's (``listed``), never put in their place.
     """
     given = spec.model_fields_set
     if not given:
         return chip
     tpp, precision, fp8 = chip.tpp, chip.tpp_precision, chip.fp8
     if "dense_tflops" in given:
-        tpp, precision = compute_tpp({str(p): v for p, v in spec.dense_tflops.items()})
-        fp8 = (spec.dense_tflops[Precision("fp8")] > 0
-               if Precision("fp8") in spec.dense_tflops else None)
+        dense = {str(p): fig.value for p, fig in listed.figures.dense_tflops.items()} \
+            if listed is not None else {}
+        dense.update({str(p): v for p, v in spec.dense_tflops.items()})
+        tpp, precision = compute_tpp(dense)
+        fp8 = dense["fp8"] > 0 if "fp8" in dense else None
     area: float | None = spec.die_area_mm2
     if "die_area_mm2" not in given and chip.tpp and chip.performance_density:
         area = chip.tpp / chip.performance_density  # the catalog's die area, recovered

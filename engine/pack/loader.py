@@ -326,6 +326,9 @@ class Manifest(StrictModel):
     entity_list: PackPath = "lists/entity_list.yaml"
     approved_customers: PackPath = "lists/approved_customers.yaml"
     questions: PackPath = "questions.yaml"
+    covers_from: dt.date | None = Field(
+        None, description="First decision date the pack's rules were written for; an "
+                          "earlier date is refused (no rule firing there is no answer).")
     reviewed_until: dt.date | None = Field(
         None, description="Date up to which the pack's sources were reviewed; a decision "
                           "dated later warns that newer measures may apply.")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from chipclear.errors import EngineFailure, ExitCode, UserInputError
-from chipclear.tui.cli.common import RulesOpt, fail, load_rules, parse_date
+from chipclear.tui.cli.common import RulesOpt, check_jobs, fail, load_rules, parse_date
 
 if TYPE_CHECKING:
     from chipclear.audit.ledger import Ledger
@@ -68,6 +68,7 @@ def audit_diff(
     Rules, parameters and catalog figures changed, then every corpus case decided under
     both packs. Exit 0 when no decision changed, 1 when some did, 2 on bad input.
     """
+    check_jobs(jobs)
     from chipclear.audit import impact as audit
 
     for path in cases or []:
@@ -245,6 +246,7 @@ def rules_coverage(
                                  "this process, without crash protection).")] = None,
 ) -> None:
     """Rules that never fire, or fire on every case, over a corpus."""
+    check_jobs(jobs)
     from chipclear.audit.impact import Corpus, coverage, read_cases, render_coverage
     from chipclear.batch.isolated import auto_jobs
 
@@ -278,6 +280,14 @@ def _open(path: Path) -> Ledger:
         raise _user_error(exc) from None
 
 
+def _broken(seq: int | None, problem: str | None) -> str:
+    """Where the chain breaks, and which rows before it still hold."""
+    if seq is None:
+        return f"{problem} (no row can be trusted)"
+    intact = f"rows 1 to {seq - 1} are intact" if seq > 1 else "no row before it is intact"
+    return f"row {seq}: {problem} ({intact})"
+
+
 @ledger_app.command("verify")
 def ledger_verify(path: LedgerArg) -> None:
     """Walk the hash chain; name the first broken row. Exit 0 intact, 3 broken."""
@@ -286,8 +296,7 @@ def ledger_verify(path: LedgerArg) -> None:
     for warning in result.warnings:
         typer.echo(f"{path}: warning: {warning}", err=True)
     if not result.ok:
-        typer.echo(f"{path}: row {result.broken_seq}: {result.problem} "
-                   f"(rows 1 to {(result.broken_seq or 1) - 1} are intact)")
+        typer.echo(f"{path}: {_broken(result.broken_seq, result.problem)}")
         raise typer.Exit(int(ExitCode.INTEGRITY))
     typer.echo(f"{path}: {result.rows} rows intact; head hash {result.head}")
 
@@ -332,9 +341,14 @@ def ledger_replay(
 ) -> None:
     """Re-decide stored cases under their stored packs; compare the JSON byte for byte.
 
-    Exit 0 identical, 1 some decision differs (the difference is shown).
+    Exit 0 identical, 1 some decision differs (the difference is shown), 3 the ledger
+    fails ``ledger verify`` (said first; the rows are still replayed).
     """
     with _open(path) as book:
+        check = book.verify()
+        if not check.ok:  # "identical" must not vouch for tampered rows: say so, exit 3
+            typer.echo(f"{path}: fails verification: "
+                       f"{_broken(check.broken_seq, check.problem)} (see chipclear ledger verify)")
         seqs = [seq] if seq is not None else [r.seq for r in book.rows()]
         differ = 0
         for n in seqs:
@@ -353,4 +367,6 @@ def ledger_replay(
                 typer.echo(line)
     if seq is None:
         typer.echo(f"{len(seqs)} rows replayed, {len(seqs) - differ} identical, {differ} differ")
+    if not check.ok:
+        raise typer.Exit(int(ExitCode.INTEGRITY))
     raise typer.Exit(int(ExitCode.ATTENTION if differ else ExitCode.OK))

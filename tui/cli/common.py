@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -55,6 +56,18 @@ def _freeze() -> None:
     import gc
 
     gc.freeze()
+
+
+#: Worker processes per CPU core --jobs may ask for: more only thrash (and fork for long).
+JOBS_PER_CORE = 4
+
+
+def check_jobs(jobs: int | None) -> None:
+    """Refuse a --jobs far beyond the machine: --jobs 2000 forked 2000 workers."""
+    limit = JOBS_PER_CORE * (os.cpu_count() or 1)
+    if jobs is not None and jobs > limit:
+        fail(f"--jobs: {jobs} is more than {limit} ({JOBS_PER_CORE} per CPU core; "
+             f"omit it to let chipclear choose)")
 
 
 def parse_date(value: str | None, option: str) -> dt.date | None:

@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO
 import typer
 from chipclear.batch import DEFAULT_TIMEOUT
 from chipclear.errors import ExitCode, OutputFailure, error_record
-from chipclear.tui.cli.common import Format, Lang, RulesOpt, fail, load_rules, parse_date
+from chipclear.tui.cli.common import (
+    Format,
+    Lang,
+    RulesOpt,
+    check_jobs,
+    fail,
+    load_rules,
+    parse_date,
+)
 from chipclear.tui.cli.process import Interrupted
 
 if TYPE_CHECKING:
@@ -158,6 +166,7 @@ def evaluate(
     from chipclear.tui.cli.process import deferred_signals
 
     override = parse_date(as_of, "--as-of")
+    check_jobs(jobs)
     if summary_only and details_only:
         fail("--summary and --details exclude each other (give one, or neither for both)")
     for path in paths:
@@ -166,6 +175,11 @@ def evaluate(
     out = Output(output)
     out.check(paths, ledger)
     pack = load_rules(rules)
+    covers_from = pack.manifest.covers_from
+    if override is not None and covers_from is not None and override < covers_from:
+        from chipclear.decide.evaluate import coverage_problem
+
+        fail(f"--as-of: {coverage_problem(override, covers_from)}")
     today = dt.date.today()
     tally = batch.Tally()
     errors: list[str] = []
@@ -204,7 +218,11 @@ def evaluate(
 
             tasks = read_tasks()
             head = list(islice(tasks, HANDFUL + 1))
-            pool = case_pool(jobs or auto_jobs(len(head)), pack, today, override, timeout)
+            workers = jobs or auto_jobs(len(head))
+            if len(head) <= HANDFUL:  # never more workers than cases
+                workers = min(workers, max(1, len(head)))
+            with deferred_signals():  # a signal mid-fork would raise in an at-fork hook
+                pool = case_pool(workers, pack, today, override, timeout)
             outcomes = decide_entries(pool, chain(head, tasks))
         for outcome in outcomes:
             tally.add(outcome)

@@ -49,6 +49,25 @@ def _is_case_file(path: Path) -> bool:
     return b'"rule_pack"' not in head and b'"schema"' not in head
 
 
+#: The first bytes of every SQLite database (a chipclear ledger is one).
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _foreign(path: Path) -> str | None:
+    """What an existing file is, when it is not something an earlier run wrote: a
+    database (a ledger) or a case file. Such a file is never overwritten by ``-o``."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return None
+    if head.startswith(SQLITE_HEADER):
+        return "an SQLite database (a ledger?)"
+    if _is_case_file(path) and (b"buyer" in head or b"order" in head):
+        return "a case file"
+    return None
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -78,6 +97,11 @@ class Output:
                                        and _is_case_file(target)):
                 raise UserInputError(Location(str(target)), "-o is one of the input files",
                                      "write the output somewhere else")
+        if target.is_file():
+            kind = _foreign(target)
+            if kind is not None:
+                raise UserInputError(Location(str(target)), f"-o would overwrite {kind}",
+                                     "write the output somewhere else, or remove it first")
         if target.is_dir():
             raise OutputFailure(f"{target}: cannot write the output: it is a folder "
                                 "(name a file)")
