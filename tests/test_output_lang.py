@@ -92,9 +92,14 @@ def test_chinese_memo_has_no_english_label(zh_memo: tuple[str, list[dict[str, An
     # 2. No stray ASCII word at all outside code, links, names and quoted rule texts.
     words = sorted(set(re.findall(r"(?<![0-9])[A-Za-z][A-Za-z0-9_]+", rest)) - ALLOWED_WORDS)
     assert not words, words
-    # The values are there, translated.
-    for chinese in ("结论", "可以采购", "不能采购", "推定拒绝", "无法确定", "依据事实", "判定日期"):
+    # The values are there, translated: every decision's verdict and statuses.
+    for chinese in ("结论", "依据事实", "判定日期"):
         assert chinese in memo
+    for d in decisions:
+        for section, key in (("verdict", d["verdict"]), ("us_status", d["us"]["status"]),
+                             ("cn_status", d["cn"]["status"])):
+            zh = labels.value(section, key, "zh")
+            assert zh != key and zh in memo, (section, key)
 
 
 def test_the_checker_finds_an_english_label(zh_memo: tuple[str, list[dict[str, Any]]]) -> None:
