@@ -1,15 +1,24 @@
 """The one module that talks to durable-rules.
 
-durable-rules has traps this adapter closes (see docs/engine.md):
+It drives durable-rules' C engine (``durable_rules_engine``) directly, not through the
+library's Python wrapper: the wrapper parsed and re-serialised the whole session state
+and frame as JSON and read the clock several times per activation, which cost more than
+the matching. durable-rules has traps this adapter closes (see docs/engine.md):
 
-* the default Host runs a background dispatcher that races the caller and can
-  segfault: ``_QuietHost`` disables it, so rules run synchronously inside the call;
+* the wrapper's default Host runs a background dispatcher that races the caller and can
+  segfault: there is no Host here; a case's activations run in this call, in the
+  engine's own order, until none is left;
 * facts no rule matches raise, and derived facts nobody consumes vanish: the
   compiler adds catch-all "keep" rules;
-* exceptions in actions are swallowed into the session state: they are raised here;
+* the wrapper swallowed exceptions in actions into the session state; here an action
+  that fails abandons its activation (releasing the engine's lease) and raises;
+* the engine returns a session's handle only for a fact it could parse, and an
+  uninitialised one for a batch whose first fact it could not: the first fact of a
+  case is asserted alone, and its handle is the one used;
+* deleting a session in which no activation ever started frees uninitialised memory:
+  such a session is opened first (``Runtime._close``);
 * at most 1,024 live sessions: each case gets one session, deleted in ``finally``;
-* ruleset names cannot be registered twice: compiled packs are registered once by
-  content-derived name;
+* compiled packs are registered once per Runtime, by content-derived name;
 * its JSON reader cannot read some numbers Python writes (``1e-05``, ``4e+16``,
   ``Infinity``) and, inside one batch, silently drops the fact holding one and every
   fact after it; it reads ``NaN`` as null, compares only the first 65,535 bytes of a
@@ -22,17 +31,20 @@ durable-rules has traps this adapter closes (see docs/engine.md):
 from __future__ import annotations
 
 import contextlib
-import copy
+import functools
 import hashlib
 import itertools
+import json
 import math
+import re
 import struct
 from dataclasses import dataclass
 from typing import Any
 
-from chipclear.decide.compile import CompiledPack
+import durable_rules_engine as _engine
+import orjson
+from chipclear.decide.compile import ActionSpec, CompiledPack
 from chipclear.errors import EngineFailure
-from durable import engine as _durable
 
 
 class Unrepresentable(EngineFailure):
@@ -91,6 +103,23 @@ def engine_value(value: Any) -> Any:
     raise Unrepresentable(f"{value!r} ({type(value).__name__}) is not a fact value")
 
 
+@functools.lru_cache(maxsize=16_384, typed=True)
+def _remembered(value: Any) -> Any:
+    return engine_value(value)
+
+
+def _encoded(value: Any) -> Any:
+    """``engine_value``, remembered: most values (enums, countries, figures) recur per case.
+
+    Keyed by type as well as value, so ``True`` and ``1`` stay apart; an unhashable
+    value goes to ``engine_value``, which refuses it.
+    """
+    try:
+        return _remembered(value)
+    except TypeError:
+        return engine_value(value)
+
+
 def engine_fact(fact: dict[str, Any]) -> dict[str, Any]:
     """A fact with every value but the adapter's own keys in engine form."""
     out: dict[str, Any] = {}
@@ -99,7 +128,7 @@ def engine_fact(fact: dict[str, Any]) -> dict[str, Any]:
             out[key] = value
             continue
         try:
-            out[key] = engine_value(value)
+            out[key] = _encoded(value)
         except Unrepresentable as exc:
             raise Unrepresentable(f"fact {key.replace('__', '.')}: {exc}") from None
     return out
@@ -131,59 +160,34 @@ class Firing:
     derived_ids: tuple[str, ...]
 
 
-class _Session:
-    __slots__ = ("asserted", "derived", "firings", "opened")
+#: Actions that do nothing: ``__open`` only has to fire (see ``Runtime._close``), the
+#: "keep" rules never do.
+_NOTHING = frozenset({"__open", "__noop"})
+_PLAIN_NAME = re.compile(r"[\w#.|=@-]+")
 
-    def __init__(self) -> None:
+
+@dataclass(frozen=True)
+class _Ruleset:
+    """A compiled pack as the engine holds it: its handle and each rule's action."""
+
+    handle: int
+    actions: dict[str, tuple[str, ActionSpec] | None]  # rule -> (action name, spec)
+
+
+class _Session:
+    __slots__ = ("asserted", "derived", "firings", "sid", "started")
+
+    def __init__(self, sid: str) -> None:
+        self.sid = sid
         self.firings: list[Firing] = []
         self.asserted: set[str] = set()
         self.derived: list[dict[str, Any]] = []  # derived facts, in engine form
-        self.opened = False  # the __open rule fired: deleting the session is safe
+        self.started = False  # an activation has started: deleting the session is safe
 
 
-class _QuietHost(_durable.Host):  # type: ignore[misc]
-    """A Host without the background timer threads; actions resolved by name."""
-
-    def __init__(self) -> None:
-        self.packs: dict[str, CompiledPack] = {}
-        self.sessions: dict[str, _Session] = {}
-        super().__init__()
-
-    def _run(self) -> None:  # no dispatcher or timer threads
-        return None
-
-    def get_action(self, action_name: str) -> Any:
-        if action_name == "__noop":
-            return _noop
-        if action_name == "__open":
-            return self._opened
-        pack_name, _, name = action_name.partition("/")
-        spec = self.packs[pack_name].actions[name]
-        sessions = self.sessions
-
-        def run(c: Any) -> None:
-            state = sessions[c.s.sid]
-            m = c.m
-            idx = int(m["idx"])
-            used = tuple(str(getattr(c, a)["id"]) for a in spec.derived_aliases)
-            state.firings.append(Firing(name, idx, used))
-            for key, value in spec.derive:
-                fid = f"{key}={value}@{idx}"
-                if fid not in state.asserted:
-                    state.asserted.add(fid)
-                    fact = {"t": "d", "id": fid, "k": key, "v": engine_value(value),
-                            "idx": idx, "rule": spec.rule_id}
-                    c.assert_fact(fact)
-                    state.derived.append({**fact, "sid": c.s.sid})
-
-        return run
-
-    def _opened(self, c: Any) -> None:
-        self.sessions[c.s.sid].opened = True
-
-
-def _noop(c: Any) -> None:
-    return None
+def _text(value: Any) -> str:
+    """JSON text the engine reads: compact, UTF-8, integers and ASCII tokens only."""
+    return orjson.dumps(value).decode()
 
 
 class Runtime:
@@ -191,33 +195,101 @@ class Runtime:
 
     ``_submit`` and ``_check_accepted`` are the two steps between the facts a case
     has and the facts the engine holds; tests subclass them to lose a fact on purpose.
+    One Runtime serves one process (or one worker); sessions are keyed by their own id.
     """
 
     def __init__(self) -> None:
-        self._host = _QuietHost()
+        self._rulesets: dict[str, _Ruleset] = {}
+        self._sessions: dict[str, _Session] = {}
         self._sid = itertools.count(1)
 
-    def _register(self, pack: CompiledPack) -> None:
-        if pack.name in self._host.packs:
-            return
+    def _register(self, pack: CompiledPack) -> _Ruleset:
+        known = self._rulesets.get(pack.name)
+        if known is not None:
+            return known
         try:
-            ruleset = engine_ruleset(copy.deepcopy(pack.ruleset))  # durable deletes 'run'
+            ruleset = engine_ruleset(pack.ruleset)
         except Unrepresentable as exc:
             raise EngineFailure(f"rule pack compiled for {pack.as_of}: {exc}") from None
-        for rule in ruleset.values():
-            if rule["run"] not in ("__noop", "__open"):
-                rule["run"] = f"{pack.name}/{rule['run']}"
-        self._host.packs[pack.name] = pack
+        actions: dict[str, tuple[str, ActionSpec] | None] = {}
+        definition: dict[str, Any] = {}
+        for name, rule in ruleset.items():
+            run = rule["run"]
+            if not _PLAIN_NAME.fullmatch(name):  # activations are read by their name
+                raise EngineFailure(f"the rule engine refused the compiled pack: rule name "
+                                    f"{name!r} has characters JSON would escape")
+            if run in _NOTHING:
+                actions[name] = None
+            elif run in pack.actions:
+                actions[name] = (run, pack.actions[run])
+            else:
+                raise EngineFailure(f"the rule engine refused the compiled pack: rule {name!r} "
+                                    f"runs {run!r}, which the pack does not define")
+            definition[name] = {k: v for k, v in rule.items() if k != "run"}
         try:
-            self._host.register_rulesets({pack.name: ruleset})
-        except Exception as exc:  # the library raises bare Exceptions
-            del self._host.packs[pack.name]
+            handle = _engine.create_ruleset(pack.name, json.dumps(definition, ensure_ascii=False))
+        except Exception as exc:  # the library raises its own bare error
             detail = " ".join(str(exc).split())[:200]
             raise EngineFailure(f"the rule engine refused the compiled pack: {detail}") from None
+        registered = self._rulesets[pack.name] = _Ruleset(handle, actions)
+        return registered
 
     def _submit(self, pack_name: str, facts: list[dict[str, Any]]) -> Any:
-        """Hand a batch of engine-form facts to durable-rules."""
-        return self._host.assert_facts(pack_name, facts)
+        """Hand a batch of engine-form facts to durable-rules and run its activations."""
+        if not facts:
+            return None
+        ruleset = self._rulesets[pack_name]
+        state = _assert_one(ruleset.handle, facts[0])
+        if len(facts) > 1:
+            code, _ = _engine.assert_facts(ruleset.handle, _text(facts[1:]))
+            if code != 0:
+                raise EngineFailure(f"the rule engine refused a fact of the case (code {code})")
+        self._quiesce(ruleset, self._sessions[str(facts[0]["sid"])], state)
+        return state
+
+    def _quiesce(self, ruleset: _Ruleset, session: _Session, state: int) -> None:
+        """Run the session's activations, one at a time in the engine's order, until none is left.
+
+        The engine leases a session while one of its activations runs; a failing action
+        abandons the activation (releasing the lease) before the error propagates.
+        """
+        handle = ruleset.handle
+        started = _engine.start_action_for_state(handle, state)
+        if started is None:
+            return
+        session.started = True
+        message: str | None = started[1]
+        try:
+            while message is not None:
+                self._act(ruleset, session, message)
+                message = _engine.complete_and_start_action(handle, state)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                _engine.abandon_action(handle, state)
+            raise
+
+    def _act(self, ruleset: _Ruleset, session: _Session, message: str) -> None:
+        """One activation: ``{"rule":{"alias":fact,...}}`` as the engine serialises it.
+
+        Rule names are plain (checked at registration), so the name is the text up to
+        the next quote; the frame is parsed only when the action reads it.
+        """
+        what = ruleset.actions[message[2:message.index('"', 2)]]
+        if what is None:
+            return
+        name, action = what
+        ((_, frame),) = orjson.loads(message).items()
+        idx = int(frame["m"]["idx"])
+        used = tuple(str(frame[a]["id"]) for a in action.derived_aliases)
+        session.firings.append(Firing(name, idx, used))
+        for key, value in action.derive:
+            fid = f"{key}={value}@{idx}"
+            if fid not in session.asserted:
+                session.asserted.add(fid)
+                fact = {"t": "d", "id": fid, "k": key, "v": engine_value(value),
+                        "idx": idx, "rule": action.rule_id, "sid": session.sid}
+                _assert_one(ruleset.handle, fact)
+                session.derived.append(fact)
 
     def _check_accepted(self, pack_name: str, sid: str, facts: list[dict[str, Any]]) -> None:
         """Every fact asserted (and derived) is stored in the session exactly as asserted.
@@ -225,8 +297,9 @@ class Runtime:
         durable-rules stops reading a batch at a fact it cannot parse without raising;
         the facts after it never reach a rule. That must fail the case, not decide it.
         """
-        stored = {str(f.get("id")): f for f in self._host.get_facts(pack_name, sid)}
-        expected = [*facts, *self._host.sessions[sid].derived]
+        handle = self._rulesets[pack_name].handle
+        stored = {str(f.get("id")): f for f in orjson.loads(_engine.get_facts(handle, sid))}
+        expected = [*facts, *self._sessions[sid].derived]
         for n, fact in enumerate(expected):
             if stored.get(str(fact["id"])) != fact:
                 raise EngineFailure(
@@ -237,12 +310,10 @@ class Runtime:
         """Assert all of a case's facts at once and return the activations, in firing order."""
         self._register(pack)
         sid = str(next(self._sid))
-        session = self._host.sessions[sid] = _Session()
+        session = self._sessions[sid] = _Session(sid)
         try:
             batch = [{**engine_fact(fact), "sid": sid} for fact in facts]
-            state = self._submit(pack.name, batch)
-            if isinstance(state, dict) and state.get("exception"):
-                raise EngineFailure(f"rule action failed: {state['exception']}")
+            self._submit(pack.name, batch)
             self._check_accepted(pack.name, sid, batch)
             return session.firings
         except EngineFailure:
@@ -253,12 +324,28 @@ class Runtime:
             self._close(pack.name, sid)
 
     def _close(self, pack_name: str, sid: str) -> None:
-        """Delete a session; open it first if no rule fired (deleting it would segfault)."""
-        session = self._host.sessions[sid]
+        """Delete a session; start an activation in it first if none has started.
+
+        The engine allocates a session without initialising the buffers of its current
+        activation, and frees them on delete; they are set when an activation starts
+        and emptied when it completes or is abandoned. Deleting a session in which no
+        activation ever started frees garbage (a segfault), so such a session gets a
+        case fact, on which the ``__open`` rule fires, before it is deleted.
+        """
+        session = self._sessions.pop(sid)
+        ruleset = self._rulesets[pack_name]
         with contextlib.suppress(Exception):
-            if not session.opened:
-                self._host.assert_fact(pack_name, {"t": "case", "id": "__open", "idx": -1,
-                                                   "sid": sid})
-            if session.opened:
-                self._host.delete_state(pack_name, sid)
-        del self._host.sessions[sid]
+            if not session.started:
+                opener = {"t": "case", "id": "__open", "idx": -1, "sid": sid}
+                self._quiesce(ruleset, session, _assert_one(ruleset.handle, opener))
+            if session.started:
+                _engine.delete_state(ruleset.handle, sid)
+
+
+def _assert_one(handle: int, fact: dict[str, Any]) -> int:
+    """Assert one fact; return its session's handle (the engine parsed it, so it is valid)."""
+    code, state = _engine.assert_fact(handle, _text(fact))
+    if code != 0:
+        reason = {1: "no rule takes it", 2: "it was asserted before"}.get(code, f"code {code}")
+        raise EngineFailure(f"the rule engine refused fact '{fact.get('id')}': {reason}")
+    return int(state)
