@@ -157,3 +157,41 @@ def test_remembered_encodings_keep_booleans_and_numbers_apart(first: Any, then: 
     for value in (first, then, first):
         assert engine_fact({"x": value})["x"] == engine_value(value)
         assert type(engine_fact({"x": value})["x"]) is type(engine_value(value))
+
+
+def test_frames_are_read_from_their_text_and_read_as_a_json_parser_reads_them(
+        evaluator: Evaluator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every activation of every golden case takes the fast path, and it agrees with
+    parsing the frame; frames the fast path cannot vouch for are parsed."""
+    from chipclear.decide import runtime as adapter
+
+    frames: list[tuple[str, tuple[str, ...]]] = []
+    parse = adapter._bound_parsed
+    parsed: list[str] = []
+
+    def spy_parse(message: str, derived: tuple[str, ...]) -> tuple[int, tuple[str, ...]]:
+        parsed.append(message)
+        return parse(message, derived)
+
+    class Spying(Runtime):
+        def _act(self, ruleset: Any, session: Any, message: str) -> None:
+            what = ruleset.actions[message[2:message.index('"', 2)]]
+            if what is not None:
+                frames.append((message, what[1].derived_aliases))
+            super()._act(ruleset, session, message)
+
+    monkeypatch.setattr(adapter, "_bound_parsed", spy_parse)
+    runtime = Spying()
+    cases = [g.case for path in golden_files(evaluator.pack) for g, _ in load_golden(path)]
+    for compiled, facts in _prepared(evaluator, cases):
+        runtime.run(compiled, facts)
+    assert parsed == []
+    assert sum(1 for _, derived in frames if derived) > 20
+    for message, derived in frames:
+        assert adapter._bound(message, derived) == parse(message, derived)
+
+    escaped = '{"r":{"d0":{"t":"d","id":"a\\"b=1@0","idx":0},"m":{"t":"item","id":"i","idx":3}}}'
+    reordered = '{"r":{"m":{"id":"item-0","t":"item","idx":3,"x":1}}}'
+    assert adapter._bound(escaped, ("d0",)) == (3, ('a"b=1@0',))
+    assert adapter._bound(reordered, ()) == (3, ())
+    assert parsed == [escaped, reordered]

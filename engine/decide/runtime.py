@@ -105,33 +105,27 @@ def engine_value(value: Any) -> Any:
 
 @functools.lru_cache(maxsize=16_384, typed=True)
 def _remembered(value: Any) -> Any:
-    return engine_value(value)
-
-
-def _encoded(value: Any) -> Any:
     """``engine_value``, remembered: most values (enums, countries, figures) recur per case.
 
-    Keyed by type as well as value, so ``True`` and ``1`` stay apart; an unhashable
-    value goes to ``engine_value``, which refuses it.
+    Keyed by type as well as value, so ``True`` and ``1`` stay apart.
     """
-    try:
-        return _remembered(value)
-    except TypeError:
-        return engine_value(value)
+    return engine_value(value)
 
 
 def engine_fact(fact: dict[str, Any]) -> dict[str, Any]:
     """A fact with every value but the adapter's own keys in engine form."""
-    out: dict[str, Any] = {}
-    for key, value in fact.items():
-        if key in STRUCTURAL:
-            out[key] = value
-            continue
-        try:
-            out[key] = _encoded(value)
-        except Unrepresentable as exc:
-            raise Unrepresentable(f"fact {key.replace('__', '.')}: {exc}") from None
-    return out
+    try:
+        return {key: value if key in STRUCTURAL else _remembered(value)
+                for key, value in fact.items()}
+    except (Unrepresentable, TypeError):  # TypeError: unhashable, so not a fact value
+        pass
+    for key, value in fact.items():  # again, to say which fact cannot be encoded
+        if key not in STRUCTURAL:
+            try:
+                engine_value(value)
+            except Unrepresentable as exc:
+                raise Unrepresentable(f"fact {key.replace('__', '.')}: {exc}") from None
+    raise Unrepresentable("a fact value could not be encoded")  # not reached: see above
 
 
 def _engine_pattern(node: Any) -> Any:
@@ -164,6 +158,21 @@ class Firing:
 #: "keep" rules never do.
 _NOTHING = frozenset({"__open", "__noop"})
 _PLAIN_NAME = re.compile(r"[\w#.|=@-]+")
+#: The keys every fact the adapter asserts starts with, in this order (see ``_alias``).
+_LEADING = ("t", "id", "idx")
+
+
+@functools.cache
+def _alias(name: str) -> re.Pattern[str]:
+    """Where a frame holds the fact bound to ``name``, and that fact's id and idx.
+
+    The engine serialises an activation as ``{"rule":{"alias":fact,...}}`` with each fact
+    as the exact text the adapter asserted, which starts ``{"t":…,"id":…,"idx":…``. Facts
+    are flat and JSON escapes every quote inside a string, so ``"alias":{`` occurs only
+    where the frame binds that alias. A frame with an escape, or one this does not
+    match, is parsed in full instead.
+    """
+    return re.compile(rf'"{re.escape(name)}":\{{"t":"[^"\\]*","id":"([^"\\]*)","idx":(-?\d+)[,}}]')
 
 
 @dataclass(frozen=True)
@@ -278,16 +287,14 @@ class Runtime:
         if what is None:
             return
         name, action = what
-        ((_, frame),) = orjson.loads(message).items()
-        idx = int(frame["m"]["idx"])
-        used = tuple(str(frame[a]["id"]) for a in action.derived_aliases)
+        idx, used = _bound(message, action.derived_aliases)
         session.firings.append(Firing(name, idx, used))
         for key, value in action.derive:
             fid = f"{key}={value}@{idx}"
             if fid not in session.asserted:
                 session.asserted.add(fid)
-                fact = {"t": "d", "id": fid, "k": key, "v": engine_value(value),
-                        "idx": idx, "rule": action.rule_id, "sid": session.sid}
+                fact = {"t": "d", "id": fid, "idx": idx, "k": key, "v": engine_value(value),
+                        "rule": action.rule_id, "sid": session.sid}
                 _assert_one(ruleset.handle, fact)
                 session.derived.append(fact)
 
@@ -312,7 +319,7 @@ class Runtime:
         sid = str(next(self._sid))
         session = self._sessions[sid] = _Session(sid)
         try:
-            batch = [{**engine_fact(fact), "sid": sid} for fact in facts]
+            batch = [_engine_form(fact, sid) for fact in facts]
             self._submit(pack.name, batch)
             self._check_accepted(pack.name, sid, batch)
             return session.firings
@@ -340,6 +347,38 @@ class Runtime:
                 self._quiesce(ruleset, session, _assert_one(ruleset.handle, opener))
             if session.started:
                 _engine.delete_state(ruleset.handle, sid)
+
+
+def _engine_form(fact: dict[str, Any], sid: str) -> dict[str, Any]:
+    """A prepared fact as asserted: ``t``, ``id``, ``idx`` first, values encoded, the session."""
+    out = {key: fact[key] for key in _LEADING if key in fact}
+    out.update(engine_fact(fact))
+    out["sid"] = sid
+    return out
+
+
+def _bound(message: str, derived: tuple[str, ...]) -> tuple[int, tuple[str, ...]]:
+    """The ``idx`` of the fact an activation fired on and the ids of the derived facts it used.
+
+    Read from the frame's text where each alias is bound (``_alias``); a frame that does
+    not look as expected is parsed in full (``_bound_parsed``).
+    """
+    found = None if "\\" in message else _alias("m").search(message)
+    if found is None:
+        return _bound_parsed(message, derived)
+    ids: list[str] = []
+    for name in derived:
+        hit = _alias(name).search(message)
+        if hit is None:
+            return _bound_parsed(message, derived)
+        ids.append(hit[1])
+    return int(found[2]), tuple(ids)
+
+
+def _bound_parsed(message: str, derived: tuple[str, ...]) -> tuple[int, tuple[str, ...]]:
+    """``_bound`` for any frame: the whole activation parsed as JSON."""
+    ((_, frame),) = orjson.loads(message).items()
+    return int(frame["m"]["idx"]), tuple(str(frame[a]["id"]) for a in derived)
 
 
 def _assert_one(handle: int, fact: dict[str, Any]) -> int:
