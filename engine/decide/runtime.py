@@ -103,7 +103,7 @@ def engine_value(value: Any) -> Any:
     raise Unrepresentable(f"{value!r} ({type(value).__name__}) is not a fact value")
 
 
-@functools.lru_cache(maxsize=16_384, typed=True)
+@functools.lru_cache(maxsize=4096, typed=True)
 def _remembered(value: Any) -> Any:
     """``engine_value``, remembered: most values (enums, countries, figures) recur per case.
 
