@@ -8,6 +8,7 @@ For N generated cases (``bench/corpus.py``) decided once, times per case:
 - screening the buyer: ``screen_case`` with the per-list memo and per-pack report parts
   against the same work done afresh (the memo bypassed, the report parts rebuilt);
 - a catalog chip's engine facts: the per-catalog table against normalising them again;
+- the source references findings cite: built once per pack against per citation;
 
 and the end-to-end time per case (read JSON lines, decide, render) to set each saving
 against. Process CPU time, median over ``--rounds``.
@@ -34,7 +35,7 @@ from chipclear.batch import run as batch
 from chipclear.decide import evaluate
 from chipclear.io import render
 from chipclear.io.caseio import read_all
-from chipclear.model.decision import ScreenedList
+from chipclear.model.decision import ScreenedList, SourceRef
 from chipclear.pack.loader import RulePack, Text, default_rules_dir, load_pack
 from chipclear.screening import outcome
 from chipclear.screening.match import Index
@@ -103,11 +104,26 @@ def main() -> None:
             for chip_id in chip_ids:
                 evaluate._chip_facts(pack.catalog.facts(chip_id))
 
+        cited = [r.id for d in decisions for refs in
+                 [*(it.figure_source_refs for it in d.items),
+                  *(f.sources + f.context_sources + f.later_sources for f in d.findings)]
+                 for r in refs if r.id in pack.sources]
+
+        def sources_new() -> None:
+            for sid in cited:
+                evaluate._source_ref(pack, sid)
+
+        def sources_old() -> None:
+            for sid in cited:
+                s = pack.sources[sid]
+                SourceRef(id=s.id, name=s.name, date=s.date, url=s.url, confidence=s.confidence)
+
         steps: dict[str, Callable[[], None]] = {
             "end to end from JSON lines": end_to_end, "render (json.dumps)": render_old,
             "render (pydantic)": render_new, "screen (afresh)": screen_old,
             "screen (memo)": screen_new, "chip facts (afresh)": chips_old,
-            "chip facts (table)": chips_new}
+            "chip facts (table)": chips_new, "source refs (afresh)": sources_old,
+            "source refs (per pack)": sources_new}
         times: dict[str, list[float]] = {k: [] for k in steps}
         for _ in range(args.rounds):
             for key, step in steps.items():
@@ -120,7 +136,8 @@ def main() -> None:
           f"interleaved rounds; end to end {total:.3f} ms")
     for old, new in (("render (json.dumps)", "render (pydantic)"),
                      ("screen (afresh)", "screen (memo)"),
-                     ("chip facts (afresh)", "chip facts (table)")):
+                     ("chip facts (afresh)", "chip facts (table)"),
+                     ("source refs (afresh)", "source refs (per pack)")):
         saved = ms[old] - ms[new]
         print(f"{old:22} {ms[old]:7.3f}  {new:20} {ms[new]:7.3f}  saves {saved:6.3f} ms "
               f"= {saved / total:5.1%} of end to end")
