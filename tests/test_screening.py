@@ -607,3 +607,31 @@ def test_indexed_screening_equals_a_plain_scan(entity_list: ScreeningList) -> No
         blocks = {h for h in want if h[1] is Tier.block}
         assert blocks <= got, name
         assert {e for e, _ in got} <= {e for e, _ in want}, name
+
+
+def test_remembered_answers_equal_fresh_ones(entity_list: ScreeningList) -> None:
+    """Each list remembers its answer per (names, date): asked again, it gives what a
+    freshly built list gives, on another date what that date needs, and a caller that
+    edits the list it got back cannot change the next answer."""
+    rng = random.Random()
+    listed = [n for e in entity_list.entries for n in (e.name, e.name_zh, *e.aliases) if n]
+    dates = [dt.date(2019, 1, 1), dt.date(2022, 1, 1), TODAY]
+    asked = [([rng.choice(listed) + rng.choice(["", " Co., Ltd.", "有限公司"]),
+               rng.choice([None, rng.choice(listed)])], rng.choice(dates)) for _ in range(40)]
+    for names, as_of in asked + asked:
+        fresh = ScreeningList(list=entity_list.list, entries=entity_list.entries)
+        got = screen(names, entity_list, as_of)
+        assert got == screen(names, fresh, as_of), (names, as_of)
+        got.clear()
+        assert screen(names, entity_list, as_of) == screen(names, fresh, as_of)
+        allowed = ScreeningList(list=entity_list.list, entries=entity_list.entries)
+        assert screen_allowed(names, entity_list, as_of) == screen_allowed(names, allowed, as_of)
+
+
+def test_the_memo_is_bounded(entity_list: ScreeningList) -> None:
+    """A batch of distinct names never grows the memo past its limit."""
+    index = ScreeningList(list=entity_list.list, entries=entity_list.entries).index
+    for i in range(index.memo.LIMIT + 10):
+        index.screen([f"Buyer {i}"], TODAY)
+    assert len(index.memo._answers) <= index.memo.LIMIT
+    assert ((f"Buyer {index.memo.LIMIT + 9}",), TODAY) in index.memo

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import weakref
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from chipclear.decide.runtime import Runtime
 from chipclear.decide.status import Statuses, reached
 from chipclear.decide.trace import Trace
 from chipclear.decide.undecided import OpenRules
-from chipclear.model.case import Case
+from chipclear.model.case import Case, OrderItem
 from chipclear.model.decision import (
     ChangeOption,
     Classification,
@@ -47,6 +48,7 @@ from chipclear.model.decision import (
 )
 from chipclear.pack import conditions as C
 from chipclear.pack.catalog import (
+    Catalog,
     ChipFacts,
     UnclassifiableSpec,
     contradicted_figure,
@@ -166,6 +168,20 @@ def _chip_facts(chip: ChipFacts) -> dict[str, Any]:
     return {k: normalise(v) for k, v in values.items() if v is not None}
 
 
+#: The facts of each catalog chip as listed, per catalog (so per pack): built once, read
+#: by every order line that names the chip without figures of its own. Never mutated.
+_LISTED_CHIP_FACTS: weakref.WeakKeyDictionary[Catalog, dict[str, Mapping[str, Any]]] = \
+    weakref.WeakKeyDictionary()
+
+
+def _listed_chip_facts(catalog: Catalog, chip_id: str) -> Mapping[str, Any]:
+    known = _LISTED_CHIP_FACTS.setdefault(catalog, {})
+    found = known.get(chip_id)
+    if found is None:
+        found = known[chip_id] = _chip_facts(catalog.facts(chip_id))
+    return found
+
+
 def prepare(case: Case, pack: RulePack, as_of: dt.date) -> Prepared:
     """Flatten the case, resolve chips, screen names and compare domestic alternatives."""
     covers_from = pack.manifest.covers_from
@@ -178,6 +194,31 @@ def prepare(case: Case, pack: RulePack, as_of: dt.date) -> Prepared:
         if screened.entity_list is not None:
             case_facts["screen.entity_list"] = screened.entity_list
         case_facts["screen.approved_customer_list"] = screened.approved is not None
+    chips = _resolve_chips(case, pack)
+    if chips:
+        domestic = [c.vendor_country == "CN" for c in chips if c.vendor_country]
+        if len(domestic) == len(chips):
+            case_facts["case.has_foreign_chip"] = not all(domestic)
+            case_facts["case.has_domestic_chip"] = any(domestic)
+    rows: list[DomesticAlternative] = []
+    meets: bool | None = None
+    stated_workload = alternatives.stated(case.use.workload)
+    if any(c.vendor_country != "CN" for c in chips):
+        rows = alternatives.compare(case.use.workload, pack.catalog)
+        if stated_workload:
+            meets = alternatives.meets_all(rows)
+    # Weakness must be shown: a comparison left open by unknown catalog figures does not
+    # contradict the buyer (the alternatives table shows what stayed open).
+    meets_fact = (meets is True) if stated_workload else None
+    item_facts = [_item_facts(i, item, chip, case_facts, pack.catalog, meets_fact)
+                  for i, (item, chip) in enumerate(zip(case.order.items or [], chips,
+                                                       strict=True))]
+    return Prepared(case, as_of, case_facts, chips, item_facts, rows, screened)
+
+
+def _resolve_chips(case: Case, pack: RulePack) -> list[ChipFacts]:
+    """Each order line's chip: the catalog's (with figures the case may add where the
+    catalog has none) or a custom chip classified from its spec."""
     chips: list[ChipFacts] = []
     for i, item in enumerate(case.order.items or []):
         if item.custom:
@@ -198,45 +239,37 @@ def prepare(case: Case, pack: RulePack, as_of: dt.date) -> Prepared:
                 raise UnclassifiableChip(i, ("spec", *conflict[0]), conflict[1])
             listed = with_case_figures(listed, item.spec, pack.catalog.chips[found.id])
         chips.append(listed)
-    if chips:
-        domestic = [c.vendor_country == "CN" for c in chips if c.vendor_country]
-        if len(domestic) == len(chips):
-            case_facts["case.has_foreign_chip"] = not all(domestic)
-            case_facts["case.has_domestic_chip"] = any(domestic)
-    rows: list[DomesticAlternative] = []
-    meets: bool | None = None
-    stated_workload = alternatives.stated(case.use.workload)
-    if any(c.vendor_country != "CN" for c in chips):
-        rows = alternatives.compare(case.use.workload, pack.catalog)
-        if stated_workload:
-            meets = alternatives.meets_all(rows)
-    item_facts: list[dict[str, Any]] = []
-    for i, chip in enumerate(chips):
-        item = (case.order.items or [])[i]
-        facts = dict(case_facts)
+    return chips
+
+
+def _item_facts(i: int, item: OrderItem, chip: ChipFacts, case_facts: dict[str, Any],
+                catalog: Catalog, meets_fact: bool | None) -> dict[str, Any]:
+    """One order line's view: the case's facts, its chip's, and the line's own figures;
+    ``meets_fact`` is whether a domestic chip meets the stated workload (None: none stated)."""
+    facts = dict(case_facts)
+    if item.custom or item.spec is not None:
         facts.update(_chip_facts(chip))
-        if item.spec is not None and item.spec.us_commercially_available_2026_01_15 is not None:
-            stated = item.spec.us_commercially_available_2026_01_15
-            facts["chip.us_commercially_available_2026_01_15"] = stated
-            facts.setdefault("chip.us_available", stated)  # a catalog part the catalog left open
-        if item.made_with_us_technology is not None:
-            facts["item.made_with_us_technology"] = item.made_with_us_technology
-        if item.quantity is not None:
-            facts["item.quantity"] = float(item.quantity)
-        if item.unit_price_usd is not None:
-            facts["item.unit_price_usd"] = float(item.unit_price_usd)
-        if item.quantity is not None and item.unit_price_usd is not None:
-            value = float(item.quantity * item.unit_price_usd)
-            if not math.isfinite(value):
-                raise UnclassifiableChip(i, ("unit_price_usd",), "quantity x unit price is not a "
-                                         "finite number (check unit_price_usd: US dollars)")
-            facts["item.value_usd"] = value
-        if chip.vendor_country != "CN" and stated_workload:
-            # Weakness must be shown: a comparison left open by unknown catalog figures does
-            # not contradict the buyer (the alternatives table shows what stayed open).
-            facts["item.domestic_alternative_meets_all"] = meets is True
-        item_facts.append(facts)
-    return Prepared(case, as_of, case_facts, chips, item_facts, rows, screened)
+    else:
+        facts.update(_listed_chip_facts(catalog, chip.id))
+    if item.spec is not None and item.spec.us_commercially_available_2026_01_15 is not None:
+        stated = item.spec.us_commercially_available_2026_01_15
+        facts["chip.us_commercially_available_2026_01_15"] = stated
+        facts.setdefault("chip.us_available", stated)  # a catalog part the catalog left open
+    if item.made_with_us_technology is not None:
+        facts["item.made_with_us_technology"] = item.made_with_us_technology
+    if item.quantity is not None:
+        facts["item.quantity"] = float(item.quantity)
+    if item.unit_price_usd is not None:
+        facts["item.unit_price_usd"] = float(item.unit_price_usd)
+    if item.quantity is not None and item.unit_price_usd is not None:
+        value = float(item.quantity * item.unit_price_usd)
+        if not math.isfinite(value):
+            raise UnclassifiableChip(i, ("unit_price_usd",), "quantity x unit price is not a "
+                                     "finite number (check unit_price_usd: US dollars)")
+        facts["item.value_usd"] = value
+    if chip.vendor_country != "CN" and meets_fact is not None:
+        facts["item.domestic_alternative_meets_all"] = meets_fact
+    return facts
 
 
 def _fact_case_path(path: str, idx: int) -> str:
@@ -770,6 +803,21 @@ def _generic_path(case_path: str) -> str:
     return re.sub(r"\[\d+\]", "[]", case_path)
 
 
+#: Each live pack's source references, built once (a decision cites about 20; the models
+#: are frozen, so decisions share them). Keyed by the pack's identity (a pack is not
+#: hashable); the weak reference tells a pack that died from a new one at its address.
+_SOURCE_REFS: dict[int, tuple[weakref.ref[RulePack], dict[str, SourceRef]]] = {}
+
+
 def _source_ref(pack: RulePack, sid: str) -> SourceRef:
-    s = pack.sources[sid]
-    return SourceRef(id=s.id, name=s.name, date=s.date, url=s.url, confidence=s.confidence)
+    known = _SOURCE_REFS.get(id(pack))
+    if known is None or known[0]() is not pack:
+        for key in [k for k, (ref, _) in _SOURCE_REFS.items() if ref() is None]:
+            del _SOURCE_REFS[key]
+        known = _SOURCE_REFS[id(pack)] = (weakref.ref(pack), {})
+    found = known[1].get(sid)
+    if found is None:
+        s = pack.sources[sid]
+        found = known[1][sid] = SourceRef(id=s.id, name=s.name, date=s.date, url=s.url,
+                                          confidence=s.confidence)
+    return found

@@ -9,7 +9,10 @@ regulator's question of why a foreign chip is needed.
 
 from __future__ import annotations
 
+import functools
+import io
 import json
+import math
 import re
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TextIO
@@ -19,6 +22,7 @@ from chipclear.io.labels import label, phrase, value, value_words
 from chipclear.model.case import Case
 from chipclear.model.decision import SCHEMA_ID, AlternativeCheck, Decision
 from chipclear.pack.loader import Text
+from pydantic_core import PydanticSerializationError, SchemaSerializer, core_schema
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -55,10 +59,103 @@ def decision_dict(decision: Decision) -> dict[str, Any]:
     return decision.model_dump(mode="json")
 
 
+class _PythonWouldDiffer(ValueError):
+    """A value pydantic's JSON writer would print otherwise than ``json.dumps`` does."""
+
+
+#: Below this magnitude Python prints a float with an exponent (``1e-05``), pydantic's
+#: writer without (``0.00001``) or unpadded (``1.5e-7``); at or above it they agree.
+_SMALLEST_SAME = 1e-4
+#: Types whose JSON text pydantic's writer and ``json.dumps`` spell alike (floats checked).
+_PLAIN = (str, int, float, type(None))
+
+
+def _checked_float(value: Any) -> Any:
+    """A float both writers print alike; anything else sends the decision to ``json.dumps``
+    (which also refuses infinity and NaN, as before)."""
+    if type(value) is not float or not math.isfinite(value) or \
+            (value != 0.0 and abs(value) < _SMALLEST_SAME):
+        raise _PythonWouldDiffer(repr(value))
+    return value
+
+
+def _checked_any(value: Any) -> Any:
+    """An untyped value: every float in it checked, anything unfamiliar refused."""
+    if isinstance(value, float):
+        return _checked_float(value)
+    if isinstance(value, list | tuple):
+        for item in value:
+            _checked_any(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise _PythonWouldDiffer(repr(key))
+            _checked_any(item)
+    elif not isinstance(value, _PLAIN):
+        raise _PythonWouldDiffer(type(value).__name__)
+    return value
+
+
+def _with_checked_numbers(schema: Any) -> Any:
+    """A copy of a core schema whose floats and untyped values pass the checks above;
+    a schema with its own serializers or computed fields is refused.
+
+    Each model's class is replaced by a bare stand-in: given the model class itself,
+    pydantic-core would reuse the model's prebuilt serializer and skip the checks (the
+    tests fail if it ever does). Fields are read from the instance either way."""
+    if isinstance(schema, list):
+        return [_with_checked_numbers(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if "serialization" in schema or schema.get("computed_fields"):
+        raise _PythonWouldDiffer("custom serializer")
+    out = {k: _with_checked_numbers(v) for k, v in schema.items()}
+    kind = out.get("type")
+    if kind == "model":
+        out["cls"] = type(f"Checked{out['cls'].__name__}", (), {})
+    check = {"float": _checked_float, "any": _checked_any}.get(kind or "")
+    if check is not None:
+        out["serialization"] = core_schema.plain_serializer_function_ser_schema(
+            check, when_used="json")
+    return out
+
+
+@functools.cache
+def _fast_writer() -> SchemaSerializer | None:
+    """pydantic's own JSON writer for decisions (a fifth of ``model_dump`` + ``json.dumps``),
+    made to refuse what it would spell otherwise; None if the model has custom serializers."""
+    try:
+        return SchemaSerializer(_with_checked_numbers(Decision.__pydantic_core_schema__))
+    except _PythonWouldDiffer:
+        return None
+
+
+def _decision_json(decision: Decision, indent: int | None) -> str:
+    """The decision exactly as ``json.dumps(decision_dict(decision), ensure_ascii=False,
+    allow_nan=False)`` writes it (compact, or with ``indent``), written by pydantic where
+    the two agree: the same keys in the same order, strings unescaped but for control
+    characters, floats as Python prints them; proved on every reference decision and by
+    a property test over floats and text."""
+    writer = _fast_writer()
+    if writer is not None and type(decision) is Decision:
+        try:
+            return writer.to_json(decision, indent=indent, warnings="error").decode()
+        except PydanticSerializationError:
+            pass  # a tiny or non-finite float, a lone surrogate: Python's own writer decides
+    if indent is None:
+        return json.dumps(decision_dict(decision), ensure_ascii=False, allow_nan=False,
+                          separators=(",", ":"))
+    return json.dumps(decision_dict(decision), ensure_ascii=False, allow_nan=False,
+                      indent=indent)
+
+
 def to_json(decisions: Iterable[Decision], errors: list[Any]) -> str:
-    body = {"schema": SCHEMA_ID, "decisions": [decision_dict(d) for d in decisions],
-            "errors": errors}
-    return json.dumps(body, ensure_ascii=False, allow_nan=False, indent=2) + "\n"
+    out = io.StringIO()
+    stream = JsonStream(out)
+    for decision in decisions:
+        stream.add(decision)
+    stream.close(errors)
+    return out.getvalue()
 
 
 class JsonStream:
@@ -75,7 +172,7 @@ class JsonStream:
         stream.write(head[:-2] + ',\n  "decisions": [')
 
     def add(self, decision: Decision) -> None:
-        text = json.dumps(decision_dict(decision), ensure_ascii=False, allow_nan=False, indent=2)
+        text = _decision_json(decision, indent=2)
         self.stream.write(("," if self.count else "") + "\n    "
                           + text.replace("\n", "\n    "))
         self.count += 1
@@ -86,8 +183,7 @@ class JsonStream:
 
 
 def to_jsonl_line(decision: Decision) -> str:
-    return json.dumps(decision_dict(decision), ensure_ascii=False, allow_nan=False,
-                      separators=(",", ":")) + "\n"
+    return _decision_json(decision, indent=None) + "\n"
 
 
 def _num(value: float | None, digits: int = 0) -> str:

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
-from typing import Annotated
+from typing import Annotated, Generic, TypeVar
 
 from chipclear.errors import Location, RulePackError
 from chipclear.io.yamlload import locate
@@ -46,6 +46,8 @@ from chipclear.screening.normalise import (
 )
 from pydantic import Field, ValidationError
 from rapidfuzz import fuzz, process
+
+_T = TypeVar("_T")
 
 EntryId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
 
@@ -221,6 +223,32 @@ class _ByLength:
                         yield positions[i]
 
 
+_MemoKey = tuple[tuple[str | None, ...], dt.date]
+
+
+class _Memo(Generic[_T]):
+    """Screening answers per (names, date), bounded: a list's answer to the same names on
+    the same day never changes, and a batch asks about the same few buyers again and
+    again. Cleared whole when full (a long batch of distinct names just recomputes)."""
+
+    LIMIT = 4096
+
+    def __init__(self) -> None:
+        self._answers: dict[_MemoKey, _T] = {}
+
+    def __contains__(self, key: _MemoKey) -> bool:
+        return key in self._answers
+
+    def get(self, key: _MemoKey) -> _T | None:
+        return self._answers.get(key)
+
+    def put(self, key: _MemoKey, answer: _T) -> _T:
+        if len(self._answers) >= self.LIMIT:
+            self._answers.clear()
+        self._answers[key] = answer
+        return answer
+
+
 @dataclass
 class Index:
     """Listed names by the key each tier looks up; built once per list."""
@@ -239,6 +267,9 @@ class Index:
     #: whose residue is only a common word, the whole folded name
     similar_distinctive: _ByLength = field(default_factory=lambda: _ByLength())
     similar_full: _ByLength = field(default_factory=lambda: _ByLength())
+    #: Answers already given: a batch screens the same few buyers again and again.
+    memo: _Memo[builtins.tuple[ListMatch, ...]] = field(
+        default_factory=lambda: _Memo(), repr=False, compare=False)
 
     @classmethod
     def build(cls, parties: Sequence[Party]) -> Index:
@@ -367,6 +398,13 @@ class Index:
     def screen(self, names: Iterable[str | None], as_of: dt.date) -> builtins.list[ListMatch]:
         """The best hit per party in force on ``as_of``: blocks first, then possible matches
         (at most ``MAX_REVIEW``), each with the buyer's name and the listed name it hit."""
+        key = (builtins.tuple(names), as_of)
+        found = self.memo.get(key)
+        if found is None:
+            found = self.memo.put(key, builtins.tuple(self._screen(key[0], as_of)))
+        return builtins.list(found)
+
+    def _screen(self, names: Iterable[str | None], as_of: dt.date) -> builtins.list[ListMatch]:
         given = [fold(n) for n in names if n and n.strip()]
         best: dict[int, tuple[tuple[int, int, float, int, int], int, int, How, Tier, float]] = {}
         for g, name in enumerate(given):
@@ -405,11 +443,15 @@ class AllowIndex:
 
     parties: list[Party]
     by_key: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    by_id: dict[str, int] = field(default_factory=dict)
+    memo: _Memo[ListMatch | None] = field(default_factory=lambda: _Memo(), repr=False,
+                                          compare=False)
 
     @classmethod
     def build(cls, parties: Sequence[Party]) -> AllowIndex:
         index = cls(list(parties))
         for p, party in enumerate(index.parties):
+            index.by_id[party.entry_id] = p
             for text in party.names:
                 key = full_name_key(text)
                 if key:
@@ -418,7 +460,13 @@ class AllowIndex:
 
     def screen(self, names: Iterable[str | None], as_of: dt.date) -> ListMatch | None:
         """The approved party whose full name (or id) the buyer's name is, exactly."""
-        ids = {party.entry_id: p for p, party in enumerate(self.parties)}
+        key = (builtins.tuple(names), as_of)
+        if key in self.memo:
+            return self.memo.get(key)
+        return self.memo.put(key, self._screen(key[0], as_of))
+
+    def _screen(self, names: Iterable[str | None], as_of: dt.date) -> ListMatch | None:
+        ids = self.by_id
         for text in (n.strip() for n in names if n and n.strip()):
             candidates = list(self.by_key.get(full_name_key(text), ()))
             if text in ids:

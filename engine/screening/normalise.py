@@ -149,6 +149,7 @@ def to_simplified(text: str) -> str:
     return _t2s().convert(text) if _CJK.search(text) else text
 
 
+@lru_cache(maxsize=4096)  # a batch screens the same few buyer names again and again
 def mixed_script(text: str) -> bool:
     """Latin letters mixed with Cyrillic or Greek ones: a classic look-alike disguise."""
     scripts = {"LATIN" if c.isascii() else _script(c) for c in set(text) if c.isalpha()}

@@ -11,6 +11,7 @@ screened, and says plainly when only the shipped sample was.
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from dataclasses import dataclass, field
 
 from chipclear.model.case import Case
@@ -88,6 +89,21 @@ def _note(pack: RulePack) -> Text:
            f"sha256 {imported.sha256[:12]}…）{stale_zh}及随附实体清单样本（{n}条）筛查。")
 
 
+#: Each live pack's screened lists and note, built once: they depend on the pack alone.
+#: Keyed by the pack's identity (a pack is not hashable); the weak reference tells a
+#: pack that died from a new one that took its address.
+_PER_PACK: dict[int, tuple[weakref.ref[RulePack], list[ScreenedList], Text]] = {}
+
+
+def _lists_and_note(pack: RulePack) -> tuple[list[ScreenedList], Text]:
+    known = _PER_PACK.get(id(pack))
+    if known is None or known[0]() is not pack:
+        for key in [k for k, (ref, _, _) in _PER_PACK.items() if ref() is None]:
+            del _PER_PACK[key]
+        known = _PER_PACK[id(pack)] = (weakref.ref(pack), _lists(pack), _note(pack))
+    return known[1], known[2]
+
+
 def screen_case(case: Case, pack: RulePack, as_of: dt.date) -> CaseScreening | None:
     """Screen the buyer's names; None when the case names no buyer yet."""
     names = [case.buyer.name, case.buyer.name_zh]
@@ -120,7 +136,8 @@ def screen_case(case: Case, pack: RulePack, as_of: dt.date) -> CaseScreening | N
                      "way to disguise a listed name.",
                   zh=f"名称“{n}”混用拉丁字母与西里尔或希腊字母，这是伪装受限名称的常见手法。")
              for n in names if n and mixed_script(n)]
+    lists, note = _lists_and_note(pack)
     result.report = ScreeningReport(
-        lists=_lists(pack), note=_note(pack), cleared=cleared,
+        lists=lists, note=note, cleared=cleared,
         confirmed=[m.entry_id for m in confirmed], red_flags=flags)
     return result
