@@ -2,8 +2,9 @@
 
 Parsing and checking the shipped pack takes about a tenth of a second and building its
 screening indexes half as much again: more than a one-case ``chipclear evaluate`` should
-spend. The command line therefore keeps the loaded pack (indexes built, the user's
-imported list left out: that is loaded fresh every time) as a pickle in
+spend. The command line therefore keeps the loaded pack (indexes built, with the
+folding tables they were built with; the user's imported list left out: that is loaded
+fresh every time) as a pickle in
 ``$XDG_CACHE_HOME/chipclear`` (default ``~/.cache/chipclear``).
 
 Never a wrong pack:
@@ -40,11 +41,14 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from chipclear.screening import normalise
+from chipclear.screening.normalise import Tables
+
 if TYPE_CHECKING:
     from chipclear.pack.loader import RulePack
 
 #: Bumped when the file layout changes.
-_MAGIC = b"chipclear-pack-cache-1\n"
+_MAGIC = b"chipclear-pack-cache-2\n"
 #: Cache files kept (each a pack directory as named, under one version of the code).
 KEEP = 16
 #: Libraries whose results end up inside a loaded pack (validated models, folded names).
@@ -136,8 +140,9 @@ def _usable_dir(directory: Path) -> bool:
     return stat.S_ISDIR(info.st_mode) and _private(info)
 
 
-def _read(path: Path, tree: bytes) -> RulePack | None:
-    """The pack in ``path`` if the file is private, whole and for this tree; else None."""
+def _read(path: Path, tree: bytes) -> tuple[RulePack, Tables] | None:
+    """The pack in ``path`` (and the folding tables of its screening indexes) if the file
+    is private, whole and for this tree; else None."""
     from chipclear.pack.loader import RulePack
 
     try:
@@ -158,15 +163,18 @@ def _read(path: Path, tree: bytes) -> RulePack | None:
     collecting = gc.isenabled()
     gc.disable()  # a pack is ~100,000 long-lived objects: scanning them while they arrive
     try:          # tripled the time to unpickle
-        pack = pickle.loads(payload)
+        found = pickle.loads(payload)
     finally:
         if collecting:
             gc.enable()
-    return pack if isinstance(pack, RulePack) else None
+    match found:
+        case (RulePack() as pack, Tables() as tables):
+            return pack, tables
+    return None
 
 
 def _write(directory: Path, path: Path, tree: bytes, pack: RulePack) -> None:
-    payload = pickle.dumps(pack, protocol=pickle.HIGHEST_PROTOCOL)
+    payload = pickle.dumps((pack, normalise.tables()), protocol=pickle.HIGHEST_PROTOCOL)
     fd, temp = tempfile.mkstemp(dir=directory, prefix=".pack-", suffix=".tmp")  # 0600
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -207,7 +215,8 @@ def cached(root: Path, load: Callable[[Path], RulePack]) -> RulePack:
         except Exception:  # any failure (unpickling runs arbitrary code paths): the YAML
             found = None
         if found is not None:
-            return found
+            normalise.use_tables(found[1])
+            return found[0]
     pack = load(root)
     if usable:
         try:

@@ -146,7 +146,8 @@ def value_problem(kind: ParamKind, value: Any) -> str | None:
 
 
 class ParamValue(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
+                              defer_build=True)  # see StrictModel
 
     from_: dt.date = Field(alias="from")
     value: float | str | bool | None
