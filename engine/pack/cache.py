@@ -39,13 +39,13 @@ import tempfile
 from collections.abc import Callable
 from importlib.util import find_spec
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
 from chipclear.screening import normalise
 from chipclear.screening.normalise import Tables
 
-if TYPE_CHECKING:
-    from chipclear.pack.loader import RulePack
+#: What is cached: a loaded ``RulePack`` (passed in, so this module needs no loader).
+Pack = TypeVar("Pack")
 
 #: Bumped when the file layout changes.
 _MAGIC = b"chipclear-pack-cache-2\n"
@@ -140,11 +140,9 @@ def _usable_dir(directory: Path) -> bool:
     return stat.S_ISDIR(info.st_mode) and _private(info)
 
 
-def _read(path: Path, tree: bytes) -> tuple[RulePack, Tables] | None:
+def _read(path: Path, tree: bytes, kind: type[Pack]) -> tuple[Pack, Tables] | None:
     """The pack in ``path`` (and the folding tables of its screening indexes) if the file
-    is private, whole and for this tree; else None."""
-    from chipclear.pack.loader import RulePack
-
+    is private, whole, for this tree and holds a ``kind``; else None."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
@@ -167,13 +165,13 @@ def _read(path: Path, tree: bytes) -> tuple[RulePack, Tables] | None:
     finally:
         if collecting:
             gc.enable()
-    match found:
-        case (RulePack() as pack, Tables() as tables):
-            return pack, tables
+    if isinstance(found, tuple) and len(found) == 2 and isinstance(found[0], kind) \
+            and isinstance(found[1], Tables):
+        return found[0], found[1]
     return None
 
 
-def _write(directory: Path, path: Path, tree: bytes, pack: RulePack) -> None:
+def _write(directory: Path, path: Path, tree: bytes, pack: object) -> None:
     payload = pickle.dumps((pack, normalise.tables()), protocol=pickle.HIGHEST_PROTOCOL)
     fd, temp = tempfile.mkstemp(dir=directory, prefix=".pack-", suffix=".tmp")  # 0600
     try:
@@ -195,7 +193,7 @@ def _prune(directory: Path) -> None:
         old.unlink(missing_ok=True)
 
 
-def cached(root: Path, load: Callable[[Path], RulePack]) -> RulePack:
+def cached(root: Path, load: Callable[[Path], Pack], kind: type[Pack]) -> Pack:
     """``load(root)``, or the same pack from the cache when nothing it depends on changed.
 
     ``load`` must return the pack without the user's imported list. Errors of ``load``
@@ -211,7 +209,7 @@ def cached(root: Path, load: Callable[[Path], RulePack]) -> RulePack:
     path = directory / f"pack-{name}.pickle"
     if usable:
         try:
-            found = _read(path, tree)
+            found = _read(path, tree, kind)
         except Exception:  # any failure (unpickling runs arbitrary code paths): the YAML
             found = None
         if found is not None:

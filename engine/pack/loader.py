@@ -556,7 +556,7 @@ def load_pack(root: Path, lists_dir: Path | None = None, *, cache: bool = False)
         from chipclear.pack import cache as pack_cache
 
         if pack_cache.enabled():
-            pack = pack_cache.cached(root, _load_indexed)
+            pack = pack_cache.cached(root, _load_indexed, RulePack)
             return replace(pack, imported_list=list_store.load(lists_dir))
     return replace(_load(root), imported_list=list_store.load(lists_dir))
 
