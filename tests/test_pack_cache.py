@@ -228,3 +228,30 @@ def test_the_command_line_uses_the_cache(tmp_path: Path) -> None:
                            capture_output=True, env=env, check=False) for _ in range(2)]
     assert runs[0].stdout == runs[1].stdout and runs[0].returncode == runs[1].returncode
     assert len(_files(tmp_path / "home-cache" / "chipclear")) == 1
+
+
+def test_a_relative_cache_home_is_ignored(tmp_path: Path, pack_dir: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """XDG: a relative $XDG_CACHE_HOME is ignored (~/.cache instead), never made in cwd."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative-cache")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("CHIPCLEAR_NO_CACHE", raising=False)
+    load_pack(pack_dir, cache=True)
+    assert not (tmp_path / "relative-cache").exists()
+    assert len(_files(tmp_path / "home" / ".cache" / "chipclear")) == 1
+
+
+def test_a_huge_pack_directory_is_not_hashed_every_run(
+        cache_home: Path, pack_dir: Path, reads: list[Path],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pack_cache, "MAX_TREE_BYTES", 1000)
+    _same(load_pack(pack_dir, cache=True), load_pack(pack_dir))
+    load_pack(pack_dir, cache=True)
+    assert len(reads) == 3 and _files(cache_home) == []
+
+
+def test_no_pack_here_is_the_loaders_error(cache_home: Path, tmp_path: Path) -> None:
+    with pytest.raises(RulePackError, match=r"pack\.yaml missing"):
+        load_pack(tmp_path, cache=True)
+    assert _files(cache_home) == []

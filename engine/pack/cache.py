@@ -49,6 +49,9 @@ Pack = TypeVar("Pack")
 
 #: Bumped when the file layout changes.
 _MAGIC = b"chipclear-pack-cache-2\n"
+#: A pack directory holding more bytes than this (a pack kept beside other data, a
+#: repository's history) is read from its YAML every time: hashing it would cost more.
+MAX_TREE_BYTES = 32 * 1024 * 1024
 #: Cache files kept (each a pack directory as named, under one version of the code).
 KEEP = 16
 #: Libraries whose results end up inside a loaded pack (validated models, folded names).
@@ -61,15 +64,20 @@ def enabled() -> bool:
     return os.environ.get("CHIPCLEAR_NO_CACHE", "") in ("", "0") and hasattr(os, "getuid")
 
 
-def cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/chipclear``, else ``~/.cache/chipclear``."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "chipclear"
+def cache_dir() -> Path | None:
+    """``$XDG_CACHE_HOME/chipclear``, else ``~/.cache/chipclear``; None when neither is an
+    absolute path (the XDG rule: a relative one is ignored, never created in the cwd)."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):
+        home = os.path.expanduser("~")
+        base = os.path.join(home, ".cache") if os.path.isabs(home) else ""
+    return Path(base) / "chipclear" if base else None
 
 
 def _tree_digest(root: Path) -> bytes:
     """SHA-256 over every file (path and content) and link (path and target) under root."""
     digest = hashlib.sha256()
+    size = [0]
 
     def walk(directory: str, rel: str) -> None:
         with os.scandir(directory) as found:
@@ -84,6 +92,9 @@ def _tree_digest(root: Path) -> bytes:
             if entry.is_dir():
                 walk(entry.path, f"{name}/")
             elif entry.is_file():
+                size[0] += entry.stat().st_size
+                if size[0] > MAX_TREE_BYTES:
+                    raise _TooLarge
                 with open(entry.path, "rb") as handle:
                     digest.update(b"F" + name.encode() + b"\0"
                                   + hashlib.sha256(handle.read()).digest())
@@ -92,6 +103,10 @@ def _tree_digest(root: Path) -> bytes:
 
     walk(os.fspath(root), "")
     return digest.digest()
+
+
+class _TooLarge(Exception):
+    """The pack directory holds more than ``MAX_TREE_BYTES``: not worth hashing each run."""
 
 
 def _stamp(directory: str, digest: Any, skip: tuple[str, ...] = (), deep: bool = True) -> None:
@@ -200,12 +215,14 @@ def cached(root: Path, load: Callable[[Path], Pack], kind: type[Pack]) -> Pack:
     (a broken pack) propagate; a broken pack is never cached.
     """
     directory = cache_dir()
+    if directory is None or not (root / "pack.yaml").is_file():
+        return load(root)  # the loader says what is wrong with the directory
     try:
         tree = _tree_digest(root)
         name = hashlib.sha256(_code_key() + os.fsencode(str(root))).hexdigest()[:32]
         usable = _usable_dir(directory)
-    except (OSError, ValueError):
-        return load(root)  # the loader says what is wrong with the directory
+    except (OSError, ValueError, _TooLarge):
+        return load(root)
     path = directory / f"pack-{name}.pickle"
     if usable:
         try:
@@ -221,6 +238,6 @@ def cached(root: Path, load: Callable[[Path], Pack], kind: type[Pack]) -> Pack:
             if _tree_digest(root) != tree:  # changed while it was read: keep nothing
                 return pack
             _write(directory, path, tree, pack)
-        except (OSError, pickle.PicklingError, TypeError, AttributeError):
+        except (OSError, pickle.PicklingError, TypeError, AttributeError, _TooLarge):
             pass  # a full disk or read-only home costs the next run its speed, nothing else
     return pack
