@@ -4,8 +4,8 @@ Parsing and checking the shipped pack takes about a tenth of a second and buildi
 screening indexes half as much again: more than a one-case ``chipclear evaluate`` should
 spend. The command line therefore keeps the loaded pack (indexes built, with the
 folding tables they were built with; the user's imported list left out: that is loaded
-fresh every time) as a pickle in
-``$XDG_CACHE_HOME/chipclear`` (default ``~/.cache/chipclear``).
+fresh every time) as a pickle in ``$XDG_CACHE_HOME/chipclear`` (default
+``~/.cache/chipclear``).
 
 Never a wrong pack:
 
