@@ -17,6 +17,9 @@ from chipclear.pack.loader import RulePack, load_pack
 # Decisions must not depend on a list the developer imported: every test (and every
 # command a test starts) sees an empty data directory unless it imports into its own.
 os.environ["CHIPCLEAR_DATA"] = tempfile.mkdtemp(prefix="chipclear-test-data-")
+# The command line keeps validated packs in $XDG_CACHE_HOME/chipclear: tests (and the
+# commands they start) write theirs to a private temporary directory, never ~/.cache.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="chipclear-test-cache-")
 
 ROOT = Path(__file__).resolve().parent.parent
 MINIPACK = Path(__file__).resolve().parent / "fixtures" / "minipack"

@@ -21,11 +21,12 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chipclear.errors import Location, UserInputError
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+if TYPE_CHECKING:
+    from ruamel.yaml import YAML
 
 #: The comment older interviews kept "don't know" answers in (now the ``unknown`` field).
 LEGACY_UNKNOWN = "# unknown:"
@@ -86,6 +87,8 @@ class CaseFile:
             found = re.search(r"\n( +)\S", self.text or "")
             indent = len(found.group(1)) if found else 2
             return json.dumps(doc, ensure_ascii=False, indent=indent) + "\n"
+        from ruamel.yaml.comments import CommentedMap  # with the first write, not at start-up
+
         yaml = _yaml(self.indent)
         source = self.text or ""
         if LEGACY_UNKNOWN in source:
@@ -144,6 +147,8 @@ def _umask() -> int:
 
 
 def _yaml(indent: tuple[int, int, int]) -> YAML:
+    from ruamel.yaml import YAML
+
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.allow_unicode = True
@@ -188,6 +193,7 @@ def _scalar(key: str | int, value: Any, plain: bool) -> Any:
 
 def _apply(doc: Any, old: Any, new: Any, *, plain: bool, key: str | int = "") -> Any:
     """Change ``doc`` (the file's document) by the difference between ``old`` and ``new``."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
     if isinstance(new, dict) and isinstance(doc, dict):
         old = old if isinstance(old, dict) else {}
         for key in [k for k in old if k not in new]:

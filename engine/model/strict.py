@@ -7,6 +7,10 @@ from pydantic import BaseModel, ConfigDict
 
 
 class StrictModel(BaseModel):
-    """Refuses unknown keys (a misspelt field is an error, not ignored) and is immutable."""
+    """Refuses unknown keys (a misspelt field is an error, not ignored) and is immutable.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    ``defer_build``: a model's validator is built when it first validates, not when its
+    module is imported: a pack read from the cache (``chipclear.pack.cache``) never
+    validates, and a command pays only for the models it uses."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)

@@ -94,7 +94,8 @@ class ConditionError(ValueError):
 # --- editors use (rules/schema/rules.schema.json) is generated from them.
 
 class _Node(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
+                              defer_build=True)  # see StrictModel
 
     @model_validator(mode="before")
     @classmethod
@@ -199,9 +200,10 @@ ConditionNode = Annotated[
     Discriminator(_tag, custom_error_type="condition",
                   custom_error_message="expected one of all, any, not, fact, derived"),
 ]
-for _model in (AllNode, AnyNode, NotNode):
-    _model.model_rebuild()
-CONDITION_MODEL: TypeAdapter[Any] = TypeAdapter(ConditionNode)
+# AllNode, AnyNode and NotNode name ConditionNode before it exists: deferred (see
+# StrictModel), they resolve it from this module when they first validate.
+CONDITION_MODEL: TypeAdapter[Any] = TypeAdapter(ConditionNode,
+                                                config=ConfigDict(defer_build=True))
 
 
 def _data_path(raw: Any, loc: tuple[int | str, ...]) -> tuple[int | str, ...]:

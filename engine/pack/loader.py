@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -146,7 +146,8 @@ def value_problem(kind: ParamKind, value: Any) -> str | None:
 
 
 class ParamValue(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
+                              defer_build=True)  # see StrictModel
 
     from_: dt.date = Field(alias="from")
     value: float | str | bool | None
@@ -542,13 +543,33 @@ def derive_cycle(rules: list[CompiledRule]) -> tuple[CompiledRule, list[str]] | 
     return None
 
 
-def load_pack(root: Path, lists_dir: Path | None = None) -> RulePack:
+def load_pack(root: Path, lists_dir: Path | None = None, *, cache: bool = False) -> RulePack:
     """Load and check a rule pack directory; raise RulePackError naming file:line:col.
 
     The imported screening list is read from ``lists_dir`` (default: the user's data
     directory, ``$CHIPCLEAR_DATA``), so every decision screens against the last import.
+    ``cache``: reuse the pack as validated by an earlier run when none of its files (nor
+    chipclear's code) changed since (``chipclear.pack.cache``; the command line's choice).
     """
     root = Path(root)
+    if cache:
+        from chipclear.pack import cache as pack_cache
+
+        if pack_cache.enabled():
+            pack = pack_cache.cached(root, _load_indexed, RulePack)
+            return replace(pack, imported_list=list_store.load(lists_dir))
+    return replace(_load(root), imported_list=list_store.load(lists_dir))
+
+
+def _load_indexed(root: Path) -> RulePack:
+    """The pack with its screening indexes built, as the cache keeps it."""
+    pack = _load(root)
+    _ = pack.entity_list.index, pack.approved_customers.allow_index
+    return pack
+
+
+def _load(root: Path) -> RulePack:
+    """The pack from its files, without the user's imported list."""
     if not (root / "pack.yaml").is_file():
         raise RulePackError(
             Location(str(root / "pack.yaml")), "no rule pack here (pack.yaml missing)",
@@ -569,8 +590,7 @@ def load_pack(root: Path, lists_dir: Path | None = None) -> RulePack:
         root=root, manifest=manifest, rules=compiled, parameters=parameters, sources=sources,
         catalog=catalog, entity_list=entity_list, approved_customers=approved,
         questions=questions, sha256=pack_digest(files), files=files,
-        derived_scopes=derived_scopes, imported_list=list_store.load(lists_dir),
-        module_scopes=module_scope,
+        derived_scopes=derived_scopes, module_scopes=module_scope,
     )
 
 

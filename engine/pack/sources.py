@@ -37,7 +37,7 @@ SourceId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=80
 class Source(BaseModel):
     """One cited document: name, date, URL and how far it can be relied on."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # see StrictModel
 
     id: SourceId
     name: str = Field(min_length=3)
@@ -50,7 +50,7 @@ class Source(BaseModel):
 class SourceFile(BaseModel):
     """A ``sources.yaml`` file: the citations one module of the pack uses."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # see StrictModel
 
     sources: list[Source]
 
@@ -58,7 +58,7 @@ class SourceFile(BaseModel):
 class OfficialDomain(BaseModel):
     """A domain (and its subdomains) where official texts have their official home."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # see StrictModel
 
     domain: Annotated[str, Field(pattern=r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9-]+)+$")]
     note: str | None = None
@@ -68,7 +68,7 @@ class OfficialDomainsFile(BaseModel):
     """``official_domains.yaml``: where a source labelled official may live. Company sites
     are official only for the company's own statements."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # see StrictModel
 
     government: list[OfficialDomain] = Field(default_factory=list)
     company: list[OfficialDomain] = Field(default_factory=list)

@@ -25,11 +25,10 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
 from importlib.resources import files
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
-from confusable_homoglyphs import categories, confusables
-from opencc import OpenCC
+if TYPE_CHECKING:
+    from opencc import OpenCC
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _NON_WORD = re.compile(r"[^\w]+|_")
@@ -82,10 +81,43 @@ class Vocabulary:
         return (*self.generic_zh, *self.places_zh, *self.legal_zh, *common)
 
 
+@dataclass(frozen=True)
+class Tables:
+    """What folding needs that is slow to build (a YAML file, the Unicode confusables),
+    picklable: the pack cache keeps them with the indexes they folded."""
+
+    vocabulary: Vocabulary
+    skeleton: dict[int, str]
+    pre_skeleton: dict[int, str]
+    scripts: dict[int, str]
+
+
+_given: Tables | None = None
+
+
+def tables() -> Tables:
+    """The tables folding uses now (built on first use)."""
+    return Tables(vocabulary(), _skeleton_map(), _pre_skeleton_map(), _script_table())
+
+
+def use_tables(given: Tables) -> None:
+    """Fold with ``given`` from now on (tables built earlier from the same vocabulary and
+    confusables data), instead of building them again."""
+    global _given
+    _given = given
+    for cached in (vocabulary, _skeleton_map, _pre_skeleton_map, _script_table, _script, fold):
+        cached.cache_clear()
+
+
 @cache
 def vocabulary() -> Vocabulary:
-    raw: dict[str, Any] = yaml.safe_load(
-        files("chipclear.screening").joinpath("vocabulary.yaml").read_text(encoding="utf-8"))
+    if _given is not None:
+        return _given.vocabulary
+    import yaml  # here, not at import: a pack from the cache brings the parsed tables
+
+    raw: dict[str, Any] = yaml.load(
+        files("chipclear.screening").joinpath("vocabulary.yaml").read_text(encoding="utf-8"),
+        Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # our data file: libyaml
 
     def longest_first(words: list[str]) -> tuple[str, ...]:
         return tuple(sorted(words, key=len, reverse=True))
@@ -107,6 +139,8 @@ def vocabulary() -> Vocabulary:
 
 @cache
 def _t2s() -> OpenCC:
+    from opencc import OpenCC  # only names with Chinese characters need it
+
     return OpenCC("t2s")
 
 
@@ -117,6 +151,10 @@ def _skeleton_map() -> dict[int, str]:
     Built from the Unicode confusables data ``confusable-homoglyphs`` ships (TR39); only
     mappings onto ASCII are kept, since the listed names screened here are ASCII or CJK.
     """
+    if _given is not None:
+        return _given.skeleton
+    from confusable_homoglyphs import categories, confusables  # ~40 ms of JSON: when used
+
     table: dict[int, str] = {}
     for char, glyphs in confusables.confusables_data.items():
         if len(char) != 1 or char.isascii() or categories.alias(char) in _IDEOGRAPHIC:
@@ -133,6 +171,8 @@ def _skeleton_map() -> dict[int, str]:
 def _pre_skeleton_map() -> dict[int, str]:
     """Look-alikes that NFKD would turn into something else that is not ASCII (Greek "ϲ"),
     mapped before decomposition; those NFKD reads as an ASCII letter keep that reading."""
+    if _given is not None:
+        return _given.pre_skeleton
     return {k: v for k, v in _skeleton_map().items()
             if not unicodedata.normalize("NFKD", chr(k)).isascii()}
 
@@ -156,9 +196,33 @@ def mixed_script(text: str) -> bool:
     return "LATIN" in scripts and bool(scripts & {"CYRILLIC", "GREEK"})
 
 
+#: The scripts ``mixed_script`` tells apart; any other letter is "OTHER" to it.
+_MIXED_SCRIPTS = frozenset(("LATIN", "CYRILLIC", "GREEK"))
+
+
 @lru_cache(maxsize=4096)
 def _script(char: str) -> str:
-    return str(categories.alias(char))
+    """The Unicode script of a non-ASCII letter if it is Latin, Cyrillic or Greek, else
+    "OTHER" (all ``mixed_script`` asks)."""
+    return _script_table().get(ord(char), "OTHER")
+
+
+@cache
+def _script_table() -> dict[int, str]:
+    """Every non-ASCII letter of the Latin, Cyrillic and Greek scripts, to its script,
+    from the Unicode Scripts data ``confusable-homoglyphs`` ships (a few thousand)."""
+    if _given is not None:
+        return _given.scripts
+    from confusable_homoglyphs import categories
+
+    data = categories.categories_data
+    table: dict[int, str] = {}
+    for first, last, script, _ in data["code_points_ranges"]:
+        alias = data["iso_15924_aliases"][script]
+        if alias in _MIXED_SCRIPTS:
+            table.update((c, alias) for c in range(max(first, 0x80), last + 1)
+                         if chr(c).isalpha())
+    return table
 
 
 def _words(text: str, *, keep_parens: bool) -> str:

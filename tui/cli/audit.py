@@ -7,7 +7,6 @@ Heavy modules (the engine, durable-rules, sqlite) load inside each command, so
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -69,6 +68,8 @@ def audit_diff(
     both packs. Exit 0 when no decision changed, 1 when some did, 2 on bad input.
     """
     check_jobs(jobs)
+    import tempfile  # here, not at import: --help loads this module
+
     from chipclear.audit import impact as audit
 
     for path in cases or []:

@@ -42,7 +42,7 @@ def load_rules(rules: Path | None) -> RulePack:
     from chipclear.pack.loader import default_rules_dir, load_pack
 
     try:
-        pack = load_pack(rules or default_rules_dir())
+        pack = load_pack(rules or default_rules_dir(), cache=True)
     except UserInputError as exc:
         fail(exc.line())
     _freeze()
