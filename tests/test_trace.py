@@ -28,6 +28,11 @@ def test_crosscheck_reevaluates_only_what_the_trace_left_open(
         calls += 1
         return kleene.evaluate(*args)
 
+    def counting_fired(*args: Any) -> tuple[kleene.Truth, list[kleene.Leaf]]:
+        nonlocal calls
+        calls += 1
+        return kleene.evaluate_fired(*args)
+
     traces = []
     real_check = crosscheck.check
 
@@ -38,7 +43,7 @@ def test_crosscheck_reevaluates_only_what_the_trace_left_open(
     # only the cross-check's own calls are counted (kleene's recursion and the trace's
     # pass use the real module)
     monkeypatch.setattr(crosscheck, "kleene", types.SimpleNamespace(
-        evaluate=counting, Truth=kleene.Truth))
+        evaluate=counting, evaluate_fired=counting_fired, Truth=kleene.Truth))
     monkeypatch.setattr("chipclear.decide.evaluate.crosscheck",
                         types.SimpleNamespace(check=keep))
     settled_somewhere = False

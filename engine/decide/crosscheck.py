@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from chipclear.decide import kleene
 from chipclear.decide.compile import derived_value
+from chipclear.decide.firings import CASE_IDX
 from chipclear.decide.trace import Trace, record
 from chipclear.errors import EngineFailure
 from chipclear.pack import conditions as C
@@ -32,8 +33,6 @@ if TYPE_CHECKING:
     from chipclear.decide.runtime import Firing
     from chipclear.pack.loader import RulePack
 
-CASE_IDX = -1
-
 
 def _where(idx: int) -> str:
     return "the case" if idx == CASE_IDX else f"order item {idx}"
@@ -43,6 +42,9 @@ def check(prep: Prepared, compiled: CompiledPack, firings: list[Firing],
           pack: RulePack) -> Trace:
     """Raise EngineFailure unless the engine and Python agree on every rule and instance;
     return the decision's trace, recorded once the firings are known to be well formed.
+
+    Where a rule fired, this pass walks its whole condition and keeps the leaves that held
+    (``Trace.held``): the decision's ``because`` comes from here, not from a second walk.
 
     Where a rule did not fire, the trace already holds its three-valued result with
     derived facts of open rules left unknown. Strong Kleene logic is monotone, so that
@@ -68,6 +70,7 @@ def check(prep: Prepared, compiled: CompiledPack, firings: list[Firing],
             derived[f.idx][key].add(value)
 
     trace = record(pack, compiled, prep, firings)
+    ordered = trace.firings.derived
     for cr in compiled.rules:
         for idx in instances[cr.scope]:
 
@@ -79,12 +82,15 @@ def check(prep: Prepared, compiled: CompiledPack, firings: list[Firing],
                 return kleene.Truth(any(derived_value(v) in have for v in test.values))
 
             engine = idx in fired.get(cr.rule.id, ())
-            known = None if engine else trace.open.results.get((cr.rule.id, idx))
-            if known is not None and known.value is not None:
-                truth = known
+            if engine:
+                truth, leaves = kleene.evaluate_fired(
+                    cr.condition, prep.facts_for(idx), compiled.params, lookup,
+                    _shown(ordered[CASE_IDX], ordered[idx]))
+                trace.held[(cr.rule.id, idx)] = leaves
             else:
-                truth = kleene.evaluate(cr.condition, prep.facts_for(idx), compiled.params,
-                                        lookup)
+                known = trace.open.results.get((cr.rule.id, idx))
+                truth = known if known is not None and known.value is not None else \
+                    kleene.evaluate(cr.condition, prep.facts_for(idx), compiled.params, lookup)
             if engine != (truth.value is True):
                 python = {True: "true", False: "false", None: "unknown"}[truth.value]
                 said = "fired" if engine else "did not fire"
@@ -92,3 +98,13 @@ def check(prep: Prepared, compiled: CompiledPack, firings: list[Firing],
                     f"rule {cr.rule.id} {said} on {_where(idx)} but the Python evaluation "
                     f"of the same facts is {python}; no decision")
     return trace
+
+
+def _shown(case: dict[str, list[Any]], here: dict[str, list[Any]]) -> kleene.DerivedShown:
+    """For a derived leaf: the first value derived (in firing order) that the test accepts,
+    the instance's own values before the case's."""
+    def shown(test: C.DerivedTest) -> Any:
+        values = here[test.key] if test.key in here else case.get(test.key, [])
+        want = None if test.values is None else [derived_value(x) for x in test.values]
+        return next((v for v in values if want is None or v in want), None)
+    return shown

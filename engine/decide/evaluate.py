@@ -20,7 +20,7 @@ from typing import Any
 
 from chipclear.decide import alternatives, counterfactual, crosscheck, kleene
 from chipclear.decide.compile import CompiledPack, _engine_value, compile_pack, derived_value
-from chipclear.decide.firings import Firings
+from chipclear.decide.firings import CASE_IDX, Firings
 from chipclear.decide.runtime import Runtime
 from chipclear.decide.status import Statuses, reached
 from chipclear.decide.trace import Trace
@@ -70,8 +70,6 @@ from chipclear.pack.loader import (
 from chipclear.pack.sources import Confidence, weakest
 from chipclear.screening.match import ListMatch
 from chipclear.screening.outcome import CaseScreening, screen_case
-
-CASE_IDX = -1
 
 
 class UnknownChip(ValueError):
@@ -268,12 +266,17 @@ class Evaluator:
         return hit
 
     def evaluate(self, case: Case, today: dt.date | None = None) -> Decision:
+        return self.traced(case, today)[0]
+
+    def traced(self, case: Case, today: dt.date | None = None) -> tuple[Decision, Trace]:
+        """The decision with the trace it was built from (what fired, why, what stayed
+        open), for readers that explain it without evaluating again."""
         as_of = case.as_of or today or dt.date.today()
         prepared = prepare(case, self.pack, as_of)
         compiled = self.compiled(as_of)
         firings = self.runtime.run(compiled, prepared.engine_facts())
         trace = crosscheck.check(prepared, compiled, firings, self.pack)
-        return self._decide(prepared, compiled, trace)
+        return self._decide(prepared, compiled, trace), trace
 
     def _decide(self, prep: Prepared, compiled: CompiledPack, trace: Trace) -> Decision:
         """Assemble the decision from the trace: per-line outcomes, findings, what is
@@ -284,7 +287,7 @@ class Evaluator:
         items, share = self._items(prep, compiled, fir, open_, st)
         us_case_open, cn_case_open = st.could_worsen(st.every_open, st.us_case, st.cn_case)
         hits = _list_hits(pack, prep.screening)
-        findings, conditions = self._findings(prep, compiled, fir, hits)
+        findings, conditions = self._findings(prep, compiled, trace, hits)
 
         missing: list[Missing] = []
         optional: list[Missing] = []
@@ -376,11 +379,12 @@ class Evaluator:
             ))
         return items, share_sum
 
-    def _findings(self, prep: Prepared, compiled: CompiledPack, fir: Firings,
+    def _findings(self, prep: Prepared, compiled: CompiledPack, trace: Trace,
                   hits: list[ListHit]) -> tuple[list[Finding], list[ConditionItem]]:
         """A finding per fired rule that is not silent (stratum order: causes before
         consequences), and the conditions fired rules set."""
         pack = self.pack
+        fir = trace.firings
         findings: list[Finding] = []
         conditions: list[ConditionItem] = []
         for cr in compiled.rules:
@@ -393,9 +397,7 @@ class Evaluator:
                 conditions.append(ConditionItem(rule=rid, text=rule.then.condition))
             if rule.silent:
                 continue
-            first = idxs[0]
-            view = {**fir.derived[CASE_IDX], **fir.derived[first]}
-            reasons = kleene.because(cr.condition, prep.facts_for(first), compiled.params, view)
+            reasons = trace.because(rid, idxs[0])
             parents = sorted({r for fid in fir.used[rid] for r in fir.derived_by.get(fid, ())})
             known = [s for s in rule.sources if pack.sources[s].date <= prep.as_of]
             context = [s for s in rule.context_sources if pack.sources[s].date <= prep.as_of]

@@ -10,15 +10,13 @@ from typing import TYPE_CHECKING
 
 from chipclear.decide import kleene
 from chipclear.decide.compile import CompiledPack, derived_value
-from chipclear.decide.firings import Firings
+from chipclear.decide.firings import CASE_IDX, Firings
 from chipclear.pack import conditions as C
 from chipclear.pack.facts import Scope
 from chipclear.pack.loader import CompiledRule, RulePack
 
 if TYPE_CHECKING:
     from chipclear.decide.evaluate import Prepared
-
-CASE_IDX = -1
 
 
 @dataclass
