@@ -10,6 +10,8 @@ import pytest
 from chipclear.decide import crosscheck, kleene
 from chipclear.decide.evaluate import Evaluator
 from chipclear.io.caseio import read_file
+from chipclear.model.decision import Because
+from chipclear.pack import conditions as C
 
 from tests.conftest import ROOT
 
@@ -59,3 +61,66 @@ def test_crosscheck_reevaluates_only_what_the_trace_left_open(
         settled_somewhere |= len(trace.open.results) > unknown
         assert calls - before == fired + unknown
     assert settled_somewhere, "no settled rule: the case proves nothing here"
+
+
+_HOLDS = {
+    "eq": lambda v, a: v == a, "ne": lambda v, a: v != a, "gt": lambda v, a: v > a,
+    "gte": lambda v, a: v >= a, "lt": lambda v, a: v < a, "lte": lambda v, a: v <= a,
+    "in": lambda v, a: v in a, "not_in": lambda v, a: v not in a,
+}
+
+
+@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
+def test_because_items_are_the_leaves_that_held(path: Path, evaluator: Evaluator) -> None:
+    """Each structured ``because`` entry passes its own test on the case's value (or names a
+    fact the engine derived there), survives a JSON round trip, and is what the trace held
+    for the rule's first firing."""
+    checked = 0
+    for entry in read_file(path):
+        if entry.case is None:
+            continue
+        decision, trace = evaluator.traced(entry.case)
+        for f in decision.findings:
+            first = sorted(trace.firings.fired[f.rule])[0]
+            assert f.because == trace.because(f.rule, first)
+            for b in f.because:
+                assert Because.model_validate_json(b.model_dump_json()) == b
+                if b.derived:
+                    view = {**trace.firings.derived[-1], **trace.firings.derived[first]}
+                    assert b.value in [int(v) if isinstance(v, float) else v
+                                       for v in view[b.fact]]
+                elif b.test in ("nonempty", "empty"):
+                    assert b.value is None and b.against is None
+                else:
+                    assert _HOLDS[b.test](b.value, b.against), b
+                    tested = [t for t in C.fact_tests(
+                        evaluator.pack.rules_by_id[f.rule].condition) if t.path == b.fact]
+                    assert tested and all(p in trace.params for p in b.parameters)
+                checked += 1
+    assert checked
+
+
+def test_the_explanation_reads_the_trace_and_shows_only_rules_that_fired(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """No rule is evaluated again to explain a finding, and every rule in its chain fired
+    (a rule whose derived fact was never derived is not shown as a cause)."""
+    from chipclear.interview.session import Interview
+    from chipclear.pack.loader import load_pack
+
+    pack = load_pack(ROOT / "rules")
+    iv = Interview.open(pack, ROOT / "examples" / "cases" / "h200-platform-2026.yaml")
+
+    def refuse(*_args: Any) -> Any:
+        raise AssertionError("evaluated again")
+
+    for name in ("evaluate", "evaluate_fired", "test_fact"):
+        monkeypatch.setattr(kleene, name, refuse)
+    monkeypatch.setattr("chipclear.decide.evaluate.prepare", refuse)
+    links = 0
+    for f in iv.decision.findings:
+        for link in iv.explain(f.rule).chain:
+            assert link.rule in iv.trace.firings.fired, link.rule
+            assert all(not b.derived for b in link.because) or link.rule in {
+                g.rule for g in iv.decision.findings}
+            links += 1
+    assert links

@@ -253,6 +253,14 @@ class Evaluator:
         self._by_name: dict[str, CompiledPack] = {}
         self.ref = RulePackRef(id=pack.manifest.id, version=pack.manifest.version,
                                sha256=pack.sha256)
+        self._source_refs: dict[str, SourceRef] = {}
+
+    def _source_ref(self, sid: str) -> SourceRef:
+        """A pack source as the decision cites it, built once per source (immutable)."""
+        hit = self._source_refs.get(sid)
+        if hit is None:
+            hit = self._source_refs[sid] = _source_ref(self.pack, sid)
+        return hit
 
     def compiled(self, as_of: dt.date) -> CompiledPack:
         hit = self._compiled.get(as_of)
@@ -286,7 +294,7 @@ class Evaluator:
         st = reached(pack, len(prep.item_facts), fir, open_)
         items, share = self._items(prep, compiled, fir, open_, st)
         us_case_open, cn_case_open = st.could_worsen(st.every_open, st.us_case, st.cn_case)
-        hits = _list_hits(pack, prep.screening)
+        hits = _list_hits(self._source_ref, prep.screening)
         findings, conditions = self._findings(prep, compiled, trace, hits)
 
         missing: list[Missing] = []
@@ -373,7 +381,7 @@ class Evaluator:
                 revenue_share_pct=share, revenue_share_usd=usd, revenue_share_basis=basis,
                 uncertain_figures=list(chip.uncertain_figures),
                 figure_sources=list(chip.figure_sources),
-                figure_source_refs=[_source_ref(pack, s) for s in chip.figure_sources
+                figure_source_refs=[self._source_ref(s) for s in chip.figure_sources
                                     if s in pack.sources],
                 undecided_rules=sorted(set(us_open) | set(cn_open)),
             ))
@@ -403,7 +411,7 @@ class Evaluator:
             context = [s for s in rule.context_sources if pack.sources[s].date <= prep.as_of]
             later = [s for s in (*rule.sources, *rule.context_sources)
                      if pack.sources[s].date > prep.as_of]
-            sources = [_source_ref(pack, s) for s in known]
+            sources = [self._source_ref(s) for s in known]
             confidence = _claim_confidence(pack, rule, known)
             match = _deciding_hit(cr, hits)
             if match is not None:  # the authority is the matched entry's own listing notice
@@ -417,8 +425,8 @@ class Evaluator:
                 title=rule.title, summary=rule.summary,
                 items=[i for i in idxs if i >= 0],
                 sources=sources, confidence=confidence,
-                context_sources=[_source_ref(pack, s) for s in context],
-                later_sources=[_source_ref(pack, s) for s in sorted(set(later), key=later.index)],
+                context_sources=[self._source_ref(s) for s in context],
+                later_sources=[self._source_ref(s) for s in sorted(set(later), key=later.index)],
                 because=reasons, derived_from=parents, valid_from=rule.valid_from,
                 valid_to=rule.valid_to, list_match=match,
             ))
@@ -714,8 +722,8 @@ def _review_question(prep: Prepared) -> Text:
            "screening: {cleared: [条目id], reason: 理由}。")
 
 
-def _source_refs(pack: RulePack, match: ListMatch) -> list[SourceRef]:
-    refs = [_source_ref(pack, s) for s in match.sources]
+def _source_refs(cite: Callable[[str], SourceRef], match: ListMatch) -> list[SourceRef]:
+    refs = [cite(s) for s in match.sources]
     if match.citation is not None:
         c = match.citation
         refs.insert(0, SourceRef(id=f"{match.list_id}:{match.entry_id}", name=c.name,
@@ -723,7 +731,8 @@ def _source_refs(pack: RulePack, match: ListMatch) -> list[SourceRef]:
     return refs
 
 
-def _list_hits(pack: RulePack, screened: CaseScreening | None) -> list[ListHit]:
+def _list_hits(cite: Callable[[str], SourceRef],
+               screened: CaseScreening | None) -> list[ListHit]:
     """Every match the decision reports: blocks, confirmed and open possible matches, and
     the approved-customer hit."""
     if screened is None:
@@ -735,14 +744,14 @@ def _list_hits(pack: RulePack, screened: CaseScreening | None) -> list[ListHit]:
             fact="screen.entity_list", list_id=m.list_id, entry_id=m.entry_id,
             entry_name=m.entry_name, matched_name=m.matched_name, matched_on=m.matched_on,
             how=m.how.value, tier=tier, score=m.score, since=m.since, reference=m.reference,
-            sources=_source_refs(pack, m)))
+            sources=_source_refs(cite, m)))
     if screened.approved is not None:
         m = screened.approved
         out.append(ListHit(
             fact="screen.approved_customer_list", list_id=m.list_id, entry_id=m.entry_id,
             entry_name=m.entry_name, matched_name=m.matched_name, matched_on=m.matched_on,
             how=m.how.value, tier="block", score=m.score, since=m.since,
-            reference=m.reference, sources=_source_refs(pack, m)))
+            reference=m.reference, sources=_source_refs(cite, m)))
     return out
 
 
