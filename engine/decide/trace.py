@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from chipclear.decide import kleene
 from chipclear.decide.compile import CompiledPack, _engine_value
 from chipclear.decide.firings import Firings, read_firings
 from chipclear.decide.undecided import OpenRules, open_rules
-from chipclear.model.decision import Because
+from chipclear.model.decision import Because, BecauseTest
 from chipclear.pack import conditions as C
 from chipclear.pack.loader import RulePack
 
@@ -50,8 +50,9 @@ def record(pack: RulePack, compiled: CompiledPack, prep: Prepared,
     return Trace(fir, open_rules(pack, compiled, prep, fir), compiled.params)
 
 
-_NEGATED = {"eq": "ne", "ne": "eq", "gt": "lte", "gte": "lt", "lt": "gte", "lte": "gt",
-            "in": "not_in", "not_in": "in", "nonempty": "empty"}
+_NEGATED: dict[str, BecauseTest] = {
+    "eq": "ne", "ne": "eq", "gt": "lte", "gte": "lt", "lt": "gte", "lte": "gt",
+    "in": "not_in", "not_in": "in", "nonempty": "empty"}
 
 
 def because_item(leaf: kleene.Leaf, params: Mapping[str, Any]) -> Because:
@@ -63,7 +64,7 @@ def because_item(leaf: kleene.Leaf, params: Mapping[str, Any]) -> Because:
         shown = int(value) if isinstance(value, float) and value.is_integer() else value
         return Because.model_construct(fact=test.key, derived=True, value=shown, test="eq",
                                        against=None, parameters=[])
-    op = _NEGATED[test.op] if leaf.negate else test.op
+    op = _NEGATED[test.op] if leaf.negate else cast(BecauseTest, test.op)
     if test.op == "nonempty":
         return Because.model_construct(fact=test.path, derived=False, value=None, test=op,
                                        against=None, parameters=[])
