@@ -124,3 +124,22 @@ def test_the_explanation_reads_the_trace_and_shows_only_rules_that_fired(
                 g.rule for g in iv.decision.findings}
             links += 1
     assert links
+
+
+def test_an_interview_deciding_in_a_worker_explains_from_the_worker_s_trace() -> None:
+    """With ``WorkerEvaluator`` the decision and its trace are made in the worker (no
+    durable-rules in this process); the explanation is the same as in-process."""
+    from chipclear.batch.isolated import WorkerEvaluator
+    from chipclear.interview.session import Interview
+    from chipclear.pack.loader import load_pack
+
+    pack = load_pack(ROOT / "rules")
+    path = ROOT / "examples" / "cases" / "h200-platform-2026.yaml"
+    here = Interview.open(pack, path)
+    with WorkerEvaluator(pack, timeout=120) as worker:
+        there = Interview.open(pack, path, evaluator=worker)
+        assert there.decision == here.decision
+        assert there.trace.open.pack is pack
+        for f in here.decision.findings:
+            assert there.explain(f.rule) == here.explain(f.rule)
+        assert there.relevant_paths() == here.relevant_paths()

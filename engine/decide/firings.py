@@ -14,8 +14,12 @@ from chipclear.pack.loader import RulePack
 CASE_IDX = -1
 
 
+def _values() -> defaultdict[str, list[Any]]:
+    return defaultdict(list)
+
+
 def _derived_table() -> dict[int, dict[str, list[Any]]]:
-    return defaultdict(lambda: defaultdict(list))
+    return defaultdict(_values)  # module-level factories: a trace pickles (worker -> parent)
 
 
 @dataclass
