@@ -168,10 +168,16 @@ def evaluate_fired(cond: C.Condition, facts: Mapping[str, Any], params: Mapping[
             inner = walk(node.item, not negate)
             return inner if inner.value is None else Truth(not inner.value)
         decisive = isinstance(node, C.AnyOf)
-        results = [walk(item, negate) for item in node.items]
-        if any(r.value is decisive for r in results):
+        decided = False
+        unknown: list[frozenset[str]] = []
+        for item in node.items:  # every item: each may hold leaves
+            result = walk(item, negate)
+            if result.value is decisive:
+                decided = True
+            elif result.value is None:
+                unknown.append(result.unknown)
+        if decided:
             return TRUE if decisive else FALSE
-        unknown = [r.unknown for r in results if r.value is None]
         if unknown:
             return Truth(None, frozenset().union(*unknown))
         return FALSE if decisive else TRUE

@@ -55,9 +55,29 @@ _NEGATED: dict[str, BecauseTest] = {
     "in": "not_in", "not_in": "in", "nonempty": "empty"}
 
 
+_ITEMS: dict[tuple[int, bool, type, Any, int],
+             tuple[C.FactTest | C.DerivedTest, Mapping[str, Any], Because]] = {}
+
+
 def because_item(leaf: kleene.Leaf, params: Mapping[str, Any]) -> Because:
     """A leaf as a structured ``because`` entry: values as shown, the test that held
-    (negated under ``not``), parameters resolved."""
+    (negated under ``not``), parameters resolved.
+
+    Cached by the test's and the parameters' identity (checked on every hit, so a
+    recycled id cannot alias) with the value and its type: entries are immutable, and
+    the same test on the same value recurs across cases.
+    """
+    key = (id(leaf.test), leaf.negate, type(leaf.value), leaf.value, id(params))
+    hit = _ITEMS.get(key)
+    if hit is not None and hit[0] is leaf.test and hit[1] is params:
+        return hit[2]
+    item = _because_item(leaf, params)
+    if len(_ITEMS) < 100_000:
+        _ITEMS[key] = (leaf.test, params, item)
+    return item
+
+
+def _because_item(leaf: kleene.Leaf, params: Mapping[str, Any]) -> Because:
     test = leaf.test
     if isinstance(test, C.DerivedTest):
         value = leaf.value
