@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from chipclear.decide.evaluate import Evaluator, UnknownChip
 from chipclear.decide.runtime import Runtime
-from chipclear.io.render import to_json
+from chipclear.io.render import because_text, to_json
 from chipclear.model.case import Case
 from chipclear.model.decision import Verdict
 from chipclear.pack.loader import RulePack
@@ -41,7 +41,10 @@ def test_chain_of_derived_facts_blocks_china(minipack: RulePack) -> None:
     assert d.items[0].tpp == 15832.0
     lic = next(f for f in d.findings if f.rule == "US-LIC-CN")
     assert lic.derived_from == ["US-CLS-A"]
-    assert "buyer.country = CN (in [CN, MO])" in lic.because
+    assert "buyer.country = CN (in [CN, MO])" in [because_text(b) for b in lic.because]
+    country = next(b for b in lic.because if b.fact == "buyer.country")
+    assert (country.value, country.test, country.against, country.derived) == (
+        "CN", "in", ["CN", "MO"], False)
 
 
 def test_headquarters_alone_triggers_the_same_rule(minipack: RulePack) -> None:

@@ -222,6 +222,42 @@ def test_replay_command_and_a_difference(ledger5: Path) -> None:
     assert '-  "verdict"' in differs.stdout and '+  "verdict"' in differs.stdout
 
 
+def test_rows_written_before_structured_because_replay_as_the_same_decision(
+        ledger5: Path) -> None:
+    """A row stored with ``because`` as text lines (the format before it was structured)
+    is the same decision when every other byte and every line match; one changed line
+    is a difference."""
+    from chipclear.io.render import because_text
+    from chipclear.model.decision import Because
+
+    conn = sqlite3.connect(ledger5)
+    rows = conn.execute("SELECT seq, decision_json FROM decisions").fetchall()
+    conn.close()
+    old = {}
+    for seq, stored in rows:
+        data = json.loads(stored)
+        for f in data["findings"]:
+            f["because"] = [because_text(Because.model_validate(b)) for b in f["because"]]
+        old[seq] = data
+    seq = next(s for s, d in old.items() if any(f["because"] for f in d["findings"]))
+    line = json.dumps(old[seq], ensure_ascii=False, separators=(",", ":")) + "\n"
+    _tamper(ledger5, "UPDATE decisions SET decision_json = ? WHERE seq = ?", (line, seq))
+    with Ledger.open(ledger5) as book:
+        result = book.replay(seq)
+    assert not result.identical and result.earlier_because
+    changed = old[seq]
+    finding = next(f for f in changed["findings"] if f["because"])
+    finding["because"][0] += " (edited)"
+    line = json.dumps(changed, ensure_ascii=False, separators=(",", ":")) + "\n"
+    _tamper(ledger5, "UPDATE decisions SET decision_json = ? WHERE seq = ?", (line, seq))
+    with Ledger.open(ledger5) as book:
+        result = book.replay(seq)
+    assert not result.identical and not result.earlier_because
+    differs = run("ledger", "replay", str(ledger5))
+    assert "0 identical but for" not in differs.stdout
+    assert "1 differ" in differs.stdout
+
+
 def test_a_crash_mid_append_leaves_no_partial_row(ledger5: Path) -> None:
     """The process dies after the pack rows are written, before the decision row."""
     script = textwrap.dedent(f"""

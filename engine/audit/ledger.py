@@ -150,13 +150,19 @@ class Verification:
 
 @dataclass(frozen=True)
 class Replay:
-    """A row re-decided under its stored pack: identical, or the difference."""
+    """A row re-decided under its stored pack: identical, or the difference.
+
+    ``earlier_because``: the row was written before ``because`` became structured (a list
+    of lines) and the replay is byte-identical once its ``because`` items are rendered to
+    those lines: the same decision in the earlier format of one field, said as such.
+    """
 
     seq: int
     identical: bool
     stored: str
     fresh: str
     note: str | None = None
+    earlier_because: bool = False
 
     def diff(self) -> list[str]:
         def pretty(text: str) -> list[str]:
@@ -477,4 +483,29 @@ class Ledger:
         case = Case.model_validate(json.loads(row.case_json))
         source = json.loads(row.decision_json).get("source")  # where it was read, not decided
         fresh = to_jsonl_line(evaluator.evaluate(case).model_copy(update={"source": source}))
-        return Replay(seq, fresh == row.decision_json, row.decision_json, fresh, note)
+        if fresh == row.decision_json:
+            return Replay(seq, True, row.decision_json, fresh, note)
+        earlier = _because_as_lines(fresh) == row.decision_json \
+            if _has_because_lines(row.decision_json) else False
+        return Replay(seq, False, row.decision_json, fresh, note, earlier)
+
+
+def _has_because_lines(decision_json: str) -> bool:
+    """Whether a stored decision carries ``because`` as text lines (written before it was
+    structured)."""
+    findings = json.loads(decision_json).get("findings", [])
+    return any(isinstance(b, str) for f in findings for b in f.get("because", []))
+
+
+def _because_as_lines(decision_line: str) -> str:
+    """A JSON-lines decision with each structured ``because`` item written as the line the
+    renderers show (``chip.tpp = 5120 (≥ 4800, parameter us.tpp_3a090a)``), every other
+    byte as it was."""
+    from chipclear.io.render import because_text
+    from chipclear.model.decision import Because
+
+    data = json.loads(decision_line)
+    for finding in data.get("findings", []):
+        finding["because"] = [because_text(Because.model_validate(b))
+                              for b in finding["because"]]
+    return json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":")) + "\n"

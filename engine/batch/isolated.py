@@ -26,6 +26,7 @@ from chipclear.batch import DEFAULT_TIMEOUT
 from chipclear.batch.pool import Lost, WorkerPool
 from chipclear.batch.run import Outcome, evaluate_entry
 from chipclear.decide.evaluate import Evaluator
+from chipclear.decide.trace import Trace
 from chipclear.errors import EngineFailure, UserInputError
 from chipclear.io.caseio import CaseEntry, Ids, RawLine, parse_line
 from chipclear.model.case import Case
@@ -183,7 +184,7 @@ def _evaluate_setup(root: Path) -> Callable[[tuple[Case, dt.date | None]], tuple
 
     def decide(task: tuple[Case, dt.date | None]) -> tuple[Any, ...]:
         try:
-            return ("decision", evaluator.evaluate(*task))
+            return ("decision", *evaluator.traced(*task))
         except OutsideCoverage as exc:  # pickles whole; raised again as is
             return ("user_error", exc)
         except UnknownChip as exc:  # its constructor does not survive pickling: send parts
@@ -212,13 +213,20 @@ class WorkerEvaluator(Evaluator):
             1, functools.partial(_evaluate_setup, pack.root), timeout, start="spawn")
 
     def evaluate(self, case: Case, today: dt.date | None = None) -> Decision:
+        return self.traced(case, today)[0]
+
+    def traced(self, case: Case, today: dt.date | None = None) -> tuple[Decision, Trace]:
+        """The decision and its trace, both made in the worker (the trace comes back
+        without the pack, which this process has)."""
         [answer] = list(self._pool.map([(case, today)]))
         if isinstance(answer, Lost):
             raise EngineFailure(f"case '{case.id}': {answer.reason}")
         kind, *rest = answer
         if kind == "decision":
             decision: Decision = rest[0]
-            return decision
+            trace: Trace = rest[1]
+            trace.open.pack = self.pack
+            return decision, trace
         if kind == "unknown_chip":
             from chipclear.decide.evaluate import UnknownChip
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from chipclear.decide import kleene
 from chipclear.decide.compile import derived_value
+from chipclear.decide.firings import CASE_IDX
 from chipclear.decide.trace import Trace, record
 from chipclear.errors import EngineFailure
 from chipclear.pack import conditions as C
@@ -32,8 +33,6 @@ if TYPE_CHECKING:
     from chipclear.decide.runtime import Firing
     from chipclear.pack.loader import RulePack
 
-CASE_IDX = -1
-
 
 def _where(idx: int) -> str:
     return "the case" if idx == CASE_IDX else f"order item {idx}"
@@ -44,6 +43,9 @@ def check(prep: Prepared, compiled: CompiledPack, firings: list[Firing],
     """Raise EngineFailure unless the engine and Python agree on every rule and instance;
     return the decision's trace, recorded once the firings are known to be well formed.
 
+    Where a rule fired, this pass walks its whole condition and keeps the leaves that held
+    (``Trace.held``): the decision's ``because`` comes from here, not from a second walk.
+
     Where a rule did not fire, the trace already holds its three-valued result with
     derived facts of open rules left unknown. Strong Kleene logic is monotone, so that
     result refines only where it is unknown: false stays false and true stays true when
@@ -52,6 +54,48 @@ def check(prep: Prepared, compiled: CompiledPack, firings: list[Firing],
     """
     derived_scopes = pack.derived_scopes
     instances = {Scope.case: [CASE_IDX], Scope.item: list(range(len(prep.item_facts)))}
+    fired, derived = _engine_answer(compiled, firings, instances)
+    trace = record(pack, compiled, prep, firings)
+    ordered = trace.firings.derived
+
+    def lookup_at(idx: int) -> kleene.DerivedLookup:
+        def lookup(test: C.DerivedTest) -> kleene.Truth:
+            at = idx if derived_scopes.get(test.key) is Scope.item else CASE_IDX
+            have = derived[at].get(test.key, set())
+            if test.values is None:
+                return kleene.Truth(bool(have))
+            return kleene.Truth(any(derived_value(v) in have for v in test.values))
+        return lookup
+
+    every = [CASE_IDX, *instances[Scope.item]]
+    lookups = {idx: lookup_at(idx) for idx in every}
+    shown = {idx: _shown(ordered[CASE_IDX], ordered[idx]) for idx in every}
+    for cr in compiled.rules:
+        for idx in instances[cr.scope]:
+            lookup = lookups[idx]
+            engine = idx in fired.get(cr.rule.id, ())
+            if engine:
+                truth, leaves = kleene.evaluate_fired(
+                    cr.condition, prep.facts_for(idx), compiled.params, lookup, shown[idx])
+                trace.held[(cr.rule.id, idx)] = leaves
+            else:
+                known = trace.open.results.get((cr.rule.id, idx))
+                truth = known if known is not None and known.value is not None else \
+                    kleene.evaluate(cr.condition, prep.facts_for(idx), compiled.params, lookup)
+            if engine != (truth.value is True):
+                python = {True: "true", False: "false", None: "unknown"}[truth.value]
+                said = "fired" if engine else "did not fire"
+                raise EngineFailure(
+                    f"rule {cr.rule.id} {said} on {_where(idx)} but the Python evaluation "
+                    f"of the same facts is {python}; no decision")
+    return trace
+
+
+def _engine_answer(compiled: CompiledPack, firings: list[Firing],
+                   instances: dict[Scope, list[int]],
+                   ) -> tuple[dict[str, set[int]], dict[int, dict[str, set[Any]]]]:
+    """Where each rule fired and what it derived, refusing a firing of an unknown action
+    or on an instance its rule does not apply to."""
     scopes = {cr.rule.id: cr.scope for cr in compiled.rules}
     fired: dict[str, set[int]] = defaultdict(set)
     derived: dict[int, dict[str, set[Any]]] = defaultdict(lambda: defaultdict(set))
@@ -66,29 +110,14 @@ def check(prep: Prepared, compiled: CompiledPack, firings: list[Firing],
         fired[spec.rule_id].add(f.idx)
         for key, value in spec.derive:
             derived[f.idx][key].add(value)
+    return fired, derived
 
-    trace = record(pack, compiled, prep, firings)
-    for cr in compiled.rules:
-        for idx in instances[cr.scope]:
 
-            def lookup(test: C.DerivedTest, idx: int = idx) -> kleene.Truth:
-                at = idx if derived_scopes.get(test.key) is Scope.item else CASE_IDX
-                have = derived[at].get(test.key, set())
-                if test.values is None:
-                    return kleene.Truth(bool(have))
-                return kleene.Truth(any(derived_value(v) in have for v in test.values))
-
-            engine = idx in fired.get(cr.rule.id, ())
-            known = None if engine else trace.open.results.get((cr.rule.id, idx))
-            if known is not None and known.value is not None:
-                truth = known
-            else:
-                truth = kleene.evaluate(cr.condition, prep.facts_for(idx), compiled.params,
-                                        lookup)
-            if engine != (truth.value is True):
-                python = {True: "true", False: "false", None: "unknown"}[truth.value]
-                said = "fired" if engine else "did not fire"
-                raise EngineFailure(
-                    f"rule {cr.rule.id} {said} on {_where(idx)} but the Python evaluation "
-                    f"of the same facts is {python}; no decision")
-    return trace
+def _shown(case: dict[str, list[Any]], here: dict[str, list[Any]]) -> kleene.DerivedShown:
+    """For a derived leaf: the first value derived (in firing order) that the test accepts,
+    the instance's own values before the case's."""
+    def shown(test: C.DerivedTest) -> Any:
+        values = here[test.key] if test.key in here else case.get(test.key, [])
+        want = None if test.values is None else [derived_value(x) for x in test.values]
+        return next((v for v in values if want is None or v in want), None)
+    return shown

@@ -21,7 +21,7 @@ from typing import Any
 
 from chipclear.decide import alternatives, counterfactual, crosscheck, kleene
 from chipclear.decide.compile import CompiledPack, _engine_value, compile_pack, derived_value
-from chipclear.decide.firings import Firings
+from chipclear.decide.firings import CASE_IDX, Firings
 from chipclear.decide.runtime import Runtime
 from chipclear.decide.status import Statuses, reached
 from chipclear.decide.trace import Trace
@@ -72,8 +72,6 @@ from chipclear.pack.loader import (
 from chipclear.pack.sources import Confidence, weakest
 from chipclear.screening.match import ListMatch
 from chipclear.screening.outcome import CaseScreening, screen_case
-
-CASE_IDX = -1
 
 
 class UnknownChip(ValueError):
@@ -288,6 +286,14 @@ class Evaluator:
         self._by_name: dict[str, CompiledPack] = {}
         self.ref = RulePackRef(id=pack.manifest.id, version=pack.manifest.version,
                                sha256=pack.sha256)
+        self._source_refs: dict[str, SourceRef] = {}
+
+    def _source_ref(self, sid: str) -> SourceRef:
+        """A pack source as the decision cites it, built once per source (immutable)."""
+        hit = self._source_refs.get(sid)
+        if hit is None:
+            hit = self._source_refs[sid] = _source_ref(self.pack, sid)
+        return hit
 
     def compiled(self, as_of: dt.date) -> CompiledPack:
         hit = self._compiled.get(as_of)
@@ -301,12 +307,17 @@ class Evaluator:
         return hit
 
     def evaluate(self, case: Case, today: dt.date | None = None) -> Decision:
+        return self.traced(case, today)[0]
+
+    def traced(self, case: Case, today: dt.date | None = None) -> tuple[Decision, Trace]:
+        """The decision with the trace it was built from (what fired, why, what stayed
+        open), for readers that explain it without evaluating again."""
         as_of = case.as_of or today or dt.date.today()
         prepared = prepare(case, self.pack, as_of)
         compiled = self.compiled(as_of)
         firings = self.runtime.run(compiled, prepared.engine_facts())
         trace = crosscheck.check(prepared, compiled, firings, self.pack)
-        return self._decide(prepared, compiled, trace)
+        return self._decide(prepared, compiled, trace), trace
 
     def _decide(self, prep: Prepared, compiled: CompiledPack, trace: Trace) -> Decision:
         """Assemble the decision from the trace: per-line outcomes, findings, what is
@@ -316,8 +327,8 @@ class Evaluator:
         st = reached(pack, len(prep.item_facts), fir, open_)
         items, share = self._items(prep, compiled, fir, open_, st)
         us_case_open, cn_case_open = st.could_worsen(st.every_open, st.us_case, st.cn_case)
-        hits = _list_hits(pack, prep.screening)
-        findings, conditions = self._findings(prep, compiled, fir, hits)
+        hits = _list_hits(self._source_ref, prep.screening)
+        findings, conditions = self._findings(prep, compiled, trace, hits)
 
         missing: list[Missing] = []
         optional: list[Missing] = []
@@ -403,17 +414,18 @@ class Evaluator:
                 revenue_share_pct=share, revenue_share_usd=usd, revenue_share_basis=basis,
                 uncertain_figures=list(chip.uncertain_figures),
                 figure_sources=list(chip.figure_sources),
-                figure_source_refs=[_source_ref(pack, s) for s in chip.figure_sources
+                figure_source_refs=[self._source_ref(s) for s in chip.figure_sources
                                     if s in pack.sources],
                 undecided_rules=sorted(set(us_open) | set(cn_open)),
             ))
         return items, share_sum
 
-    def _findings(self, prep: Prepared, compiled: CompiledPack, fir: Firings,
+    def _findings(self, prep: Prepared, compiled: CompiledPack, trace: Trace,
                   hits: list[ListHit]) -> tuple[list[Finding], list[ConditionItem]]:
         """A finding per fired rule that is not silent (stratum order: causes before
         consequences), and the conditions fired rules set."""
         pack = self.pack
+        fir = trace.firings
         findings: list[Finding] = []
         conditions: list[ConditionItem] = []
         for cr in compiled.rules:
@@ -426,15 +438,13 @@ class Evaluator:
                 conditions.append(ConditionItem(rule=rid, text=rule.then.condition))
             if rule.silent:
                 continue
-            first = idxs[0]
-            view = {**fir.derived[CASE_IDX], **fir.derived[first]}
-            reasons = kleene.because(cr.condition, prep.facts_for(first), compiled.params, view)
+            reasons = trace.because(rid, idxs[0])
             parents = sorted({r for fid in fir.used[rid] for r in fir.derived_by.get(fid, ())})
             known = [s for s in rule.sources if pack.sources[s].date <= prep.as_of]
             context = [s for s in rule.context_sources if pack.sources[s].date <= prep.as_of]
             later = [s for s in (*rule.sources, *rule.context_sources)
                      if pack.sources[s].date > prep.as_of]
-            sources = [_source_ref(pack, s) for s in known]
+            sources = [self._source_ref(s) for s in known]
             confidence = _claim_confidence(pack, rule, known)
             match = _deciding_hit(cr, hits)
             if match is not None:  # the authority is the matched entry's own listing notice
@@ -448,8 +458,8 @@ class Evaluator:
                 title=rule.title, summary=rule.summary,
                 items=[i for i in idxs if i >= 0],
                 sources=sources, confidence=confidence,
-                context_sources=[_source_ref(pack, s) for s in context],
-                later_sources=[_source_ref(pack, s) for s in sorted(set(later), key=later.index)],
+                context_sources=[self._source_ref(s) for s in context],
+                later_sources=[self._source_ref(s) for s in sorted(set(later), key=later.index)],
                 because=reasons, derived_from=parents, valid_from=rule.valid_from,
                 valid_to=rule.valid_to, list_match=match,
             ))
@@ -745,8 +755,8 @@ def _review_question(prep: Prepared) -> Text:
            "screening: {cleared: [条目id], reason: 理由}。")
 
 
-def _source_refs(pack: RulePack, match: ListMatch) -> list[SourceRef]:
-    refs = [_source_ref(pack, s) for s in match.sources]
+def _source_refs(cite: Callable[[str], SourceRef], match: ListMatch) -> list[SourceRef]:
+    refs = [cite(s) for s in match.sources]
     if match.citation is not None:
         c = match.citation
         refs.insert(0, SourceRef(id=f"{match.list_id}:{match.entry_id}", name=c.name,
@@ -754,7 +764,8 @@ def _source_refs(pack: RulePack, match: ListMatch) -> list[SourceRef]:
     return refs
 
 
-def _list_hits(pack: RulePack, screened: CaseScreening | None) -> list[ListHit]:
+def _list_hits(cite: Callable[[str], SourceRef],
+               screened: CaseScreening | None) -> list[ListHit]:
     """Every match the decision reports: blocks, confirmed and open possible matches, and
     the approved-customer hit."""
     if screened is None:
@@ -766,14 +777,14 @@ def _list_hits(pack: RulePack, screened: CaseScreening | None) -> list[ListHit]:
             fact="screen.entity_list", list_id=m.list_id, entry_id=m.entry_id,
             entry_name=m.entry_name, matched_name=m.matched_name, matched_on=m.matched_on,
             how=m.how.value, tier=tier, score=m.score, since=m.since, reference=m.reference,
-            sources=_source_refs(pack, m)))
+            sources=_source_refs(cite, m)))
     if screened.approved is not None:
         m = screened.approved
         out.append(ListHit(
             fact="screen.approved_customer_list", list_id=m.list_id, entry_id=m.entry_id,
             entry_name=m.entry_name, matched_name=m.matched_name, matched_on=m.matched_on,
             how=m.how.value, tier="block", score=m.score, since=m.since,
-            reference=m.reference, sources=_source_refs(pack, m)))
+            reference=m.reference, sources=_source_refs(cite, m)))
     return out
 
 

@@ -10,16 +10,23 @@ from typing import Any
 from chipclear.decide.compile import CompiledPack, derived_value
 from chipclear.pack.loader import RulePack
 
+#: The instance of a case-level rule or fact (order lines are 0, 1, ...).
+CASE_IDX = -1
+
+
+def _values() -> defaultdict[str, list[Any]]:
+    return defaultdict(list)
+
 
 def _derived_table() -> dict[int, dict[str, list[Any]]]:
-    return defaultdict(lambda: defaultdict(list))
+    return defaultdict(_values)  # module-level factories: a trace pickles (worker -> parent)
 
 
 @dataclass
 class Firings:
     """The engine's answer, indexed: which rule fired where, and what it derived."""
 
-    #: rule id -> instances it fired on (-1: the case, i: order line i)
+    #: rule id -> instances it fired on (CASE_IDX: the case, i: order line i)
     fired: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     #: instance -> derived fact key -> values, in firing order
     derived: dict[int, dict[str, list[Any]]] = field(
@@ -31,7 +38,7 @@ class Firings:
 
     def rules_at(self, idx: int) -> list[str]:
         """Rules that fired on this order line or on the whole case."""
-        return [rid for rid, idxs in self.fired.items() if idx in idxs or -1 in idxs]
+        return [rid for rid, idxs in self.fired.items() if idx in idxs or CASE_IDX in idxs]
 
 
 def read_firings(pack: RulePack, compiled: CompiledPack, firings: list[Any]) -> Firings:

@@ -4,8 +4,9 @@ durable-rules answers "which rules fire". It cannot say which rules are still
 *undecided* because a fact is unknown; that is what the interview must ask and what
 ``missing`` reports. After the engine quiesces, each rule that did not fire is
 evaluated here with unknown facts as a third value (Kleene logic); a rule that comes
-out unknown names the facts it is waiting for. The same evaluation of the leaves
-explains a fired rule in words (``because``).
+out unknown names the facts it is waiting for. The cross-check's evaluation of a rule
+that fired also collects the leaves that made it true (``evaluate_fired``): the
+decision's ``because``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from chipclear.decide.compile import _engine_value, derived_value
+from chipclear.decide.compile import _engine_value
 from chipclear.pack import conditions as C
 from chipclear.pack.facts import REGISTRY, Kind
 
@@ -127,46 +128,72 @@ _SYMBOL = {"eq": "=", "ne": "≠", "gt": ">", "gte": "≥", "lt": "<", "lte": "�
            "in": "in", "not_in": "not in"}
 
 
-def because(
-    cond: C.Condition, facts: Mapping[str, Any], params: Mapping[str, Any],
-    derived: Mapping[str, list[Any]], negate: bool = False,
-) -> list[str]:
-    """The true leaves that made a fired condition true, as short readable lines."""
-    if isinstance(cond, C.FactTest):
-        if test_fact(cond, facts, params).value is not (not negate):
-            return []
-        have = _show(cond.path, facts[cond.path])
-        if cond.op == "nonempty":
-            return [f"{cond.path} is given" if not negate else f"{cond.path} is empty"]
-        want: Any = cond.value
-        if isinstance(want, tuple):
-            shown = "[" + ", ".join(_show(cond.path, _engine_value(cond.path, resolve(v, params)))
-                                    for v in want) + "]"
-        else:
-            shown = _show(cond.path, _engine_value(cond.path, resolve(want, params)))
-        op = _SYMBOL[_NEGATED[cond.op]] if negate else _SYMBOL[cond.op]
-        vals = want if isinstance(want, tuple) else (want,)
-        refs = [v.name for v in vals if isinstance(v, C.ParamRef)]
-        param_note = f", parameter {', '.join(refs)}" if refs else ""
-        if op == "=" and not refs:
-            return [f"{cond.path} = {have}"]
-        return [f"{cond.path} = {have} ({op} {shown}{param_note})"]
-    if isinstance(cond, C.DerivedTest):
-        values = [v for v in derived.get(cond.key, []) if cond.values is None
-                  or v in [derived_value(x) for x in cond.values]]
-        return [f"derived {cond.key} = {_show_plain(v)}" for v in values[:1]]
-    if isinstance(cond, C.Not):
-        return because(cond.item, facts, params, derived, not negate)
-    lines: list[str] = []
-    for item in cond.items:
-        lines.extend(because(item, facts, params, derived, negate))
-    return lines
+@dataclass(frozen=True)
+class Leaf:
+    """A leaf of a fired condition that held: a fact test (``negate``: under an odd number
+    of ``not``) with the engine value it saw, or a derived test with the value derived."""
+
+    test: C.FactTest | C.DerivedTest
+    negate: bool
+    value: Any
 
 
-def _show_plain(value: Any) -> str:
+#: For a derived test: the first value derived for its key that it accepts, or None.
+DerivedShown = Callable[[C.DerivedTest], Any]
+
+
+def evaluate_fired(cond: C.Condition, facts: Mapping[str, Any], params: Mapping[str, Any],
+                   derived: DerivedLookup, shown: DerivedShown) -> tuple[Truth, list[Leaf]]:
+    """``evaluate`` without short-circuit, also collecting the leaves that held: the
+    cross-check's pass over a rule that fired, which is also its explanation (``because``).
+
+    The value is the same as ``evaluate``'s (Kleene logic does not depend on the order
+    items are read in). A fact test is a leaf when it holds with its polarity; a derived
+    test is a leaf whenever a value it accepts was derived.
+    """
+    leaves: list[Leaf] = []
+
+    def walk(node: C.Condition, negate: bool) -> Truth:
+        if isinstance(node, C.FactTest):
+            result = test_fact(node, facts, params)
+            if result.value is (not negate):
+                leaves.append(Leaf(node, negate, facts[node.path]))
+            return result
+        if isinstance(node, C.DerivedTest):
+            value = shown(node)
+            if value is not None:
+                leaves.append(Leaf(node, negate, value))
+            return derived(node)
+        if isinstance(node, C.Not):
+            inner = walk(node.item, not negate)
+            return inner if inner.value is None else Truth(not inner.value)
+        decisive = isinstance(node, C.AnyOf)
+        decided = False
+        unknown: list[frozenset[str]] = []
+        for item in node.items:  # every item: each may hold leaves
+            result = walk(item, negate)
+            if result.value is decisive:
+                decided = True
+            elif result.value is None:
+                unknown.append(result.unknown)
+        if decided:
+            return TRUE if decisive else FALSE
+        if unknown:
+            return Truth(None, frozenset().union(*unknown))
+        return FALSE if decisive else TRUE
+
+    return walk(cond, False), leaves
+
+
+def plain(path: str, value: Any) -> Any:
+    """An engine value as the decision shows it: a date as ISO text, a whole number
+    without ".0"."""
+    if REGISTRY[path].kind is Kind.date and isinstance(value, int | float) \
+            and not isinstance(value, bool):
+        return dt.date.fromordinal(int(value)).isoformat()
     if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+        return int(value)
+    return value
 
 
 def describe(test: C.FactTest, params: Mapping[str, Any], negate: bool = False) -> str:

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from chipclear.decide.firings import Firings
-from chipclear.decide.undecided import CASE_IDX, OpenRules
+from chipclear.decide.firings import CASE_IDX, Firings
+from chipclear.decide.undecided import OpenRules
 from chipclear.model.decision import Impact
 from chipclear.pack.loader import (
     CN_ORDER,

@@ -6,19 +6,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chipclear.decide import kleene
 from chipclear.decide.compile import CompiledPack, derived_value
-from chipclear.decide.firings import Firings
+from chipclear.decide.firings import CASE_IDX, Firings
 from chipclear.pack import conditions as C
 from chipclear.pack.facts import Scope
 from chipclear.pack.loader import CompiledRule, RulePack
 
 if TYPE_CHECKING:
     from chipclear.decide.evaluate import Prepared
-
-CASE_IDX = -1
 
 
 @dataclass
@@ -39,6 +37,11 @@ class OpenRules:
     results: dict[tuple[str, int], kleene.Truth] = field(default_factory=dict)
     #: with no order lines known, every item rule is still open
     no_items: list[CompiledRule] = field(default_factory=list)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the pack: a worker sends its trace to the interview, whose
+        process has the same pack and puts it back (``batch.isolated.WorkerEvaluator``)."""
+        return {**self.__dict__, "pack": None}
 
     def lookup_at(self, idx: int) -> kleene.DerivedLookup:
         """Derived facts at an instance: true if fired, unknown while a deriver is open."""

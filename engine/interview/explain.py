@@ -1,18 +1,17 @@
 """Why a finding holds: the chain of rules and facts behind it, with their sources.
 
-Kept apart from the session: it reads a decision and the pack, and changes nothing.
+Kept apart from the session: it reads a decision, its trace and the pack, and changes
+nothing; no rule is evaluated again.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from chipclear.decide import kleene
-from chipclear.decide.evaluate import CASE_IDX, Evaluator, prepare
-from chipclear.model.case import Case
-from chipclear.model.decision import Decision, Finding, SourceRef
+from chipclear.decide.firings import CASE_IDX
+from chipclear.decide.trace import Trace
+from chipclear.model.decision import Because, Decision, Finding, SourceRef
 from chipclear.pack import conditions as C
 from chipclear.pack.facts import Scope
 from chipclear.pack.loader import CompiledRule, RulePack, Text
@@ -26,7 +25,7 @@ class ChainLink:
     title: Text
     depth: int
     derives: dict[str, Any]
-    because: tuple[str, ...]
+    because: tuple[Because, ...]
     sources: tuple[SourceRef, ...]
 
 
@@ -59,18 +58,22 @@ def ancestors(pack: RulePack, start: list[str]) -> list[str]:
     return seen
 
 
-def explain_finding(pack: RulePack, evaluator: Evaluator, decision: Decision, case: Case,
-                    today: dt.date | None, rule_id: str) -> Explanation:
-    """A finding with its rule, the facts it used and the chain of rules it follows from."""
+def explain_finding(pack: RulePack, decision: Decision, trace: Trace,
+                    rule_id: str) -> Explanation:
+    """A finding with its rule, the facts it used and the chain of rules it follows from.
+
+    A rule in the chain is read from the trace where it fired (at the finding's first
+    order line, or on the case): a finding's own ``because`` and ``derived_from``, or for
+    a silent rule the leaves that held, without derived ones (the links under it show
+    where those came from), and the rules whose derived facts its firing used.
+    """
     finding = next(f for f in decision.findings if f.rule == rule_id)
     cr = pack.rules_by_id[rule_id]
     chain: list[ChainLink] = []
     seen: set[str] = {rule_id}
-    as_of = case.as_of or today or dt.date.today()
-    prep = prepare(case, pack, as_of)
-    params = evaluator.compiled(as_of).params
     idx = finding.items[0] if finding.items else CASE_IDX
     by_finding = {f.rule: f for f in decision.findings}
+    fir = trace.firings
 
     def walk(rule_ids: list[str], depth: int) -> None:
         for pid in rule_ids:
@@ -79,24 +82,20 @@ def explain_finding(pack: RulePack, evaluator: Evaluator, decision: Decision, ca
             seen.add(pid)
             pcr = pack.rules_by_id[pid]
             at = idx if pcr.scope is Scope.item else CASE_IDX
-            if at >= len(prep.item_facts):
-                at = CASE_IDX
-            facts = prep.facts_for(at)
             pf = by_finding.get(pid)
             if pf is not None:
                 because = tuple(pf.because)
                 grand = pf.derived_from
             else:
-                truth = kleene.evaluate(pcr.condition, facts, params, lambda _t: kleene.TRUE)
-                if truth.value is not True:
+                if at not in fir.fired.get(pid, ()):
                     continue
-                because = tuple(kleene.because(pcr.condition, facts, params, {}))
-                grand = [g for g in parents(pack, pcr) if pcr.rule.active(as_of)]
+                because = tuple(b for b in trace.because(pid, at) if not b.derived)
+                grand = sorted({r for fid in fir.used[pid] for r in fir.derived_by.get(fid, ())})
             chain.append(ChainLink(
                 rule=pid, title=pcr.rule.title, depth=depth,
                 derives=dict(pcr.rule.then.derive), because=because,
                 sources=tuple(_source(pack, s) for s in pcr.rule.sources)))
-            walk([g for g in grand if pack.rules_by_id[g].rule.active(as_of)], depth + 1)
+            walk(grand, depth + 1)
 
     walk(list(finding.derived_from), 1)
     return Explanation(finding=finding, module=cr.module,

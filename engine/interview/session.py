@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from chipclear.decide.evaluate import Evaluator, UnknownChip
+from chipclear.decide.trace import Trace
 from chipclear.errors import EngineFailure, Location, UserInputError
 from chipclear.interview.casefile import LEGACY_UNKNOWN, CaseFile, atomic_write
 from chipclear.interview.coerce import COUNTRIES, DONT_KNOW, NO, YES, dense_tflops, number
@@ -149,7 +150,9 @@ class Interview:
         self._lock = threading.RLock()
         self._without_cache: dict[tuple[str, str], str | None] = {}
         self._bank_order = {q: i for i, q in enumerate(pack.questions)}
-        self.decision: Decision = self._evaluate(self.case)
+        #: the decision and its trace (what fired, why, what stayed open): the explanation
+        #: reads the trace instead of evaluating again
+        self.decision, self.trace = self._evaluate(self.case)
 
     # -- opening and saving -----------------------------------------------------------
 
@@ -257,7 +260,7 @@ class Interview:
             return errors
         case = Case.model_validate(new)
         try:
-            decision = self._evaluate(case)
+            decision, trace = self._evaluate(case)
         except UnknownChip as exc:
             return [str(exc)]
         except EngineFailure as exc:
@@ -271,17 +274,17 @@ class Interview:
                 return [f"could not save {self.file.path}: {reason}; the answer was not "
                         "recorded (make the folder writable, then answer again)"]
         self.data = data
-        self.decision = decision
+        self.decision, self.trace = decision, trace
         self.unknown = set(unknown)
         if fact not in self.asked:
             self.asked.append(fact)
         return []
 
-    def _evaluate(self, case: Case) -> Decision:
+    def _evaluate(self, case: Case) -> tuple[Decision, Trace]:
         start = time.perf_counter()
-        decision = self.evaluator.evaluate(case, self.today)
+        traced = self.evaluator.traced(case, self.today)
         self.last_eval_ms = (time.perf_counter() - start) * 1000
-        return decision
+        return traced
 
     def check(self, data: dict[str, Any]) -> list[str]:
         """Validate case data through the case model, plus contradictions worth catching."""
@@ -548,10 +551,9 @@ class Interview:
         out: set[str] = set(FIRST) | {"as_of"}
         for f in d.findings:
             where = f.items or items
-            for line in f.because:
-                head = line.split(" ", 1)[0]
-                if head != "derived":
-                    out.update(_case_paths(head, where))
+            for leaf in f.because:
+                if not leaf.derived:
+                    out.update(_case_paths(leaf.fact, where))
             for rid in ancestors(self.pack, f.derived_from):
                 out.update(self._rule_paths(self.pack.rules_by_id[rid], where))
         for m in self._open():
@@ -661,8 +663,7 @@ class Interview:
     def explain(self, rule_id: str) -> Explanation:
         """A finding with its rule, the facts it used and the chain of rules it follows from."""
         with self._lock:
-            return explain_finding(self.pack, self.evaluator, self.decision, self.case,
-                                   self.today, rule_id)
+            return explain_finding(self.pack, self.decision, self.trace, rule_id)
 
     def export_markdown(self, lang: str = "en") -> str:
         """The memo, opening with the answers it rests on (the same renderer as the CLI)."""

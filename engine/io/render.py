@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from chipclear import __version__
 from chipclear.io.labels import label, phrase, value, value_words
 from chipclear.model.case import Case
-from chipclear.model.decision import SCHEMA_ID, AlternativeCheck, Decision
+from chipclear.model.decision import SCHEMA_ID, AlternativeCheck, Because, Decision, PlainValue
 from chipclear.pack.loader import Text
 from pydantic_core import PydanticSerializationError, SchemaSerializer, core_schema
 
@@ -265,21 +265,76 @@ def _facts(case: Case, decision: Decision, lang: Lang, source: str | None) -> li
     return out
 
 
+_SYMBOL = {"eq": "=", "ne": "≠", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤",
+           "in": "in", "not_in": "not in"}
+
+
+def _shown(item: PlainValue) -> str:
+    if isinstance(item, bool):
+        return "true" if item else "false"
+    if isinstance(item, float) and item.is_integer():
+        return str(int(item))
+    return str(item)
+
+
+def because_text(item: Because) -> str:
+    """A ``because`` entry as one line in English: ``chip.tpp = 5120 (≥ 4800, parameter
+    us.tpp_3a090a)``, ``buyer.country = MO (in [CN, MO, HK])``, ``derived eccn = 3A090.a``
+    (``phrase`` puts it in Chinese)."""
+    if item.derived:
+        shown = item.value
+        text = str(int(shown)) if isinstance(shown, float) and shown.is_integer() else str(shown)
+        return f"derived {item.fact} = {text}"
+    if item.test in ("nonempty", "empty"):
+        return f"{item.fact} is {'given' if item.test == 'nonempty' else 'empty'}"
+    have = "None" if item.value is None else _shown(item.value)
+    if item.test == "eq" and not item.parameters:
+        return f"{item.fact} = {have}"
+    against = item.against
+    if isinstance(against, list):
+        want = "[" + ", ".join(_shown(v) for v in against) + "]"
+    else:
+        want = "None" if against is None else _shown(against)
+    note = f", parameter {', '.join(item.parameters)}" if item.parameters else ""
+    return f"{item.fact} = {have} ({_SYMBOL[item.test]} {want}{note})"
+
+
 def markdown(decision: Decision, lang: Lang = "en", case: Case | None = None,
              source: str | None = None) -> str:
     """One case's memo; with ``case`` it opens with the facts the decision rests on."""
+    d = decision
+    out = _md_head(d, lang)
+    if case is not None:
+        out += _facts(case, d, lang, source)
+    out += _md_outcome(d, lang)
+    out += _md_items(d, lang)
+    out += _md_findings(d, lang)
+    out += _md_screening(d, lang)
+    out += _md_checklists(d, lang)
+    out += _md_missing(d, lang)
+    out += _md_alternatives(d, lang)
+    return "\n".join(out) + "\n"
+
+
+def _md_head(d: Decision, lang: Lang) -> list[str]:
+    """The memo's title and its one-line outcome."""
     def L(key: str) -> str:
         return label(key, lang)
 
-    d = decision
-    out = [f"## {md(d.case_id)}", "",
-           f"**{L('verdict')}: `{value('verdict', d.verdict.value, lang)}`** · "
-           f"{L('us')}: `{value('us_status', d.us.status.value, lang)}` · "
-           f"{L('cn')}: `{value('cn_status', d.cn.status.value, lang)}` · "
-           f"{L('as_of')} {d.as_of} · {L('rules')} "
-           f"`{d.rule_pack.version}` `{d.rule_pack.sha256[:12]}`", ""]
-    if case is not None:
-        out += _facts(case, d, lang, source)
+    return [f"## {md(d.case_id)}", "",
+            f"**{L('verdict')}: `{value('verdict', d.verdict.value, lang)}`** · "
+            f"{L('us')}: `{value('us_status', d.us.status.value, lang)}` · "
+            f"{L('cn')}: `{value('cn_status', d.cn.status.value, lang)}` · "
+            f"{L('as_of')} {d.as_of} · {L('rules')} "
+            f"`{d.rule_pack.version}` `{d.rule_pack.sha256[:12]}`", ""]
+
+
+def _md_outcome(d: Decision, lang: Lang) -> list[str]:
+    """Warnings, the rules still undecided per side, and the revenue share."""
+    def L(key: str) -> str:
+        return label(key, lang)
+
+    out: list[str] = []
     for w in d.warnings:
         out += [f"> ⚠ **{L('warning')}**: {_pick(w.text, lang)}", ""]
     for side, outcome in ((L("us"), d.us), (L("cn"), d.cn)):
@@ -294,6 +349,15 @@ def markdown(decision: Decision, lang: Lang = "en", case: Case | None = None,
         out += [f"- {_pick(b, lang)}" for b in d.us.revenue_share_basis]
         if d.us.revenue_share_basis:
             out.append("")
+    return out
+
+
+def _md_items(d: Decision, lang: Lang) -> list[str]:
+    """Per order line: classification, figures, statuses, share; then the figures' sources."""
+    def L(key: str) -> str:
+        return label(key, lang)
+
+    out: list[str] = []
     if d.items:
         cols: tuple[str, ...] = ("#", L("col_chip"), L("col_eccn"), L("col_3a090"),
                                  L("col_tpp"), L("col_pd"), L("col_us"), L("col_cn"),
@@ -324,6 +388,15 @@ def markdown(decision: Decision, lang: Lang = "en", case: Case | None = None,
                 out.append(f"{label('figures_for', lang, chip=it.chip_name)}: "
                            f"{', '.join(cited)}")
         out.append("")
+    return out
+
+
+def _md_findings(d: Decision, lang: Lang) -> list[str]:
+    """The findings by severity, each with why it holds and its sources."""
+    def L(key: str) -> str:
+        return label(key, lang)
+
+    out: list[str] = []
     if d.findings:
         out += [f"### {L('findings')}", ""]
         for sev in _SEVERITY_ORDER:
@@ -338,7 +411,7 @@ def markdown(decision: Decision, lang: Lang = "en", case: Case | None = None,
                            f"({value('jurisdiction', f.jurisdiction.value, lang)}) {title} / "
                            f"{other}{note}")
                 for reason in f.because:
-                    out.append(f"  - {L('because')} {_code(phrase(reason, lang))}")
+                    out.append(f"  - {L('because')} {_code(phrase(because_text(reason), lang))}")
                 if f.derived_from:
                     out.append(f"  - {L('follows_from')} {_ids(f.derived_from)}")
                 for s in f.sources:
@@ -350,6 +423,15 @@ def markdown(decision: Decision, lang: Lang = "en", case: Case | None = None,
                 for s in f.later_sources:
                     out.append(f"  - *{L('later')}*: [{s.name}]({s.url}) ({s.date})")
         out.append("")
+    return out
+
+
+def _md_screening(d: Decision, lang: Lang) -> list[str]:
+    """List matches and what was screened."""
+    def L(key: str) -> str:
+        return label(key, lang)
+
+    out: list[str] = []
     if d.list_matches:
         out += [f"### {L('matches')}", ""]
         for hit in d.list_matches:
@@ -378,6 +460,15 @@ def markdown(decision: Decision, lang: Lang = "en", case: Case | None = None,
             out.append(f"- `{cleared.entry_id}` \"{printable(cleared.matched_name)}\" ~ "
                        f"\"{cleared.matched_on}\": {state} ({printable(cleared.reason)})")
         out.append("")
+    return out
+
+
+def _md_checklists(d: Decision, lang: Lang) -> list[str]:
+    """The conditions checklist and the conditions to confirm."""
+    def L(key: str) -> str:
+        return label(key, lang)
+
+    out: list[str] = []
     if d.conditions:
         out += [f"### {L('conditions')}", ""]
         for c in d.conditions:
@@ -392,6 +483,15 @@ def markdown(decision: Decision, lang: Lang = "en", case: Case | None = None,
             head = f"{L('if')} {when}: " if when else ""
             out.append(f"- [ ] {head}{_pick(tc.text, lang)} (`{tc.rule}`)")
         out.append("")
+    return out
+
+
+def _md_missing(d: Decision, lang: Lang) -> list[str]:
+    """What is still missing or optional, by who must answer, and what would change the outcome."""
+    def L(key: str) -> str:
+        return label(key, lang)
+
+    out: list[str] = []
     for title, group in ((L("missing"), d.missing), (L("optional"), d.optional_facts)):
         if not group:
             continue
@@ -412,6 +512,15 @@ def markdown(decision: Decision, lang: Lang = "en", case: Case | None = None,
             out.append(f"- `{change.subject}`:")
             out.extend(f"  - {_code(phrase(line, lang))}" for line in change.changes)
         out.append("")
+    return out
+
+
+def _md_alternatives(d: Decision, lang: Lang) -> list[str]:
+    """The domestic alternatives, under the regulator's question."""
+    def L(key: str) -> str:
+        return label(key, lang)
+
+    out: list[str] = []
     if d.domestic_alternatives:
         cols = (L("col_chip"), L("col_status"), L("col_meets"), L("col_checks"))
         out += [f"### {L('alts')}", "",
@@ -425,7 +534,7 @@ def markdown(decision: Decision, lang: Lang = "en", case: Case | None = None,
             out.append(f"| {a.chip_name} | {value_words('chip_status', a.status, lang)} | "
                        f"{meets} | {checks} |")
         out.append("")
-    return "\n".join(out) + "\n"
+    return out
 
 
 def memo_head(lang: Lang = "en") -> str:

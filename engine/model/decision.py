@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import Literal
 
 from chipclear.model.strict import StrictModel
 from chipclear.pack.loader import CnStatus, Jurisdiction, Owner, Severity, Text, UsStatus
@@ -118,6 +119,37 @@ class ListHit(StrictModel):
     sources: list[SourceRef]
 
 
+
+#: A value as the decision shows it: dates as ISO text, whole numbers without ".0".
+PlainValue = str | bool | int | float
+
+#: The test a leaf passed: the pack's operators, with ``empty`` the negation of
+#: ``nonempty`` (a test under ``not`` is recorded as the test that held).
+BecauseTest = Literal["eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "nonempty",
+                      "empty"]
+
+
+class Because(StrictModel):
+    """One leaf of a fired rule's condition that held: the fact, its value, the test it
+    passed and what it was compared with. Structured so readers never parse text; the
+    renderers write it as a line such as ``chip.tpp = 5120 (≥ 4800, parameter
+    us.tpp_3a090a)``."""
+
+    fact: str = Field(description="The fact path (e.g. chip.tpp), or the derived fact's "
+                                  "key when `derived` is true.")
+    derived: bool = Field(False, description="A fact an earlier rule derived (the rules "
+                                             "are in `derived_from`), not a case fact.")
+    value: PlainValue | None = Field(None, description="The fact's value in this case "
+                                                       "(none for nonempty / empty).")
+    test: BecauseTest = Field("eq", description="The test the value passed; under `not` "
+                                                "the negated test (lt for not gte).")
+    against: PlainValue | list[PlainValue] | None = Field(
+        None, description="What the value was compared with, parameters resolved; a list "
+                          "for in / not_in; none for nonempty / empty and derived facts.")
+    parameters: list[str] = Field(default_factory=list, description=(
+        "Pack parameters that supplied `against` (their values are `against`)."))
+
+
 class Finding(StrictModel):
     rule: str
     jurisdiction: Jurisdiction
@@ -132,7 +164,8 @@ class Finding(StrictModel):
     later_sources: list[SourceRef] = Field(
         default_factory=list, description="Published after the decision's as_of: not known on "
                                           "that date, so not counted as support.")
-    because: list[str]
+    because: list[Because] = Field(description=(
+        "The leaves of the rule's condition that held, at the first instance it fired."))
     derived_from: list[str] = Field(default_factory=list, description="Rules whose facts it used.")
     valid_from: dt.date
     valid_to: dt.date | None = None

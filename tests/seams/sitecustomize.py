@@ -26,9 +26,9 @@ if _CRASH or _HANG or _BUG:
 
     from chipclear.decide.evaluate import Evaluator
 
-    _real = Evaluator.evaluate
+    _real = Evaluator.traced  # every decision goes through it (evaluate included)
 
-    def _evaluate(self: Evaluator, case: Any, today: Any = None) -> Any:
+    def _traced(self: Evaluator, case: Any, today: Any = None) -> Any:
         if case.id in _CRASH:
             signal.signal(signal.SIGSEGV, signal.SIG_DFL)
             os.kill(os.getpid(), signal.SIGSEGV)
@@ -38,4 +38,4 @@ if _CRASH or _HANG or _BUG:
             raise RuntimeError("seam: a bug on purpose")
         return _real(self, case, today)
 
-    Evaluator.evaluate = _evaluate  # type: ignore[method-assign]
+    Evaluator.traced = _traced  # type: ignore[method-assign]

@@ -342,8 +342,11 @@ def ledger_replay(
 ) -> None:
     """Re-decide stored cases under their stored packs; compare the JSON byte for byte.
 
-    Exit 0 identical, 1 some decision differs (the difference is shown), 3 the ledger
-    fails ``ledger verify`` (said first; the rows are still replayed).
+    A row written before ``because`` became structured counts as the same decision when
+    the replay matches it byte for byte with ``because`` written as those lines; it is
+    counted apart. Exit 0 identical (or only that), 1 some decision differs (the
+    difference is shown), 3 the ledger fails ``ledger verify`` (said first; the rows are
+    still replayed).
     """
     with _open(path) as book:
         check = book.verify()
@@ -351,7 +354,7 @@ def ledger_replay(
             typer.echo(f"{path}: fails verification: "
                        f"{_broken(check.broken_seq, check.problem)} (see chipclear ledger verify)")
         seqs = [seq] if seq is not None else [r.seq for r in book.rows()]
-        differ = 0
+        differ = earlier = 0
         for n in seqs:
             try:
                 result = book.replay(n)
@@ -362,12 +365,21 @@ def ledger_replay(
                 if seq is not None:
                     typer.echo(f"row {n}: identical decision{note}")
                 continue
+            if result.earlier_because:
+                earlier += 1
+                if seq is not None:
+                    typer.echo(f"row {n}: identical decision, `because` stored in the earlier "
+                               f"text form{note}")
+                continue
             differ += 1
             typer.echo(f"row {n}: the replayed decision differs{note}")
             for line in result.diff():
                 typer.echo(line)
     if seq is None:
-        typer.echo(f"{len(seqs)} rows replayed, {len(seqs) - differ} identical, {differ} differ")
+        same = len(seqs) - differ - earlier
+        older = f", {earlier} identical but for `because` stored in the earlier text form " \
+            "(rendered to text, every byte matches)" if earlier else ""
+        typer.echo(f"{len(seqs)} rows replayed, {same} identical{older}, {differ} differ")
     if not check.ok:
         raise typer.Exit(int(ExitCode.INTEGRITY))
     raise typer.Exit(int(ExitCode.ATTENTION if differ else ExitCode.OK))

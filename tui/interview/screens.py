@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 import yaml
 from chipclear.interview.explain import Explanation
 from chipclear.interview.session import Interview
+from chipclear.io.render import because_text
 from chipclear.tui.interview import i18n
 from chipclear.tui.interview.i18n import t
 from chipclear.tui.interview.widgets import LinesList, QuestionForm
@@ -58,7 +59,7 @@ def explanation_text(ex: Explanation) -> str:
     until = f"until {f.valid_to}" if f.valid_to else "no end date / 无截止日期"
     out += ["", f"[b]{t('valid', 'en')} / {t('valid', 'zh')}[/]: {f.valid_from} → {until}"]
     out += ["", f"[b]{t('because', 'en')} / {t('because', 'zh')}[/]"]
-    out += [escape(f"• {line}") for line in f.because] or ["—"]
+    out += [escape(f"• {because_text(b)}") for b in f.because] or ["—"]
     if ex.chain:
         out += ["", f"[b]{t('chain', 'en')} / {t('chain', 'zh')}[/]"]
         for link in ex.chain:
@@ -66,7 +67,7 @@ def explanation_text(ex: Explanation) -> str:
             derives = ", ".join(f"{k}={v}" for k, v in link.derives.items())
             out.append(escape(f"{pad}↳ {link.rule}: {link.title.en} / {link.title.zh}"
                               + (f" ⇒ {derives}" if derives else "")))
-            out += [escape(f"{pad}   • {line}") for line in link.because]
+            out += [escape(f"{pad}   • {because_text(b)}") for b in link.because]
     out += ["", f"[b]{t('sources', 'en').strip(': ')} / {t('sources', 'zh').strip('：')}[/] "
                 f"(confidence: {f.confidence.value})"]
     for s in f.sources:
