@@ -814,21 +814,6 @@ def _generic_path(case_path: str) -> str:
     return re.sub(r"\[\d+\]", "[]", case_path)
 
 
-#: Each live pack's source references, built once (a decision cites about 20; the models
-#: are frozen, so decisions share them). Keyed by the pack's identity (a pack is not
-#: hashable); the weak reference tells a pack that died from a new one at its address.
-_SOURCE_REFS: dict[int, tuple[weakref.ref[RulePack], dict[str, SourceRef]]] = {}
-
-
 def _source_ref(pack: RulePack, sid: str) -> SourceRef:
-    known = _SOURCE_REFS.get(id(pack))
-    if known is None or known[0]() is not pack:
-        for key in [k for k, (ref, _) in _SOURCE_REFS.items() if ref() is None]:
-            del _SOURCE_REFS[key]
-        known = _SOURCE_REFS[id(pack)] = (weakref.ref(pack), {})
-    found = known[1].get(sid)
-    if found is None:
-        s = pack.sources[sid]
-        found = known[1][sid] = SourceRef(id=s.id, name=s.name, date=s.date, url=s.url,
-                                          confidence=s.confidence)
-    return found
+    s = pack.sources[sid]
+    return SourceRef(id=s.id, name=s.name, date=s.date, url=s.url, confidence=s.confidence)
