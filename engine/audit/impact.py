@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chipclear.audit.agreement import Agreement, Relation, agreement, same_ground
 from chipclear.decide.compile import CompiledPack
 from chipclear.decide.evaluate import Evaluator, Prepared, UnknownChip
 from chipclear.decide.trace import Trace
@@ -339,17 +340,53 @@ class AuditReport:
         }
 
 
-def _compare(ev_base: FiringEvaluator, ev_head: FiringEvaluator,
-             cases: Iterable[CorpusCase], today: dt.date) -> list[CaseImpact]:
-    return [CaseImpact(cc.label, cc.case.id, decide(ev_base, cc.case, today),
-                       decide(ev_head, cc.case, today)) for cc in cases]
+class Comparer:
+    """Decides a case under both packs, or proves it unchanged from one trace.
+
+    With ``fast`` (the default) a case both packs provably decide alike (see
+    ``chipclear.audit.agreement``) is decided once and reported as None (unchanged);
+    every other case, and every case when the proof's preconditions fail, is decided
+    under both packs as the plain path does.
+    """
+
+    def __init__(self, base: RulePack, head: RulePack, today: dt.date,
+                 fast: bool = True) -> None:
+        self.base = FiringEvaluator(base)
+        self.head = FiringEvaluator(head, self.base.runtime)
+        self.today = today
+        self.fast = fast and same_ground(base, head)
+        self._agreements: dict[tuple[str, str], Agreement] = {}
+
+    def __call__(self, cc: CorpusCase) -> CaseImpact | None:
+        if self.fast and self._unchanged(cc.case):
+            return None
+        return CaseImpact(cc.label, cc.case.id, decide(self.base, cc.case, self.today),
+                          decide(self.head, cc.case, self.today))
+
+    def _agreement(self, day: dt.date) -> Agreement:
+        base, head = self.base.compiled(day), self.head.compiled(day)
+        key = (base.name, head.name)
+        found = self._agreements.get(key)
+        if found is None:
+            found = self._agreements[key] = agreement(base, head, self.base.pack,
+                                                      self.head.pack)
+        return found
+
+    def _unchanged(self, case: Case) -> bool:
+        """Proven unchanged from one trace; False (decide both) when it cannot be shown."""
+        try:
+            agreed = self._agreement(case.as_of or self.today)
+            if agreed.relation is Relation.different:
+                return False
+            firings = self.base.traced(case, self.today)[2].firings
+        except (UnknownChip, EngineFailure, UserInputError):
+            return False  # errors are rare: the plain path reports them as it always has
+        return not any(firings.fired.get(rid) for rid in agreed.share_rules)
 
 
-def _impact_setup(base: RulePack, head: RulePack,
-                  today: dt.date) -> Callable[[CorpusCase], CaseImpact]:
-    ev_base = FiringEvaluator(base)
-    ev_head = FiringEvaluator(head, ev_base.runtime)
-    return lambda cc: _compare(ev_base, ev_head, [cc], today)[0]
+def _impact_setup(base: RulePack, head: RulePack, today: dt.date,
+                  fast: bool = True) -> Callable[[CorpusCase], CaseImpact | None]:
+    return Comparer(base, head, today, fast)
 
 
 def engine_failure_line(label: str, case_id: str, reason: str) -> str:
@@ -359,11 +396,13 @@ def engine_failure_line(label: str, case_id: str, reason: str) -> str:
 
 def impact(base: RulePack, head: RulePack, cases: Sequence[CorpusCase],
            today: dt.date, jobs: int = 0, failures: list[str] | None = None,
-           ) -> tuple[list[CaseImpact], dict[str, int]]:
+           fast: bool = True) -> tuple[list[CaseImpact], dict[str, int]]:
     """Decide every case under both packs; identical packs cannot change a decision.
 
     ``jobs`` >= 1 decides in that many worker processes: a case whose worker crashes or
-    hangs is left out of the totals and named in ``failures`` instead."""
+    hangs is left out of the totals and named in ``failures`` instead. ``fast`` False
+    decides every case under both packs even where one decision provably suffices (the
+    reference the fast path is tested against)."""
     totals = dict.fromkeys(CATEGORIES, 0)
     if base.sha256 == head.sha256:
         totals["unchanged"] = len(cases)
@@ -371,7 +410,10 @@ def impact(base: RulePack, head: RulePack, cases: Sequence[CorpusCase],
     changed: list[CaseImpact] = []
     counts: Counter[str] = Counter()
 
-    def count(result: CaseImpact) -> None:
+    def count(result: CaseImpact | None) -> None:
+        if result is None:  # proven unchanged
+            counts["unchanged"] += 1
+            return
         for side in (result.base, result.head):
             if side.engine_failure and failures is not None:
                 # an engine failure is never a decision, so never "unchanged" either
@@ -385,7 +427,8 @@ def impact(base: RulePack, head: RulePack, cases: Sequence[CorpusCase],
     if jobs:
         from chipclear.batch.pool import Lost, WorkerPool
 
-        with WorkerPool(jobs, functools.partial(_impact_setup, base, head, today)) as pool:
+        with WorkerPool(jobs, functools.partial(_impact_setup, base, head, today,
+                                                fast)) as pool:
             for cc, result in zip(cases, pool.map(cases), strict=True):
                 if isinstance(result, Lost):
                     if failures is not None:
@@ -394,16 +437,17 @@ def impact(base: RulePack, head: RulePack, cases: Sequence[CorpusCase],
                 else:
                     count(result)
     else:
-        ev_base = FiringEvaluator(base)
-        for result in _compare(ev_base, FiringEvaluator(head, ev_base.runtime), cases, today):
-            count(result)
+        compare = Comparer(base, head, today, fast)
+        for cc in cases:
+            count(compare(cc))
     totals.update(counts)
     return changed, totals
 
 
 def audit_diff(base: PackSpec, head: PackSpec, case_paths: Sequence[Path] | None,
-               today: dt.date, jobs: int | None = None) -> AuditReport:
-    """``jobs`` None: worker processes as ``chipclear evaluate`` picks them."""
+               today: dt.date, jobs: int | None = None, fast: bool = True) -> AuditReport:
+    """``jobs`` None: worker processes as ``chipclear evaluate`` picks them; ``fast`` as
+    in ``impact``."""
     from chipclear.batch.isolated import auto_jobs
 
     base_pack, head_pack = base.load(), head.load()
@@ -414,7 +458,8 @@ def audit_diff(base: PackSpec, head: PackSpec, case_paths: Sequence[Path] | None
         corpus = default_corpus(base_pack, head_pack)
     failures: list[str] = []
     impacts, totals = impact(base_pack, head_pack, corpus.cases, today,
-                             auto_jobs(len(corpus.cases)) if jobs is None else jobs, failures)
+                             auto_jobs(len(corpus.cases)) if jobs is None else jobs, failures,
+                             fast)
     return AuditReport(pack_ref(base.label, base_pack), pack_ref(head.label, head_pack),
                        diff_packs(base_pack, head_pack), corpus.sources, len(corpus.cases),
                        impacts, totals, corpus.errors, failures)

@@ -268,12 +268,17 @@ class Evaluator:
         return hit
 
     def evaluate(self, case: Case, today: dt.date | None = None) -> Decision:
+        return self._decide(*self.traced(case, today))
+
+    def traced(self, case: Case, today: dt.date | None = None,
+               ) -> tuple[Prepared, CompiledPack, Trace]:
+        """What a decision is built from (facts, compiled pack, the cross-checked trace),
+        without building it: an audit proves most cases unchanged from this alone."""
         as_of = case.as_of or today or dt.date.today()
         prepared = prepare(case, self.pack, as_of)
         compiled = self.compiled(as_of)
         firings = self.runtime.run(compiled, prepared.engine_facts())
-        trace = crosscheck.check(prepared, compiled, firings, self.pack)
-        return self._decide(prepared, compiled, trace)
+        return prepared, compiled, crosscheck.check(prepared, compiled, firings, self.pack)
 
     def _decide(self, prep: Prepared, compiled: CompiledPack, trace: Trace) -> Decision:
         """Assemble the decision from the trace: per-line outcomes, findings, what is
