@@ -47,8 +47,14 @@ class FiringEvaluator(Evaluator):
         self.last_fired = frozenset(trace.firings.fired)
         return super()._decide(prep, compiled, trace)
 
-    def decide(self, case: Case, today: dt.date) -> tuple[Decision, frozenset[str]]:
-        decision = self.evaluate(case, today)
+    def decide(self, case: Case, today: dt.date,
+               prepared: Prepared | None = None) -> tuple[Decision, frozenset[str]]:
+        """``prepared``: the case's facts as a pack on the same ground prepared them."""
+        return self.decide_traced(*self.traced(case, today, prepared))
+
+    def decide_traced(self, prep: Prepared, compiled: CompiledPack,
+                      trace: Trace) -> tuple[Decision, frozenset[str]]:
+        decision = self._decide(prep, compiled, trace)
         return decision, self.last_fired
 
 
@@ -253,9 +259,15 @@ def outcome_of(decision: Decision, fired: frozenset[str]) -> Outcome:
                    tuple(sorted(fired_rules(decision))), fired)
 
 
-def decide(evaluator: FiringEvaluator, case: Case, today: dt.date) -> Outcome:
+def decide(evaluator: FiringEvaluator, case: Case, today: dt.date,
+           prepared: Prepared | None = None) -> Outcome:
+    return settle(lambda: evaluator.decide(case, today, prepared))
+
+
+def settle(decision: Callable[[], tuple[Decision, frozenset[str]]]) -> Outcome:
+    """The outcome of a decision, or the error that stands for it."""
     try:
-        return outcome_of(*evaluator.decide(case, today))
+        return outcome_of(*decision())
     except UnknownChip as exc:
         return Outcome(error=str(exc))
     except EngineFailure as exc:
@@ -343,10 +355,12 @@ class AuditReport:
 class Comparer:
     """Decides a case under both packs, or proves it unchanged from one trace.
 
-    With ``fast`` (the default) a case both packs provably decide alike (see
-    ``chipclear.audit.agreement``) is decided once and reported as None (unchanged);
-    every other case, and every case when the proof's preconditions fail, is decided
-    under both packs as the plain path does.
+    With ``fast`` (the default) and the packs on the same ground (see
+    ``chipclear.audit.agreement``), each case is traced under the base pack first: a case
+    both packs provably decide alike is reported as None (unchanged) without building a
+    decision; any other case gets the base decision from that trace and the head
+    decision from the same prepared facts. A case whose trace fails, and every case when
+    the packs are not on the same ground, is decided under both packs from scratch.
     """
 
     def __init__(self, base: RulePack, head: RulePack, today: dt.date,
@@ -358,8 +372,25 @@ class Comparer:
         self._agreements: dict[tuple[str, str], Agreement] = {}
 
     def __call__(self, cc: CorpusCase) -> CaseImpact | None:
-        if self.fast and self._unchanged(cc.case):
+        case = cc.case
+        if not self.fast:
+            return self._both(cc)
+        try:
+            agreed = self._agreement(case.as_of or self.today)
+            traced = self.base.traced(case, self.today)
+        except (UnknownChip, EngineFailure, UserInputError):
+            return self._both(cc)  # errors are rare: decided under both packs, as ever
+        base = functools.partial(self.base.decide_traced, *traced)
+        if agreed.relation is Relation.different:  # the facts are the same: prepare once
+            return CaseImpact(cc.label, case.id, settle(base),
+                              decide(self.head, case, self.today, traced[0]))
+        fired = traced[2].firings.fired
+        if not any(fired.get(rid) for rid in agreed.share_rules):
             return None
+        return CaseImpact(cc.label, case.id, settle(base),
+                          decide(self.head, case, self.today, traced[0]))
+
+    def _both(self, cc: CorpusCase) -> CaseImpact:
         return CaseImpact(cc.label, cc.case.id, decide(self.base, cc.case, self.today),
                           decide(self.head, cc.case, self.today))
 
@@ -371,17 +402,6 @@ class Comparer:
             found = self._agreements[key] = agreement(base, head, self.base.pack,
                                                       self.head.pack)
         return found
-
-    def _unchanged(self, case: Case) -> bool:
-        """Proven unchanged from one trace; False (decide both) when it cannot be shown."""
-        try:
-            agreed = self._agreement(case.as_of or self.today)
-            if agreed.relation is Relation.different:
-                return False
-            firings = self.base.traced(case, self.today)[2].firings
-        except (UnknownChip, EngineFailure, UserInputError):
-            return False  # errors are rare: the plain path reports them as it always has
-        return not any(firings.fired.get(rid) for rid in agreed.share_rules)
 
 
 def _impact_setup(base: RulePack, head: RulePack, today: dt.date,

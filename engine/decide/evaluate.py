@@ -271,11 +271,13 @@ class Evaluator:
         return self._decide(*self.traced(case, today))
 
     def traced(self, case: Case, today: dt.date | None = None,
-               ) -> tuple[Prepared, CompiledPack, Trace]:
+               prepared: Prepared | None = None) -> tuple[Prepared, CompiledPack, Trace]:
         """What a decision is built from (facts, compiled pack, the cross-checked trace),
-        without building it: an audit proves most cases unchanged from this alone."""
+        without building it: an audit proves most cases unchanged from this alone, and
+        passes the facts another pack on the same catalog and lists prepared."""
         as_of = case.as_of or today or dt.date.today()
-        prepared = prepare(case, self.pack, as_of)
+        if prepared is None:
+            prepared = prepare(case, self.pack, as_of)
         compiled = self.compiled(as_of)
         firings = self.runtime.run(compiled, prepared.engine_facts())
         return prepared, compiled, crosscheck.check(prepared, compiled, firings, self.pack)
