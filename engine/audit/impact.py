@@ -3,9 +3,11 @@
 A rule edit is reviewed by its effect, not only its text: every case of a corpus
 (the examples and the golden cases of both packs by default) is decided under the old
 and the new pack, and the cases whose verdict, statuses, revenue-share cost or
-findings differ are listed with the rules that newly fire or stop firing. Packs come
-from directories or from git revisions (read with ``git archive``, never a checkout,
-so a shared working tree is never touched).
+findings differ are listed with the rules that newly fire or stop firing. A case both
+packs provably decide alike (``chipclear.audit.agreement``) is traced once and no
+decision is built for it; the report is the same byte for byte. Packs come from
+directories or from git revisions (read with ``git archive``, never a checkout, so a
+shared working tree is never touched).
 """
 
 from __future__ import annotations
