@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chipclear.audit.agreement import Agreement, Relation, agreement, same_ground
+from chipclear.audit.agreement import Agreement, Relation, agreement, same_ground, same_trace
 from chipclear.decide.compile import CompiledPack
 from chipclear.decide.evaluate import Evaluator, Prepared, UnknownChip
 from chipclear.decide.trace import Trace
@@ -387,7 +387,18 @@ class Comparer:
             return CaseImpact(cc.label, case.id, settle(base),
                               decide(self.head, case, self.today, traced[0]))
         fired = traced[2].firings.fired
-        if not any(fired.get(rid) for rid in agreed.share_rules):
+        share_fired = any(fired.get(rid) for rid in agreed.share_rules)
+        if agreed.relation is Relation.values:
+            try:
+                head_traced = self.head.traced(case, self.today, traced[0])
+            except (UnknownChip, EngineFailure, UserInputError):
+                return CaseImpact(cc.label, case.id, settle(base),
+                                  decide(self.head, case, self.today, traced[0]))
+            if not share_fired and same_trace(traced[2], head_traced[2]):
+                return None
+            head = functools.partial(self.head.decide_traced, *head_traced)
+            return CaseImpact(cc.label, case.id, settle(base), settle(head))
+        if not share_fired:
             return None
         return CaseImpact(cc.label, case.id, settle(base),
                           decide(self.head, case, self.today, traced[0]))
