@@ -3,9 +3,11 @@
 A rule edit is reviewed by its effect, not only its text: every case of a corpus
 (the examples and the golden cases of both packs by default) is decided under the old
 and the new pack, and the cases whose verdict, statuses, revenue-share cost or
-findings differ are listed with the rules that newly fire or stop firing. Packs come
-from directories or from git revisions (read with ``git archive``, never a checkout,
-so a shared working tree is never touched).
+findings differ are listed with the rules that newly fire or stop firing. A case both
+packs provably decide alike (``chipclear.audit.agreement``) is traced once and no
+decision is built for it; the report is the same byte for byte. Packs come from
+directories or from git revisions (read with ``git archive``, never a checkout, so a
+shared working tree is never touched).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chipclear.audit.agreement import Agreement, Relation, agreement, same_ground, same_trace
 from chipclear.decide.compile import CompiledPack
 from chipclear.decide.evaluate import Evaluator, Prepared, UnknownChip
 from chipclear.decide.trace import Trace
@@ -40,15 +43,15 @@ class FiringEvaluator(Evaluator):
     rules (an ECCN that stops being derived), so the raw firings are kept.
     """
 
-    last_fired: frozenset[str] = frozenset()
+    def decide(self, case: Case, today: dt.date,
+               prepared: Prepared | None = None) -> tuple[Decision, frozenset[str]]:
+        """``prepared``: the case's facts as a pack on the same ground prepared them."""
+        return self.decide_traced(*self.trace_case(case, today, prepared))
 
-    def _decide(self, prep: Prepared, compiled: CompiledPack, trace: Trace) -> Decision:
-        self.last_fired = frozenset(trace.firings.fired)
-        return super()._decide(prep, compiled, trace)
-
-    def decide(self, case: Case, today: dt.date) -> tuple[Decision, frozenset[str]]:
-        decision = self.evaluate(case, today)
-        return decision, self.last_fired
+    def decide_traced(self, prep: Prepared, compiled: CompiledPack,
+                      trace: Trace) -> tuple[Decision, frozenset[str]]:
+        """The decision, and every rule that fired (read from the trace it was built from)."""
+        return self._decide(prep, compiled, trace), frozenset(trace.firings.fired)
 
 
 # --- where packs come from ---------------------------------------------------------------
@@ -252,9 +255,15 @@ def outcome_of(decision: Decision, fired: frozenset[str]) -> Outcome:
                    tuple(sorted(fired_rules(decision))), fired)
 
 
-def decide(evaluator: FiringEvaluator, case: Case, today: dt.date) -> Outcome:
+def decide(evaluator: FiringEvaluator, case: Case, today: dt.date,
+           prepared: Prepared | None = None) -> Outcome:
+    return settle(lambda: evaluator.decide(case, today, prepared))
+
+
+def settle(decision: Callable[[], tuple[Decision, frozenset[str]]]) -> Outcome:
+    """The outcome of a decision, or the error that stands for it."""
     try:
-        return outcome_of(*evaluator.decide(case, today))
+        return outcome_of(*decision())
     except UnknownChip as exc:
         return Outcome(error=str(exc))
     except EngineFailure as exc:
@@ -339,17 +348,72 @@ class AuditReport:
         }
 
 
-def _compare(ev_base: FiringEvaluator, ev_head: FiringEvaluator,
-             cases: Iterable[CorpusCase], today: dt.date) -> list[CaseImpact]:
-    return [CaseImpact(cc.label, cc.case.id, decide(ev_base, cc.case, today),
-                       decide(ev_head, cc.case, today)) for cc in cases]
+class Comparer:
+    """Decides a case under both packs, or proves it unchanged from one trace.
+
+    With ``fast`` (the default) and the packs on the same ground (see
+    ``chipclear.audit.agreement``), each case is traced under the base pack first: a case
+    both packs provably decide alike is reported as None (unchanged) without building a
+    decision; any other case gets the base decision from that trace and the head
+    decision from the same prepared facts. A case whose trace fails, and every case when
+    the packs are not on the same ground, is decided under both packs from scratch.
+    """
+
+    def __init__(self, base: RulePack, head: RulePack, today: dt.date,
+                 fast: bool = True) -> None:
+        self.base = FiringEvaluator(base)
+        self.head = FiringEvaluator(head, self.base.runtime)
+        self.today = today
+        self.fast = fast and same_ground(base, head)
+        self._agreements: dict[tuple[str, str], Agreement] = {}
+
+    def __call__(self, cc: CorpusCase) -> CaseImpact | None:
+        case = cc.case
+        if not self.fast:
+            return self._both(cc)
+        try:
+            agreed = self._agreement(case.as_of or self.today)
+            traced = self.base.trace_case(case, self.today)
+        except (UnknownChip, EngineFailure, UserInputError):
+            return self._both(cc)  # errors are rare: decided under both packs, as ever
+        base = functools.partial(self.base.decide_traced, *traced)
+        if agreed.relation is Relation.different:  # the facts are the same: prepare once
+            return CaseImpact(cc.label, case.id, settle(base),
+                              decide(self.head, case, self.today, traced[0]))
+        fired = traced[2].firings.fired
+        share_fired = any(fired.get(rid) for rid in agreed.share_rules)
+        if agreed.relation is Relation.values:
+            try:
+                head_traced = self.head.trace_case(case, self.today, traced[0])
+            except (UnknownChip, EngineFailure, UserInputError):
+                return CaseImpact(cc.label, case.id, settle(base),
+                                  decide(self.head, case, self.today, traced[0]))
+            if not share_fired and same_trace(traced[2], head_traced[2]):
+                return None
+            head = functools.partial(self.head.decide_traced, *head_traced)
+            return CaseImpact(cc.label, case.id, settle(base), settle(head))
+        if not share_fired:
+            return None
+        return CaseImpact(cc.label, case.id, settle(base),
+                          decide(self.head, case, self.today, traced[0]))
+
+    def _both(self, cc: CorpusCase) -> CaseImpact:
+        return CaseImpact(cc.label, cc.case.id, decide(self.base, cc.case, self.today),
+                          decide(self.head, cc.case, self.today))
+
+    def _agreement(self, day: dt.date) -> Agreement:
+        base, head = self.base.compiled(day), self.head.compiled(day)
+        key = (base.name, head.name)
+        found = self._agreements.get(key)
+        if found is None:
+            found = self._agreements[key] = agreement(base, head, self.base.pack,
+                                                      self.head.pack)
+        return found
 
 
-def _impact_setup(base: RulePack, head: RulePack,
-                  today: dt.date) -> Callable[[CorpusCase], CaseImpact]:
-    ev_base = FiringEvaluator(base)
-    ev_head = FiringEvaluator(head, ev_base.runtime)
-    return lambda cc: _compare(ev_base, ev_head, [cc], today)[0]
+def _impact_setup(base: RulePack, head: RulePack, today: dt.date,
+                  fast: bool = True) -> Callable[[CorpusCase], CaseImpact | None]:
+    return Comparer(base, head, today, fast)
 
 
 def engine_failure_line(label: str, case_id: str, reason: str) -> str:
@@ -359,11 +423,13 @@ def engine_failure_line(label: str, case_id: str, reason: str) -> str:
 
 def impact(base: RulePack, head: RulePack, cases: Sequence[CorpusCase],
            today: dt.date, jobs: int = 0, failures: list[str] | None = None,
-           ) -> tuple[list[CaseImpact], dict[str, int]]:
+           fast: bool = True) -> tuple[list[CaseImpact], dict[str, int]]:
     """Decide every case under both packs; identical packs cannot change a decision.
 
     ``jobs`` >= 1 decides in that many worker processes: a case whose worker crashes or
-    hangs is left out of the totals and named in ``failures`` instead."""
+    hangs is left out of the totals and named in ``failures`` instead. ``fast`` False
+    decides every case under both packs even where one decision provably suffices (the
+    reference the fast path is tested against)."""
     totals = dict.fromkeys(CATEGORIES, 0)
     if base.sha256 == head.sha256:
         totals["unchanged"] = len(cases)
@@ -371,7 +437,10 @@ def impact(base: RulePack, head: RulePack, cases: Sequence[CorpusCase],
     changed: list[CaseImpact] = []
     counts: Counter[str] = Counter()
 
-    def count(result: CaseImpact) -> None:
+    def count(result: CaseImpact | None) -> None:
+        if result is None:  # proven unchanged
+            counts["unchanged"] += 1
+            return
         for side in (result.base, result.head):
             if side.engine_failure and failures is not None:
                 # an engine failure is never a decision, so never "unchanged" either
@@ -385,7 +454,8 @@ def impact(base: RulePack, head: RulePack, cases: Sequence[CorpusCase],
     if jobs:
         from chipclear.batch.pool import Lost, WorkerPool
 
-        with WorkerPool(jobs, functools.partial(_impact_setup, base, head, today)) as pool:
+        with WorkerPool(jobs, functools.partial(_impact_setup, base, head, today,
+                                                fast)) as pool:
             for cc, result in zip(cases, pool.map(cases), strict=True):
                 if isinstance(result, Lost):
                     if failures is not None:
@@ -394,16 +464,17 @@ def impact(base: RulePack, head: RulePack, cases: Sequence[CorpusCase],
                 else:
                     count(result)
     else:
-        ev_base = FiringEvaluator(base)
-        for result in _compare(ev_base, FiringEvaluator(head, ev_base.runtime), cases, today):
-            count(result)
+        compare = Comparer(base, head, today, fast)
+        for cc in cases:
+            count(compare(cc))
     totals.update(counts)
     return changed, totals
 
 
 def audit_diff(base: PackSpec, head: PackSpec, case_paths: Sequence[Path] | None,
-               today: dt.date, jobs: int | None = None) -> AuditReport:
-    """``jobs`` None: worker processes as ``chipclear evaluate`` picks them."""
+               today: dt.date, jobs: int | None = None, fast: bool = True) -> AuditReport:
+    """``jobs`` None: worker processes as ``chipclear evaluate`` picks them; ``fast`` as
+    in ``impact``."""
     from chipclear.batch.isolated import auto_jobs
 
     base_pack, head_pack = base.load(), head.load()
@@ -414,7 +485,8 @@ def audit_diff(base: PackSpec, head: PackSpec, case_paths: Sequence[Path] | None
         corpus = default_corpus(base_pack, head_pack)
     failures: list[str] = []
     impacts, totals = impact(base_pack, head_pack, corpus.cases, today,
-                             auto_jobs(len(corpus.cases)) if jobs is None else jobs, failures)
+                             auto_jobs(len(corpus.cases)) if jobs is None else jobs, failures,
+                             fast)
     return AuditReport(pack_ref(base.label, base_pack), pack_ref(head.label, head_pack),
                        diff_packs(base_pack, head_pack), corpus.sources, len(corpus.cases),
                        impacts, totals, corpus.errors, failures)

@@ -312,12 +312,20 @@ class Evaluator:
     def traced(self, case: Case, today: dt.date | None = None) -> tuple[Decision, Trace]:
         """The decision with the trace it was built from (what fired, why, what stayed
         open), for readers that explain it without evaluating again."""
+        prepared, compiled, trace = self.trace_case(case, today)
+        return self._decide(prepared, compiled, trace), trace
+
+    def trace_case(self, case: Case, today: dt.date | None = None,
+                   prepared: Prepared | None = None) -> tuple[Prepared, CompiledPack, Trace]:
+        """What a decision is built from (facts, compiled pack, the cross-checked trace),
+        without building it: an audit proves most cases unchanged from this alone, and
+        passes the facts another pack on the same catalog and lists prepared."""
         as_of = case.as_of or today or dt.date.today()
-        prepared = prepare(case, self.pack, as_of)
+        if prepared is None:
+            prepared = prepare(case, self.pack, as_of)
         compiled = self.compiled(as_of)
         firings = self.runtime.run(compiled, prepared.engine_facts())
-        trace = crosscheck.check(prepared, compiled, firings, self.pack)
-        return self._decide(prepared, compiled, trace), trace
+        return prepared, compiled, crosscheck.check(prepared, compiled, firings, self.pack)
 
     def _decide(self, prep: Prepared, compiled: CompiledPack, trace: Trace) -> Decision:
         """Assemble the decision from the trace: per-line outcomes, findings, what is

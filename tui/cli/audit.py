@@ -65,7 +65,9 @@ def audit_diff(
     """What changed from BASE to HEAD, and which decisions it changes.
 
     Rules, parameters and catalog figures changed, then every corpus case decided under
-    both packs. Exit 0 when no decision changed, 1 when some did, 2 on bad input.
+    both packs (once where both provably decide it alike: same lists and catalog, same
+    rules and values on its date). Exit 0 when no decision changed, 1 when some did, 2
+    on bad input.
     """
     check_jobs(jobs)
     import tempfile  # here, not at import: --help loads this module
