@@ -39,11 +39,7 @@ from typing import Any, BinaryIO
 import yaml
 from chipclear.errors import Location, UserInputError
 
-try:
-    from yaml.cyaml import CParser as _CParser
-except ImportError:  # PyYAML built without libyaml
-    _CParser = None
-_Parser: Any = _CParser
+_Parser: Any = getattr(getattr(yaml, "cyaml", None), "CParser", None)
 """libyaml's event parser when PyYAML was built with it (several times faster)."""
 
 Mark = tuple[int, int]
@@ -349,7 +345,7 @@ def _parser(stream: Any) -> Any:
 
 def _shift(mark: Any, lines: int) -> Any:
     return mark if not lines or mark is None else yaml.error.Mark(
-        mark.name, mark.index, mark.line + lines, mark.column, None, None)
+        mark.name, mark.index, mark.line + lines, mark.column, None, None)  # type: ignore[arg-type]
 
 
 def _as_user_error(text: str | None, filename: str, exc: Exception,
