@@ -466,3 +466,30 @@ def test_the_builder_loads_what_the_old_loader_loaded(tmp_path_factory: pytest.T
     else:
         assert len(new) == len(old), text
     assert _streamed_outcome(path, split=True) == new, text
+
+
+def test_cases_cut_for_workers_across_read_chunks(tmp_path: Path) -> None:
+    """Cases cut out of a file many read chunks long (non-ASCII text, so characters and
+    bytes differ; items of both block and flow style; an anchored case built here) parse
+    in a worker to exactly the streamed values and positions."""
+    from chipclear.io.yamlload import RawItem, load_item, stream_cases
+
+    items = []
+    for i in range(3000):
+        if i % 7 == 0:
+            items.append(f"  - {{id: c{i}, name: '北京 é {i}', n: {i}.5}}\n")
+        else:
+            items.append(f"  - id: c{i}\n    buyer:\n      name: 中文 Société {i}\n"
+                         f"      # a comment\n    order: {{items: [{{chip: H{i}}}]}}\n")
+    items[1500] = "  - id: anchored\n    buyer: &b {name: x}\n"
+    items[1501] = "  - {id: aliased, buyer: *b}\n"
+    path = tmp_path / "big.yaml"
+    path.write_text("\ufeffcases:\n" + "".join(items), encoding="utf-8")
+    assert path.stat().st_size > 4 * 64 * 1024
+    whole = [(i, _shape(v)) for i, v in stream_cases(path)]
+    cut = list(stream_cases(path, split=True))
+    assert sum(isinstance(v, RawItem) for _, v in cut) == 2998
+    rebuilt = [(i, _shape(load_item(v, str(path)) if isinstance(v, RawItem) else v))
+               for i, v in cut]
+    assert rebuilt == whole
+    assert cut[9][1].case_id == "c9"
