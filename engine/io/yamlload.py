@@ -33,6 +33,7 @@ import re
 import stat
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -663,12 +664,18 @@ class _TextReader:
 def _cut(parser: Any) -> tuple[list[Any], bool, str | None]:
     """The events of the next node, whether they are plain (no anchor, alias or tag, so
     its text parses on its own to the same value), and the text of its ``id`` when it
-    is a mapping with a plain ``id`` (to name a case whose worker never answered)."""
+    is a mapping with a plain ``id`` (to name a case whose worker never answered).
+
+    Stops at the first event that is not plain: the caller builds the node from there
+    on, so an anchor problem is reported before a syntax error further on, as when
+    building it whole.
+    """
     first = parser.get_event()
     events = [first]
     kind = type(first)
-    plain = kind is not _ALIAS and first.anchor is None and first.tag is None
-    depth = 1 if kind is _MAP_START or kind is _SEQ_START else 0
+    if kind is _ALIAS or kind is _SCALAR or first.anchor is not None or first.tag is not None:
+        return events, False, None  # a scalar is no case: not worth a worker (nor empty text)
+    depth = 1
     in_map = kind is _MAP_START
     slot = 0  # children of the item begun so far: keys at even slots, values at odd
     id_slot = -1
@@ -690,8 +697,8 @@ def _cut(parser: Any) -> tuple[list[Any], bool, str | None]:
         if kind is _MAP_START or kind is _SEQ_START:
             depth += 1
         if kind is _ALIAS or event.anchor is not None or event.tag is not None:
-            plain = False
-    return events, plain, case_id
+            return events, False, None
+    return events, True, case_id
 
 
 #: Errors of one value, not of the syntax: the case that holds them is refused, the
@@ -737,6 +744,9 @@ def _documents(parser: Any, builder: _Builder, reader: _TextReader, limit: int,
     if list_start.tag not in (None, "!"):
         raise _refuse_tag(list_start.tag, list_start.start_mark)
     cut = split and not list_start.flow_style
+    if not cut:  # a flow list is built here: keeping its text would grow with the file
+        reader.keep = False
+        reader.kept.clear()
     index = 0
     after: Any = list_start.end_mark  # where the next case starts, at the latest
     while True:
@@ -744,8 +754,15 @@ def _documents(parser: Any, builder: _Builder, reader: _TextReader, limit: int,
         try:
             if parser.check_event(_SEQ_END):
                 break
+            plain = False
             if cut:
                 events, plain, case_id = _cut(parser)
+                if not plain:  # built here, from its first events on
+                    builder.next_event = chain(events, iter(parser.get_event, None)).__next__
+                    try:
+                        value = builder.node()[0]
+                    finally:
+                        builder.next_event = parser.get_event
             else:
                 value = builder.node()[0]
         except _TooBig:
@@ -753,22 +770,15 @@ def _documents(parser: Any, builder: _Builder, reader: _TextReader, limit: int,
                 Location(reader.name, after.line + 1, after.column + 1),
                 f"case {index} of 'cases' (from here) is over {limit // 1048576} MB",
                 "shorten it, or split it into several cases") from None
+        if plain:
+            first, after = events[0].start_mark, events[-1].end_mark
+            yield index, RawItem(first.line, first.column,
+                                 reader.take(first.index, after.index), case_id)
+            index += 1
+            continue
+        after = builder.end
         if cut:
-            first, last = events[0].start_mark, events[-1].end_mark
-            after = last
-            if plain:
-                yield index, RawItem(first.line, first.column,
-                                     reader.take(first.index, last.index), case_id)
-                index += 1
-                continue
-            reader.drop(last.index)
-            builder.next_event = iter(events).__next__
-            try:
-                value = builder.node()[0]
-            finally:
-                builder.next_event = parser.get_event
-        else:
-            after = builder.end
+            reader.drop(after.index)
         try:
             builder.raise_error()
         except _VALUE_ERRORS as exc:
