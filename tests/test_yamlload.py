@@ -289,7 +289,7 @@ def _streamed_iter(path: Path):  # type: ignore[no-untyped-def]
 
 # --- differential: the event builder against the loader it replaced ----------------------
 
-from hypothesis import given, settings  # noqa: E402
+from hypothesis import example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from tests import reference_yamlload as reference  # noqa: E402
@@ -435,6 +435,8 @@ def _streamed_outcome(path: Path, split: bool = False) -> list[object]:
 @fresh_seed
 @settings(max_examples=300, deadline=None, suppress_health_check=GENERATION_CHECKS)
 @given(text=_document())
+@example(text="cases:\n- - &a\n    - []\n- - 0\n  - &a\n    - [|, []]\n")  # anchor, then syntax
+@example(text="cases:\n- - 0\n- \n- [[[]]]\nother: 1\n")  # an empty item
 def test_the_builder_loads_what_the_old_loader_loaded(tmp_path_factory: pytest.TempPathFactory,
                                                       text: str) -> None:
     """On generated documents (YAML 1.1 traps, tags, anchors, duplicate keys, long
