@@ -111,6 +111,44 @@ def test_workers_parse_json_lines_and_give_the_same_bytes_and_errors(tmp_path: P
     assert f":13:1: case id '{cases[3]['id']}' is used again" in two.stderr
 
 
+def test_workers_parse_yaml_cases_and_give_the_same_bytes_and_errors(tmp_path: Path) -> None:
+    """The plain cases of a YAML ``cases:`` list reach the workers as text; cases with
+    anchors or aliases are built by the reader. Decisions, every one-line error (a
+    duplicate key, a tag, an invalid case, a repeated id at its id, a syntax error that
+    ends the file) and the exit code are those of reading in one process."""
+    from chipclear.io.caseio import RawCase, read_raw
+
+    cases = corpus(24)
+    items = [yaml.safe_dump([c]) for c in cases]
+    items[3] = items[3].replace("- as_of:", "- as_of: '2026-02-15'\n  as_of:", 1)
+    items[6] = items[6].replace("id: c006", "id: !!str c006")
+    items[9] = items[9].replace("country: CN", "country: Mars").replace(
+        "country: DE", "country: Mars")
+    items[12] = items[12].replace("id: c012", f"id: {cases[2]['id']}")
+    items[15] = items[15].replace("buyer:", "buyer: &buyer").replace("- as_of", "- as_of", 1)
+    items[16] = "- {id: c016, as_of: '2026-02-15', buyer: *buyer, " \
+        "order: {items: [{chip: H200}]}}\n"
+    text = "cases:\n" + "".join(items) + "- {id: broken\n"
+    path = tmp_path / "c.yaml"
+    path.write_text(text, encoding="utf-8")
+    kinds = [type(task).__name__ for task in read_raw([path])]
+    assert kinds.count(RawCase.__name__) == 21  # 15 and 16 built here, 2 errors at the end
+    serial = run("evaluate", str(path), "--rules", str(MINIPACK), "--format", "jsonl",
+                 "--jobs", "0")
+    two = run("evaluate", str(path), "--rules", str(MINIPACK), "--format", "jsonl",
+              "--jobs", "2")
+    assert serial.returncode == two.returncode == 2
+    assert serial.stdout == two.stdout
+    assert serial.stderr == two.stderr
+    errors = two.stderr.splitlines()
+    assert len(errors) == 5, two.stderr
+    assert "duplicate key 'as_of'" in errors[0] and "explicit tag '!!str'" in errors[1]
+    line = text[:text.index(f"id: {cases[2]['id']}\n", text.index("c011"))].count("\n") + 1
+    assert f"c.yaml:{line}:7: case id '{cases[2]['id']}' is used again" in errors[3]
+    assert "malformed YAML" in errors[4]
+    assert "c016" in ids(two.stdout) and "c023" in ids(two.stdout)
+
+
 def test_any_executor_decides_the_same_as_the_worker_pool(tmp_path: Path) -> None:
     """The batch API takes a concurrent.futures executor: same outcomes, same order."""
     from concurrent.futures import ProcessPoolExecutor

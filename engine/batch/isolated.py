@@ -3,9 +3,10 @@
 ``decide_entries`` is what ``chipclear evaluate`` runs by default: one worker process
 for a handful of cases, more for a batch, so a segfault or a hang costs the case it
 happened on, reported in one line as an engine failure (exit 4), and the batch goes on.
-Lines of JSON lines reach the workers unparsed (``caseio.read_raw``): each worker
-decodes, parses and validates its own share, so the parent only reads bytes and the
-work scales with the workers.
+Lines of JSON lines, and the plain cases of a YAML ``cases:`` list, reach the workers
+unparsed (``caseio.read_raw``): each worker decodes, parses and validates its own
+share, so the parent only reads bytes (and, for YAML, finds where each case ends with
+libyaml's C parser) and the work scales with the workers.
 ``WorkerEvaluator`` is an ``Evaluator`` whose ``evaluate`` runs in one long-lived
 worker process, for callers that decide one case at a time (the interview): a crash
 there raises ``EngineFailure`` and the next call starts a fresh worker.
@@ -28,7 +29,15 @@ from chipclear.batch.run import Outcome, evaluate_entry
 from chipclear.decide.evaluate import Evaluator
 from chipclear.decide.trace import Trace
 from chipclear.errors import EngineFailure, UserInputError
-from chipclear.io.caseio import CaseEntry, Ids, RawLine, parse_line
+from chipclear.io.caseio import (
+    CaseEntry,
+    Ids,
+    RawCase,
+    RawLine,
+    parse_case,
+    parse_line,
+    where_only,
+)
 from chipclear.model.case import Case
 from chipclear.model.decision import Decision, Verdict
 from chipclear.pack.loader import RulePack, load_pack
@@ -42,8 +51,9 @@ MAX_AUTO = 4
 #: whether the engine failed.
 _Answer = tuple[CaseEntry | None, str | None, str | None, str | None, bool]
 
-#: What a worker is sent: an entry the parent parsed, or a raw JSON line to parse.
-Task = CaseEntry | RawLine
+#: What a worker is sent: an entry the parent parsed, or a raw JSON line or YAML case
+#: to parse.
+Task = CaseEntry | RawLine | RawCase
 
 
 def auto_jobs(cases: int) -> int:
@@ -73,6 +83,9 @@ def _case_setup(pack: RulePack | Path, today: dt.date,
             # back to the parent: enough to place and record it, not the raw text
             sent: CaseEntry | None = CaseEntry(entry.file, None, None, case=entry.case,
                                                line=entry.line)
+        elif isinstance(task, RawCase):
+            entry = parse_case(task)
+            sent = where_only(entry)  # where it and its id sit, for the parent's messages
         else:
             entry, sent = task, None
         outcome = evaluate_entry(evaluator, entry, today, as_of)
@@ -84,9 +97,10 @@ def _case_setup(pack: RulePack | Path, today: dt.date,
     return decide
 
 
-def lost_case(entry: CaseEntry, lost: Lost) -> Outcome:
-    """The one-line engine failure that stands for a case its worker never answered."""
-    case_id = entry.case.id if entry.case is not None else "?"
+def lost_case(entry: CaseEntry, lost: Lost, case_id: str | None = None) -> Outcome:
+    """The one-line engine failure that stands for a case its worker never answered
+    (``case_id``: the id read from the text of a case the worker was to parse)."""
+    case_id = entry.case.id if entry.case is not None else (case_id or "?")
     return Outcome(entry, engine_failure=True, error=(
         f"{entry.location()}: case '{case_id}': engine failure: {lost.reason} "
         "(the other cases were still decided)"))
@@ -150,18 +164,23 @@ def decide_entries(pool: WorkerPool[Task, _Answer] | Mapper,
 
     for answer in pool.map(feed()):
         task = sent.popleft()
-        placed = task if isinstance(task, CaseEntry) else \
-            CaseEntry(task.file, None, None, line=task.line)
+        if isinstance(task, CaseEntry):
+            placed = task
+        elif isinstance(task, RawCase):
+            placed = task.placed()
+        else:
+            placed = CaseEntry(task.file, None, None, line=task.line)
         if isinstance(answer, Lost):
-            yield lost_case(placed, answer)
+            yield lost_case(placed, answer,
+                            task.item.case_id if isinstance(task, RawCase) else None)
             continue
         parsed, line, verdict, error, failed = answer
-        if isinstance(task, RawLine):
-            if parsed is None:  # a blank line
-                continue
-            entry = parsed
-        else:
+        if isinstance(task, CaseEntry):
             entry = task
+        elif parsed is None:  # a blank line
+            continue
+        else:
+            entry = parsed
         checked = ids.check(entry)
         if checked is not entry:
             yield Outcome(checked, error=checked.error.line() if checked.error else None)

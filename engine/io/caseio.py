@@ -28,7 +28,9 @@ from chipclear.io.yamlload import (
     MAX_NUMBER_CHARS,
     MarkedDict,
     MarkedList,
+    RawItem,
     decode,
+    load_item,
     loads,
     locate,
     open_regular,
@@ -333,17 +335,69 @@ def _split(name: str, data: Any) -> Iterator[CaseEntry]:
 
 
 def _read_yaml(path: Path) -> Iterator[CaseEntry]:
+    for item in _yaml_items(path, split=False):
+        assert isinstance(item, CaseEntry), "unsplit reading parses every case"
+        yield item
+
+
+def _yaml_items(path: Path, split: bool) -> Iterator[CaseEntry | RawCase]:
     """Streamed: the cases of a ``cases:`` list are validated (and decided) one at a time;
-    a problem further down the file is one more error entry after them."""
+    a problem further down the file is one more error entry after them. With ``split``,
+    plain cases come unparsed (``RawCase``) for a worker process to parse."""
     name = str(path)
     try:
-        for index, data in stream_cases(path, MAX_YAML_BYTES):
+        for index, data in stream_cases(path, MAX_YAML_BYTES, split):
             if index is None:
                 yield from _split(name, data)
+            elif isinstance(data, RawItem):
+                yield RawCase(name, index, data)
+            elif isinstance(data, UserInputError):  # this case's value was refused
+                yield CaseEntry(name, index, None, error=data)
             else:
                 yield _entry(name, index, data)
     except UserInputError as exc:
         yield CaseEntry(name, None, None, error=exc)
+
+
+@dataclass(frozen=True)
+class RawCase:
+    """One case of a YAML ``cases:`` list, its text cut out but not parsed: a worker
+    process parses it (``parse_case``), so the reading process never builds it."""
+
+    file: str
+    index: int
+    item: RawItem
+
+    def placed(self) -> CaseEntry:
+        """An entry that only says where the case starts (for a case never answered)."""
+        marks = MarkedDict()
+        marks.mark = (self.item.line + 1, self.item.column + 1)
+        return CaseEntry(self.file, self.index, None, marks=marks)
+
+
+def parse_case(raw: RawCase) -> CaseEntry:
+    """The case in a ``RawCase``, validated (or its error), as ``read_all`` gives it."""
+    try:
+        data = load_item(raw.item, raw.file)
+    except UserInputError as exc:
+        return CaseEntry(raw.file, raw.index, None, error=exc)
+    return _entry(raw.file, raw.index, data)
+
+
+def where_only(entry: CaseEntry) -> CaseEntry:
+    """The entry without its raw data, keeping what ``Ids`` and error lines need:
+    where the case and its id sit (what a worker sends back with a decision)."""
+    tree = entry.marks if entry.marks is not None else entry.raw
+    marks = None
+    if isinstance(tree, MarkedDict):
+        marks = MarkedDict()
+        marks.mark = tree.mark
+        if "id" in tree:
+            marks["id"] = tree["id"]
+            marks.key_marks["id"] = tree.key_marks["id"]
+            marks.value_marks["id"] = tree.value_marks["id"]
+    return CaseEntry(entry.file, entry.index, None, case=entry.case, marks=marks,
+                     line=entry.line)
 
 
 # --- JSON ---------------------------------------------------------------------------------
@@ -795,14 +849,18 @@ def read_all(paths: Iterable[Path], skip: Collection[Path] = ()) -> Iterator[Cas
             yield ids.check(entry)
 
 
-def read_raw(paths: Iterable[Path], skip: Collection[Path] = ()) -> Iterator[CaseEntry | RawLine]:
-    """Like ``read_all``, for worker processes: JSON lines come out as raw lines for the
-    workers to parse, other files as entries parsed here, and repeated ids are left for
-    the caller to refuse, in order, with ``Ids`` once the workers parsed them."""
+def read_raw(paths: Iterable[Path],
+             skip: Collection[Path] = ()) -> Iterator[CaseEntry | RawLine | RawCase]:
+    """Like ``read_all``, for worker processes: lines of JSON lines and plain cases of a
+    YAML ``cases:`` list come out unparsed for the workers to parse, the rest as entries
+    parsed here, and repeated ids are left for the caller to refuse, in order, with
+    ``Ids`` once the workers parsed them."""
     for item in expand(paths, skip):
         if isinstance(item, CaseEntry):
             yield item
         elif item.suffix == ".jsonl":
             yield from _jsonl_lines(item)
-        else:
+        elif item.suffix == ".json":
             yield from read_file(item)
+        else:
+            yield from _yaml_items(item, split=True)

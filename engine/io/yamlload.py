@@ -8,12 +8,21 @@ every mapping key and list item sits so validation errors can name ``file:line:c
 
 It also refuses what would let a small file cost a lot or say something it does not
 show: explicit tags (``!!null Huawei`` would silently drop a name), numbers hundreds of
-digits long, aliases that expand past a bound (billion laughs), and files that are not
-regular files or exceed the size cap.
+digits long, aliases that expand past a bound (billion laughs), nesting past a bound,
+and files that are not regular files or exceed the size cap.
+
+Values are built straight from libyaml's events (``_Builder``): no node graph, no
+PyYAML constructor or resolver calls per scalar, a ``(line, col)`` tuple per value
+rather than a mark object per node; a plain scalar is matched against the core-schema
+patterns only when its first character could start a number, a boolean or a null.
+Errors keep PyYAML's order: a syntax error anywhere in a document (or a streamed case)
+is reported before a value error earlier in it.
 
 ``stream_cases`` reads a file whose top level is a ``cases:`` list one case at a time,
 so a file of any number of cases is decided in the memory of one; the size cap then
-applies to each case (and to whatever sits outside the list), not to the file.
+applies to each case (and to whatever sits outside the list), not to the file. With
+``split`` it hands back the text of each plain block-style case unparsed (``RawItem``),
+for a worker process to parse with ``load_item``.
 """
 
 from __future__ import annotations
@@ -22,16 +31,17 @@ import codecs
 import os
 import re
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import yaml
 from chipclear.errors import Location, UserInputError
 
-_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""libyaml's parser when PyYAML was built with it (several times faster); the
-constructor stays ours either way."""
+_Parser: Any = getattr(getattr(yaml, "cyaml", None), "CParser", None)
+"""libyaml's event parser when PyYAML was built with it (several times faster)."""
 
 Mark = tuple[int, int]
 
@@ -44,6 +54,9 @@ MAX_NUMBER_CHARS = 100
 #: expand to billions of nodes); a case file that reuses a buyer block in every case
 #: stays far below this.
 MAX_ALIAS_NODES = 100_000
+
+#: Collections nested deeper than this are refused (a case nests about six levels).
+MAX_DEPTH = 200
 
 #: Files larger than this are refused; they are read in chunks up to it, so a device
 #: or a file that keeps growing never exhausts memory. A file streamed by
@@ -82,59 +95,39 @@ class _DuplicateKey(Exception):
         self.mark = mark
 
 
-def _mark(node: yaml.Node) -> Mark:
-    return (node.start_mark.line + 1, node.start_mark.column + 1)
-
-
 class _TooManyAliases(Exception):
     def __init__(self, mark: Mark) -> None:
         self.mark = mark
 
 
-class StrictLoader(_BaseLoader):  # type: ignore[misc]
-    """YAML 1.2-style core schema with marks, duplicate-key refusal and bounded aliases.
-
-    ``sizes`` holds how many values each constructed collection expands to; an alias
-    (a node met again) adds its size to ``repeated``, which may not pass the bound.
-    """
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.sizes: dict[yaml.Node, int] = {}
-        self.repeated = 0
-
-    def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
-        tag: str = super().resolve(kind, value, implicit)
-        return _RESOLVED.get(tag, tag)
-
-    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
-        if node in self.constructed_objects:
-            self.repeated += self.sizes.get(node, 1)
-            if self.repeated > MAX_ALIAS_NODES:
-                raise _TooManyAliases(_mark(node))
-        return super().construct_object(node, deep)
+class _TooDeep(Exception):
+    def __init__(self, mark: Mark) -> None:
+        self.mark = mark
 
 
-StrictLoader.yaml_implicit_resolvers = {}
+# --- the YAML 1.2 core schema, without PyYAML's resolver ----------------------------------
+
+_STR = "tag:yaml.org,2002:str"
+_NULL = "tag:yaml.org,2002:null"
+_BOOL = "tag:yaml.org,2002:bool"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+
+#: The patterns a plain scalar may match, by its first character; a scalar whose first
+#: character is none of these (most text) is a string without any pattern tried.
+_PLAIN: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
 for _tag, _regexp, _first in (
-    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
-    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", "~nN\0"),
-    ("tag:yaml.org,2002:int", r"^[-+]?(?:0|[1-9][0-9_]*)$", "-+0123456789"),
+    (_BOOL, r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    (_NULL, r"^(?:~|null|Null|NULL|)$", "~nN\0"),
+    (_INT, r"^[-+]?(?:0|[1-9][0-9_]*)$", "-+0123456789"),
     (
-        "tag:yaml.org,2002:float",
+        _FLOAT,
         r"^[-+]?(?:(?:[0-9][0-9_]*)?\.[0-9_]+(?:[eE][-+]?[0-9]+)?|[0-9][0-9_]*[eE][-+]?[0-9]+)$",
         "-+0123456789.",
     ),
 ):
-    StrictLoader.add_implicit_resolver(_tag, re.compile(_regexp), list(_first))
-
-
-#: Each resolvable tag as a string object of our own, so a tag the resolver assigned
-#: can be told from the same tag written explicitly in the file (see _check_implicit).
-_RESOLVED: dict[str, str] = {
-    tag: "".join(list(tag)) for tag in (
-        f"tag:yaml.org,2002:{name}"
-        for name in ("map", "seq", "str", "null", "bool", "int", "float"))}
+    for _char in _first:
+        _PLAIN.setdefault(_char, []).append((_tag, re.compile(_regexp)))
 
 
 def _short_tag(tag: str) -> str:
@@ -142,108 +135,223 @@ def _short_tag(tag: str) -> str:
         else tag
 
 
-def _refuse_tag(node: yaml.Node) -> yaml.constructor.ConstructorError:
+def _refuse_tag(tag: str, mark: Any) -> yaml.constructor.ConstructorError:
     return yaml.constructor.ConstructorError(
-        None, None, f"explicit tag '{_short_tag(node.tag)}' is not allowed "
-        "(remove the tag and write the plain value)", node.start_mark)
+        None, None, f"explicit tag '{_short_tag(tag)}' is not allowed "
+        "(remove the tag and write the plain value)", mark)
 
 
-def _check_implicit(loader: StrictLoader, node: yaml.Node) -> None:
-    """Refuse a node whose tag was written in the file rather than resolved (``!!null x``).
-
-    A resolved tag is one of the :data:`_RESOLVED` string objects (``resolve`` hands
-    those out); a tag the parser read from the text is a new string, even when equal.
-    """
-    if _RESOLVED.get(node.tag) is not node.tag:
-        raise _refuse_tag(node)
-
-
-def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode) -> MarkedDict:
-    _check_implicit(loader, node)
-    result = MarkedDict()
-    result.mark = _mark(node)
-    size = 1
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if not isinstance(key, str):
-            key = str(key)
-        if key in result:
-            raise _DuplicateKey(key, _mark(key_node))
-        result[key] = loader.construct_object(value_node, deep=True)
-        result.key_marks[key] = _mark(key_node)
-        result.value_marks[key] = _mark(value_node)
-        size += 1 + loader.sizes.get(value_node, 1)
-    loader.sizes[node] = size
-    return result
-
-
-def _construct_sequence(loader: StrictLoader, node: yaml.SequenceNode) -> MarkedList:
-    _check_implicit(loader, node)
-    result = MarkedList()
-    result.mark = _mark(node)
-    size = 1
-    for child in node.value:
-        result.append(loader.construct_object(child, deep=True))
-        result.item_marks.append(_mark(child))
-        size += loader.sizes.get(child, 1)
-    loader.sizes[node] = size
-    return result
-
-
-def _construct_str(loader: StrictLoader, node: yaml.ScalarNode) -> str:
-    _check_implicit(loader, node)
-    return str(loader.construct_scalar(node))
-
-
-def _construct_null(loader: StrictLoader, node: yaml.ScalarNode) -> None:
-    _check_implicit(loader, node)
-
-
-def _construct_bool(loader: StrictLoader, node: yaml.ScalarNode) -> bool:
-    _check_implicit(loader, node)
-    return str(node.value).lower() == "true"
-
-
-def _number_text(loader: StrictLoader, node: yaml.ScalarNode) -> str:
-    _check_implicit(loader, node)
-    text = str(node.value)
+def _number_text(text: str, mark: Any) -> str:
     if len(text) > MAX_NUMBER_CHARS:
         raise yaml.constructor.ConstructorError(
             None, None, f"a number of {len(text):,} characters is out of range "
-            f"(numbers here have at most {MAX_NUMBER_CHARS})", node.start_mark)
+            f"(numbers here have at most {MAX_NUMBER_CHARS})", mark)
     return text.replace("_", "")
 
 
-def _float(loader: StrictLoader, node: yaml.ScalarNode) -> float:
-    return float(_number_text(loader, node))
+def _typed(tag: str, text: str, mark: Any) -> Any:
+    """A plain scalar that matched ``tag``'s pattern, as its value."""
+    if tag is _NULL:
+        return None
+    if tag is _BOOL:
+        return text.lower() == "true"
+    if tag is _INT:
+        return int(_number_text(text, mark))
+    digits = _number_text(text, mark)
+    try:
+        return float(digits)
+    except ValueError:  # '._': the pattern allows underscores where digits belong
+        raise yaml.constructor.ConstructorError(
+            None, None, f"'{text}' is not a number (write digits, e.g. 0.5)", mark) from None
 
 
-def _int(loader: StrictLoader, node: yaml.ScalarNode) -> int:
-    return int(_number_text(loader, node))
+class _Open:
+    """A mapping or list being built: its value so far and what it expands to."""
+
+    __slots__ = ("anchor", "is_map", "key", "key_mark", "mark", "size", "value")
+
+    def __init__(self, value: MarkedDict | MarkedList, mark: Mark, anchor: str | None) -> None:
+        self.value = value
+        self.mark = mark
+        self.anchor = anchor
+        self.is_map = isinstance(value, MarkedDict)
+        self.size = 1
+        self.key: str | None = None  # a mapping's key waiting for its value
+        self.key_mark: Mark = mark
 
 
-def _refused(loader: StrictLoader, node: yaml.Node) -> Any:
-    raise _refuse_tag(node)
+_Built = tuple[Any, int, Mark]  # a value, how many values it expands to, where it starts
 
 
-for _tag, _constructor in (
-    ("tag:yaml.org,2002:map", _construct_mapping),
-    ("tag:yaml.org,2002:seq", _construct_sequence),
-    ("tag:yaml.org,2002:str", _construct_str),
-    ("tag:yaml.org,2002:null", _construct_null),
-    ("tag:yaml.org,2002:bool", _construct_bool),
-    ("tag:yaml.org,2002:int", _int),
-    ("tag:yaml.org,2002:float", _float),
-):
-    StrictLoader.add_constructor(_tag, _constructor)
-for _tag in ("binary", "timestamp", "set", "omap", "pairs", "merge", "value"):
-    StrictLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refused)
-StrictLoader.add_constructor(None, _refused)  # any other tag: !foo, !!python/...
+class _Builder:
+    """Values, with positions, from a stream of libyaml events.
+
+    Refuses what the strict schema refuses. A value error (a duplicate key, a tag, a
+    number out of range, an alias too many, nesting too deep) is kept in ``error``
+    while the rest of the unit is still parsed, so a syntax error further on is
+    reported first, as PyYAML's compose-then-construct did; the caller raises it with
+    ``raise_error`` at the end of the unit. Syntax errors and undefined or repeated
+    anchors raise at once. ``lines`` is added to every line (text cut from a file).
+    """
+
+    def __init__(self, next_event: Callable[[], Any], lines: int = 0) -> None:
+        self.next_event = next_event
+        self.lines = lines
+        self.anchors: dict[str, _Built | None] = {}  # None while its node is open
+        self.anchor_marks: dict[str, Any] = {}
+        self.repeated = 0
+        self.error: Exception | None = None
+        self.end: Any = None  # end mark of the last node built
+
+    def fail(self, exc: Exception) -> None:
+        if self.error is None:
+            self.error = exc
+
+    def raise_error(self) -> None:
+        if self.error is not None:
+            exc, self.error = self.error, None
+            raise exc
+
+    def _anchor(self, event: Any) -> None:
+        anchor: str = event.anchor
+        if anchor in self.anchors:
+            raise yaml.composer.ComposerError(
+                f"found duplicate anchor {anchor!r}; first occurrence",
+                self.anchor_marks[anchor], "second occurrence", event.start_mark)
+        self.anchors[anchor] = None
+        self.anchor_marks[anchor] = event.start_mark
+
+    def open(self, event: Any, depth: int) -> _Open:
+        """A collection from its start event."""
+        start = event.start_mark
+        mark = (start.line + self.lines + 1, start.column + 1)
+        tag = event.tag
+        if tag is not None and tag != "!":
+            self.fail(_refuse_tag(tag, start))
+        if depth >= MAX_DEPTH:
+            self.fail(_TooDeep(mark))
+        if event.anchor is not None:
+            self._anchor(event)
+        value: MarkedDict | MarkedList = MarkedDict() if type(event) is _MAP_START \
+            else MarkedList()
+        value.mark = mark
+        return _Open(value, mark, event.anchor)
+
+    def deliver(self, frame: _Open, value: Any, size: int, mark: Mark) -> None:
+        """A finished value into the collection that holds it."""
+        if not frame.is_map:
+            items: MarkedList = frame.value  # type: ignore[assignment]
+            items.append(value)
+            items.item_marks.append(mark)
+            frame.size += size
+            return
+        mapping: MarkedDict = frame.value  # type: ignore[assignment]
+        key = frame.key
+        if key is None:
+            key = value if type(value) is str else str(value)
+            if key in mapping:
+                self.fail(_DuplicateKey(key, mark))
+            frame.key = key
+            frame.key_mark = mark
+            return
+        mapping[key] = value
+        mapping.key_marks[key] = frame.key_mark
+        mapping.value_marks[key] = mark
+        frame.size += 1 + size
+        frame.key = None
+
+    def node(self, stack: list[_Open] | None = None) -> _Built:
+        """The next node's value (or, given open collections, the outermost one's)."""
+        next_event = self.next_event
+        lines = self.lines + 1
+        stack = stack if stack is not None else []
+        while True:
+            event = next_event()
+            kind = type(event)
+            if kind is _SCALAR:
+                start = event.start_mark
+                mark = (start.line + lines, start.column + 1)
+                size = 1
+                value = event.value
+                tag = event.tag
+                if tag is not None and tag != "!":
+                    self.fail(_refuse_tag(tag, start))
+                elif event.implicit[0]:
+                    for resolved, pattern in _PLAIN.get(value[:1], ()):
+                        if pattern.match(value):
+                            try:
+                                value = _typed(resolved, value, start)
+                            except yaml.constructor.ConstructorError as exc:
+                                self.fail(exc)
+                            break
+                if event.anchor is not None:
+                    self._anchor(event)
+                    self.anchors[event.anchor] = (value, 1, mark)
+                self.end = event.end_mark
+            elif kind is _MAP_START or kind is _SEQ_START:
+                stack.append(self.open(event, len(stack)))
+                continue
+            elif kind is _MAP_END or kind is _SEQ_END:
+                frame = stack.pop()
+                value, size, mark = frame.value, frame.size, frame.mark
+                if frame.anchor is not None:
+                    self.anchors[frame.anchor] = (value, size, mark)
+                self.end = event.end_mark
+            elif kind is _ALIAS:
+                name = event.anchor
+                if name not in self.anchors:
+                    raise yaml.composer.ComposerError(
+                        None, None, f"found undefined alias {name!r}", event.start_mark)
+                built = self.anchors[name]
+                if built is None:  # inside the node it names
+                    self.fail(yaml.constructor.ConstructorError(
+                        None, None, "found unconstructable recursive node",
+                        self.anchor_marks[name]))
+                    start = self.anchor_marks[name]
+                    value, size, mark = None, 1, (start.line + lines, start.column + 1)
+                else:
+                    value, size, mark = built
+                    self.repeated += size
+                    if self.repeated > MAX_ALIAS_NODES:
+                        self.fail(_TooManyAliases(mark))
+                self.end = event.end_mark
+            else:
+                raise yaml.composer.ComposerError(
+                    None, None, f"unexpected {kind.__name__}", event.start_mark)
+            if not stack:
+                return value, size, mark
+            self.deliver(stack[-1], value, size, mark)
+
+
+_SCALAR = yaml.events.ScalarEvent
+_MAP_START = yaml.events.MappingStartEvent
+_MAP_END = yaml.events.MappingEndEvent
+_SEQ_START = yaml.events.SequenceStartEvent
+_SEQ_END = yaml.events.SequenceEndEvent
+_ALIAS = yaml.events.AliasEvent
+
+
+class _PyParser(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser):
+    """PyYAML's pure-Python parser, where libyaml is missing."""
+
+    def __init__(self, stream: Any) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+
+
+def _parser(stream: Any) -> Any:
+    return _Parser(stream) if _Parser is not None else _PyParser(stream)
+
+
+def _shift(mark: Any, lines: int) -> Any:
+    return mark if not lines or mark is None else yaml.error.Mark(
+        mark.name, mark.index, mark.line + lines, mark.column, None, None)  # type: ignore[arg-type]
 
 
 def _as_user_error(text: str | None, filename: str, exc: Exception,
-                   path: Path | None = None) -> UserInputError:
-    """Word a parser failure as one ``file:line:col`` line."""
+                   path: Path | None = None, lines: int = 0) -> UserInputError:
+    """Word a parser failure as one ``file:line:col`` line (``lines`` down the file)."""
     if isinstance(exc, _DuplicateKey):
         return UserInputError(
             Location(filename, *exc.mark), f"duplicate key '{exc.key}'",
@@ -253,13 +361,18 @@ def _as_user_error(text: str | None, filename: str, exc: Exception,
             Location(filename, *exc.mark),
             f"aliases of the anchor here repeat more than {MAX_ALIAS_NODES:,} values",
             "write the values out, or reuse fewer and smaller anchors")
+    if isinstance(exc, _TooDeep):
+        return UserInputError(
+            Location(filename, *exc.mark),
+            f"the document is nested too deeply (more than {MAX_DEPTH} levels)",
+            "flatten the structure")
     if isinstance(exc, yaml.constructor.ConstructorError) and exc.problem_mark is not None:
-        at = exc.problem_mark
+        at = _shift(exc.problem_mark, lines)
         problem, _, hint = (exc.problem or "malformed YAML").partition(" (")
         return UserInputError(Location(filename, at.line + 1, at.column + 1), problem,
                               hint.removesuffix(")") or "fix the value there")
     if isinstance(exc, yaml.MarkedYAMLError):
-        mark = exc.problem_mark or exc.context_mark
+        mark = _shift(exc.problem_mark or exc.context_mark, lines)
         where = (
             Location(filename, mark.line + 1, mark.column + 1) if mark else Location(filename)
         )
@@ -271,7 +384,7 @@ def _as_user_error(text: str | None, filename: str, exc: Exception,
         before = text[: exc.position]
         line, col = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
         return UserInputError(
-            Location(filename, line, col),
+            Location(filename, line + lines, col),
             f"character {exc.character!r} is not allowed in YAML", "remove it or save as text")
     if isinstance(exc, RecursionError):
         return UserInputError(
@@ -279,12 +392,69 @@ def _as_user_error(text: str | None, filename: str, exc: Exception,
     return UserInputError(Location(filename), f"malformed YAML: {exc}", "fix the syntax")
 
 
+_ERRORS = (_DuplicateKey, _TooManyAliases, _TooDeep, yaml.YAMLError, RecursionError)
+
+
+def _finish(parser: Any, start: Any) -> None:
+    """The end of the one document, and of the stream (a second document is refused)."""
+    parser.get_event()  # DocumentEnd
+    if not parser.check_event(yaml.StreamEndEvent):
+        raise yaml.composer.ComposerError(
+            "expected a single document in the stream", start.start_mark,
+            "but found another document", parser.get_event().start_mark)
+
+
+def _single(parser: Any, builder: _Builder) -> Any:
+    """The one document of a stream (None for an empty stream)."""
+    parser.get_event()  # StreamStart
+    if parser.check_event(yaml.StreamEndEvent):
+        return None
+    start = parser.get_event()  # DocumentStart
+    value = builder.node()[0]
+    _finish(parser, start)
+    builder.raise_error()
+    return value
+
+
 def loads(text: str, filename: str) -> Any:
     """Parse one YAML (or JSON) document; raise UserInputError with a position."""
+    parser = _parser(text)
     try:
-        return yaml.load(text, Loader=StrictLoader)
-    except (_DuplicateKey, _TooManyAliases, yaml.YAMLError, RecursionError) as exc:
+        return _single(parser, _Builder(parser.get_event))
+    except _ERRORS as exc:
         raise _as_user_error(text, filename, exc) from None
+    finally:
+        parser.dispose()
+
+
+@dataclass(frozen=True)
+class RawItem:
+    """One item of a streamed ``cases:`` list, not parsed: its text, from its first
+    character (0-based ``line`` and ``column`` in the file) to its end."""
+
+    line: int
+    column: int
+    text: str
+    case_id: str | None = None  # the text of its id, to name it if it is never parsed
+
+
+def load_item(item: RawItem, filename: str) -> Any:
+    """The value of a ``RawItem``, with its positions in the file it was cut from.
+
+    The text is parsed after as many spaces as its first line was indented, so columns
+    and the block structure are the file's; lines are shifted by ``item.line``. Raises
+    ``UserInputError`` as ``stream_cases`` would for that item.
+    """
+    text = " " * item.column + item.text
+    parser = _parser(text)
+    builder = _Builder(parser.get_event, item.line)
+    try:
+        value = _single(parser, builder)
+    except _ERRORS as exc:
+        raise _as_user_error(text, filename, exc, lines=item.line) from None
+    finally:
+        parser.dispose()
+    return value
 
 
 def open_regular(path: Path) -> BinaryIO:
@@ -418,18 +588,22 @@ class _TextReader:
     """A regular file's bytes as text for the parser, a chunk at a time.
 
     Refuses what :func:`decode` refuses (bytes that are not UTF-8, NUL), with the same
-    positions, and counts the bytes read since ``restart()`` against ``limit``.
+    positions, and counts the bytes read since ``restart()`` against ``limit``. With
+    ``keep`` it keeps the text not yet taken, so an item's text can be cut out of it.
     """
 
-    def __init__(self, raw: BinaryIO, name: str, limit: int) -> None:
+    def __init__(self, raw: BinaryIO, name: str, limit: int, keep: bool = False) -> None:
         self.raw = raw
         self.name = name
         self.limit = limit
+        self.keep = keep
         self.decoder = codecs.getincrementaldecoder("utf-8-sig")()
         self.offset = 0  # bytes read so far
         self.counted = 0  # bytes read since restart()
         self.lines = 0  # newlines in the bytes read so far
         self.line_start = 0  # offset just after the last of them
+        self.chars = 0  # characters handed to the parser so far
+        self.kept: list[tuple[int, str]] = []  # (index of its first character, text)
 
     def restart(self) -> None:
         self.counted = 0
@@ -458,7 +632,26 @@ class _TextReader:
             self.lines += newlines
             self.line_start = self.offset + data.rindex(b"\n") + 1
         self.offset += len(data)
+        if self.keep and text:
+            self.kept.append((self.chars, text))
+        self.chars += len(text)
         return text
+
+    def take(self, start: int, end: int) -> str:
+        """The text from character ``start`` to ``end``; what precedes ``end`` is let go."""
+        parts = [text[max(0, start - first):end - first] for first, text in self.kept
+                 if first < end and first + len(text) > start]
+        self.drop(end)
+        return "".join(parts)
+
+    def drop(self, end: int) -> None:
+        """Let go of the kept text that ends before character ``end``."""
+        gone = 0
+        for first, text in self.kept:
+            if first + len(text) > end:
+                break
+            gone += 1
+        del self.kept[:gone]
 
     def _position(self, data: bytes, index: int) -> tuple[int, int]:
         index = max(0, index)
@@ -468,150 +661,176 @@ class _TextReader:
         return self.lines + 1, self.offset + index - self.line_start + 1
 
 
-class _StreamLoader(StrictLoader):
-    """The strict loader composing node by node in Python from libyaml's events, so the
-    items of a list can be constructed and let go one at a time."""
+def _cut(parser: Any) -> tuple[list[Any], bool, str | None]:
+    """The events of the next node, whether they are plain (no anchor, alias or tag, so
+    its text parses on its own to the same value), and the text of its ``id`` when it
+    is a mapping with a plain ``id`` (to name a case whose worker never answered).
 
-    compose_node = yaml.composer.Composer.compose_node
-    compose_scalar_node = yaml.composer.Composer.compose_scalar_node
-    compose_sequence_node = yaml.composer.Composer.compose_sequence_node
-    compose_mapping_node = yaml.composer.Composer.compose_mapping_node
-    constructed_objects: dict[yaml.Node, Any]
-
-    def __init__(self, stream: Any) -> None:
-        super().__init__(stream)
-        self.anchors: dict[str, yaml.Node] = {}
-
-    def forget(self) -> None:
-        """Drop what was built for the last item, except what an alias may name again."""
-        anchored = set(self.anchors.values())
-        built: dict[yaml.Node, Any] = self.constructed_objects
-        self.constructed_objects = {n: v for n, v in built.items() if n in anchored}
-        self.sizes = {n: v for n, v in self.sizes.items() if n in anchored}
-
-
-def _compose(loader: _StreamLoader, parent: yaml.Node | None, index: Any) -> yaml.Node:
-    """The next node of the stream (the stubs allow None, which a started node never is)."""
-    node = loader.compose_node(parent, index)
-    assert node is not None, "compose_node is only called where a node starts"
-    return node
-
-
-def _collection_tag(loader: _StreamLoader, kind: type[yaml.Node], event: Any) -> str:
-    tag: str | None = event.tag
-    if tag is None or tag == "!":
-        tag = loader.resolve(kind, None, event.implicit)
-    return tag
-
-
-def _any(value: Any) -> Any:
-    """libyaml's marks for the stubs' (pure-Python) mark type."""
-    return value
-
-
-def _finish(loader: _StreamLoader, start: Any) -> None:
-    """The end of the one document, and of the stream (a second document is refused)."""
-    loader.get_event()  # DocumentEnd
-    if not loader.check_event(yaml.StreamEndEvent):
-        raise yaml.composer.ComposerError(
-            "expected a single document in the stream", start.start_mark,
-            "but found another document", loader.get_event().start_mark)
+    Stops at the first event that is not plain: the caller builds the node from there
+    on, so an anchor problem is reported before a syntax error further on, as when
+    building it whole.
+    """
+    first = parser.get_event()
+    events = [first]
+    kind = type(first)
+    if kind is _ALIAS or kind is _SCALAR or first.anchor is not None or first.tag is not None:
+        return events, False, None  # a scalar is no case: not worth a worker (nor empty text)
+    depth = 1
+    in_map = kind is _MAP_START
+    slot = 0  # children of the item begun so far: keys at even slots, values at odd
+    id_slot = -1
+    case_id: str | None = None
+    while depth:
+        event = parser.get_event()
+        events.append(event)
+        kind = type(event)
+        if kind is _MAP_END or kind is _SEQ_END:
+            depth -= 1
+            continue
+        if depth == 1 and in_map:
+            if kind is _SCALAR:
+                if slot == id_slot:
+                    case_id = event.value
+                elif slot % 2 == 0 and event.value == "id":
+                    id_slot = slot + 1
+            slot += 1
+        if kind is _MAP_START or kind is _SEQ_START:
+            depth += 1
+        if kind is _ALIAS or event.anchor is not None or event.tag is not None:
+            return events, False, None
+    return events, True, case_id
 
 
-def _documents(loader: _StreamLoader, reader: _TextReader,
-               limit: int) -> Iterator[tuple[int | None, Any]]:
-    E = yaml.events
-    loader.get_event()  # StreamStart
-    if loader.check_event(E.StreamEndEvent):
+#: Errors of one value, not of the syntax: the case that holds them is refused, the
+#: cases after it are still read.
+_VALUE_ERRORS = (_DuplicateKey, _TooManyAliases, _TooDeep, yaml.constructor.ConstructorError)
+
+
+def _documents(parser: Any, builder: _Builder, reader: _TextReader, limit: int,
+               path: Path, split: bool) -> Iterator[tuple[int | None, Any]]:
+    parser.get_event()  # StreamStart
+    if parser.check_event(yaml.StreamEndEvent):
         yield None, None
         return
-    start = loader.get_event()  # DocumentStart
-    head = loader.peek_event()
-    if not isinstance(head, E.MappingStartEvent):
-        node = _compose(loader, None, None)
-        _finish(loader, start)
-        yield None, loader.construct_document(node)
+    start = parser.get_event()  # DocumentStart
+    head = parser.peek_event()
+    if type(head) is not _MAP_START:
+        value = builder.node()[0]
+        _finish(parser, start)
+        builder.raise_error()
+        yield None, value
         return
-    loader.get_event()
-    top = yaml.MappingNode(_collection_tag(loader, yaml.MappingNode, head), [],
-                           _any(head.start_mark), None, flow_style=head.flow_style)
-    if head.anchor is not None:
-        loader.anchors[head.anchor] = top
-    streamed = False
-    if not loader.check_event(E.MappingEndEvent):
-        key_node = _compose(loader, top, None)
-        first = isinstance(key_node, yaml.ScalarNode) and key_node.value == "cases" \
-            and _RESOLVED.get(key_node.tag) is key_node.tag
-        list_start = loader.peek_event()
-        if first and isinstance(list_start, E.SequenceStartEvent) and list_start.anchor is None:
-            _check_implicit(loader, top)
-            loader.get_event()
-            _check_implicit(loader, yaml.SequenceNode(
-                _collection_tag(loader, yaml.SequenceNode, list_start), [],
-                _any(list_start.start_mark), None))
-            streamed = True
-            index = 0
-            after: Any = list_start.end_mark  # where the next case starts, at the latest
-            while True:
-                reader.restart()
-                try:
-                    if loader.check_event(E.SequenceEndEvent):
-                        break
-                    item = _compose(loader, None, None)
-                except _TooBig:
-                    raise UserInputError(
-                        Location(reader.name, after.line + 1, after.column + 1),
-                        f"case {index} of 'cases' (from here) is over {limit // 1048576} MB",
-                        "shorten it, or split it into several cases") from None
-                after = item.end_mark
-                value = loader.construct_object(item, deep=True)
-                loader.forget()
-                yield index, value
-                index += 1
-            loader.get_event()
-            reader.restart()
-        else:
-            top.value.append((key_node, _compose(loader, top, key_node)))
-    while not loader.check_event(E.MappingEndEvent):
-        key_node = _compose(loader, top, None)
-        if streamed:  # nothing may follow the list: its cases are already decided
-            key = loader.construct_object(key_node, deep=True)
-            if key == "cases":
-                raise _DuplicateKey("cases", _mark(key_node))
-            raise UserInputError(Location(reader.name, *_mark(key_node)),
-                                 f"unknown top-level key '{key}' beside 'cases'",
-                                 "put it inside a case")
-        top.value.append((key_node, _compose(loader, top, key_node)))
-    top.end_mark = loader.get_event().end_mark
-    _finish(loader, start)
-    if not streamed:
-        yield None, loader.construct_document(top)
+    parser.get_event()
+    top = builder.open(head, 0)
+    if parser.check_event(_MAP_END):
+        value = builder.node([top])[0]
+        _finish(parser, start)
+        builder.raise_error()
+        yield None, value
+        return
+    key_event = parser.peek_event()
+    key, size, key_mark = builder.node()
+    list_start = parser.peek_event()
+    if not (key == "cases" and type(key_event) is _SCALAR and key_event.tag in (None, "!")
+            and type(list_start) is _SEQ_START and list_start.anchor is None):
+        builder.deliver(top, key, size, key_mark)
+        value = builder.node([top])[0]
+        _finish(parser, start)
+        builder.raise_error()
+        yield None, value
+        return
+    builder.raise_error()  # a tag on the top mapping
+    parser.get_event()
+    if list_start.tag not in (None, "!"):
+        raise _refuse_tag(list_start.tag, list_start.start_mark)
+    cut = split and not list_start.flow_style
+    if not cut:  # a flow list is built here: keeping its text would grow with the file
+        reader.keep = False
+        reader.kept.clear()
+    index = 0
+    after: Any = list_start.end_mark  # where the next case starts, at the latest
+    while True:
+        reader.restart()
+        try:
+            if parser.check_event(_SEQ_END):
+                break
+            plain = False
+            if cut:
+                events, plain, case_id = _cut(parser)
+                if not plain:  # built here, from its first events on
+                    builder.next_event = chain(events, iter(parser.get_event, None)).__next__
+                    try:
+                        value = builder.node()[0]
+                    finally:
+                        builder.next_event = parser.get_event
+            else:
+                value = builder.node()[0]
+        except _TooBig:
+            raise UserInputError(
+                Location(reader.name, after.line + 1, after.column + 1),
+                f"case {index} of 'cases' (from here) is over {limit // 1048576} MB",
+                "shorten it, or split it into several cases") from None
+        if plain:
+            first, after = events[0].start_mark, events[-1].end_mark
+            yield index, RawItem(first.line, first.column,
+                                 reader.take(first.index, after.index), case_id)
+            index += 1
+            continue
+        after = builder.end
+        if cut:
+            reader.drop(after.index)
+        try:
+            builder.raise_error()
+        except _VALUE_ERRORS as exc:
+            value = _as_user_error(None, reader.name, exc, path)
+        yield index, value
+        index += 1
+    parser.get_event()
+    reader.restart()
+    while not parser.check_event(_MAP_END):  # nothing may follow: its cases are decided
+        key, _, key_mark = builder.node()
+        builder.raise_error()
+        if key == "cases":
+            raise _DuplicateKey("cases", key_mark)
+        raise UserInputError(Location(reader.name, *key_mark),
+                             f"unknown top-level key '{key}' beside 'cases'",
+                             "put it inside a case")
+    parser.get_event()
+    _finish(parser, start)
 
 
-def stream_cases(path: Path, limit: int = MAX_FILE_BYTES) -> Iterator[tuple[int | None, Any]]:
+def stream_cases(path: Path, limit: int = MAX_FILE_BYTES,
+                 split: bool = False) -> Iterator[tuple[int | None, Any]]:
     """The cases of a YAML (or JSON) file as they are parsed.
 
     When the document is a mapping whose first key is ``cases`` holding a list, yields
     ``(index, case)`` for each item as soon as it is parsed (each item, and the text
     outside the list, at most ``limit`` bytes); otherwise yields ``(None, document)``
-    once (the whole file at most ``limit`` bytes). A problem raises ``UserInputError``
-    after the cases before it were yielded. Same safety as :func:`loads`: YAML 1.2
-    scalars, duplicate keys and tags refused, aliases bounded over the whole document.
+    once (the whole file at most ``limit`` bytes). A case whose value is refused (a
+    duplicate key, a tag, a number out of range, too many aliases) comes as
+    ``(index, UserInputError)`` and the cases after it still come; a syntax error
+    raises ``UserInputError`` after the cases before it were yielded.
+
+    With ``split``, an item of a block-style list without anchors, aliases or tags
+    comes as ``(index, RawItem)``: its text, checked by the parser but not built, for
+    ``load_item`` to build (in a worker process); anything else is built here. Same
+    safety as :func:`loads`: YAML 1.2 scalars, duplicate keys and tags refused,
+    aliases bounded over the whole document.
     """
     name = str(path)
     with open_regular(path) as raw:
-        reader = _TextReader(raw, name, limit)
-        loader = _StreamLoader(reader)
+        reader = _TextReader(raw, name, limit, keep=split)
+        parser = _parser(reader)
         try:
-            yield from _documents(loader, reader, limit)
+            yield from _documents(parser, _Builder(parser.get_event), reader, limit, path, split)
         except _TooBig:
             raise UserInputError(Location(name), _too_big(path, limit).replace(
                 "files over", "YAML files over") + " unless they hold a 'cases:' list "
                 f"(then each case may have up to {limit // 1048576} MB)", _TOO_BIG_HINT) from None
-        except (_DuplicateKey, _TooManyAliases, yaml.YAMLError, RecursionError) as exc:
+        except _ERRORS as exc:
             raise _as_user_error(None, name, exc, path) from None
         finally:
-            loader.dispose()
+            parser.dispose()
 
 
 def _prefix(path: Path, chars: int) -> str:

@@ -161,7 +161,7 @@ def evaluate(
 
     from chipclear.batch import run as batch
     from chipclear.io import render
-    from chipclear.io.caseio import CaseEntry, RawLine, read_all, read_raw
+    from chipclear.io.caseio import CaseEntry, RawCase, RawLine, read_all, read_raw
     from chipclear.tui.cli.outfile import Output
     from chipclear.tui.cli.process import deferred_signals
 
@@ -194,8 +194,8 @@ def evaluate(
         """Read lazily, once the output is open, so its temporary file is skipped too."""
         yield from read_all(paths, skip=[*out.own_files(), *([ledger] if ledger else [])])
 
-    def read_tasks() -> Iterator[CaseEntry | RawLine]:
-        """The same for workers: JSON lines unparsed, for the workers to parse."""
+    def read_tasks() -> Iterator[CaseEntry | RawLine | RawCase]:
+        """The same for workers: JSON lines and YAML cases unparsed, for them to parse."""
         yield from read_raw(paths, skip=[*out.own_files(), *([ledger] if ledger else [])])
 
     pool = None
