@@ -26,9 +26,10 @@ if _CRASH or _HANG or _BUG:
 
     from chipclear.decide.evaluate import Evaluator
 
-    _real = Evaluator.traced  # every decision goes through it (evaluate included)
+    _real = Evaluator.trace_case  # every decision and audit goes through it
 
-    def _traced(self: Evaluator, case: Any, today: Any = None) -> Any:
+    def _trace_case(self: Evaluator, case: Any, today: Any = None,
+                    prepared: Any = None) -> Any:
         if case.id in _CRASH:
             signal.signal(signal.SIGSEGV, signal.SIG_DFL)
             os.kill(os.getpid(), signal.SIGSEGV)
@@ -36,6 +37,6 @@ if _CRASH or _HANG or _BUG:
             time.sleep(3600)
         if case.id in _BUG:
             raise RuntimeError("seam: a bug on purpose")
-        return _real(self, case, today)
+        return _real(self, case, today, prepared)
 
-    Evaluator.traced = _traced  # type: ignore[method-assign]
+    Evaluator.trace_case = _trace_case  # type: ignore[method-assign]
