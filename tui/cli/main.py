@@ -24,9 +24,13 @@ from chipclear.tui.cli.common import (
 from chipclear.tui.cli.process import Interrupted
 
 if TYPE_CHECKING:
+    from chipclear.audit.ledger import Ledger
     from chipclear.batch.run import Outcome
+    from chipclear.io.render import JsonStream
     from chipclear.model.case import Case
     from chipclear.model.decision import Decision
+    from chipclear.pack.loader import RulePack
+    from chipclear.tui.cli.outfile import Output
     from rich.console import Console
     from rich.progress import Progress as RichProgress
 
@@ -157,13 +161,7 @@ def evaluate(
         "--details", help="Table format: only each case's details.")] = False,
 ) -> None:
     """Decide purchase cases (files or folders of YAML, JSON or JSON lines)."""
-    from itertools import chain, islice
-
-    from chipclear.batch import run as batch
-    from chipclear.io import render
-    from chipclear.io.caseio import CaseEntry, RawCase, RawLine, read_all, read_raw
     from chipclear.tui.cli.outfile import Output
-    from chipclear.tui.cli.process import deferred_signals
 
     override = parse_date(as_of, "--as-of")
     check_jobs(jobs)
@@ -180,91 +178,26 @@ def evaluate(
         from chipclear.decide.evaluate import coverage_problem
 
         fail(f"--as-of: {coverage_problem(override, covers_from)}")
-    today = dt.date.today()
-    tally = batch.Tally()
-    errors: list[str] = []
-    table_rows: list[tuple[Case, Decision]] = []
     book = None
     if ledger is not None:
         from chipclear.audit.ledger import Ledger
 
         book = Ledger.open(ledger, writable=True)
-
-    def read_entries() -> Iterator[CaseEntry]:
-        """Read lazily, once the output is open, so its temporary file is skipped too."""
-        yield from read_all(paths, skip=[*out.own_files(), *([ledger] if ledger else [])])
-
-    def read_tasks() -> Iterator[CaseEntry | RawLine | RawCase]:
-        """The same for workers: JSON lines and YAML cases unparsed, for them to parse."""
-        yield from read_raw(paths, skip=[*out.own_files(), *([ledger] if ledger else [])])
-
+    skip = [*out.own_files(), *([ledger] if ledger else [])]
     pool = None
-    json_stream = None
     progress = Progress(enabled=fmt is Format.table or out.target is not None)
-    stream = out.open()
+    delivery = _Delivery(fmt, lang, out, out.open(), book, pack, progress)
     try:
-        if fmt is Format.json:
-            json_stream = render.JsonStream(stream)
-        elif fmt is Format.markdown:
-            stream.write(render.memo_head(lang.value))
+        delivery.start()
         if jobs == 0:
-            from chipclear.decide.evaluate import Evaluator
-
-            evaluator = Evaluator(pack)
-            outcomes: Iterator[Outcome] = (
-                batch.evaluate_entry(evaluator, e, today, override) for e in read_entries())
+            outcomes = _in_process(pack, paths, skip, override)
         else:
-            from chipclear.batch.isolated import HANDFUL, auto_jobs, case_pool, decide_entries
-
-            tasks = read_tasks()
-            head = list(islice(tasks, HANDFUL + 1))
-            workers = jobs or auto_jobs(len(head))
-            if len(head) <= HANDFUL:  # never more workers than cases
-                workers = min(workers, max(1, len(head)))
-            with deferred_signals():  # a signal mid-fork would raise in an at-fork hook
-                pool = case_pool(workers, pack, today, override, timeout)
-            outcomes = decide_entries(pool, chain(head, tasks))
+            pool, outcomes = _in_workers(pack, paths, skip, override, jobs, timeout)
         for outcome in outcomes:
-            tally.add(outcome)
-            progress.tick()
-            case = outcome.entry.case
-            if outcome.error is not None or outcome.final_verdict() is None or case is None:
-                errors.append(outcome.error or f"{outcome.entry.location()}: invalid case")
-                progress.say(errors[-1])
-                continue
-            if fmt is Format.table:  # delivered at the end, with its ledger rows
-                table_rows.append((case, _decided(outcome)))
-                continue
-            with deferred_signals():  # the line, then its ledger row: both or neither
-                if fmt is Format.jsonl:  # the worker's line as is: no parsing back
-                    stream.write(outcome.jsonl())
-                elif json_stream is not None:
-                    json_stream.add(_decided(outcome))
-                else:
-                    stream.write(render.markdown(_decided(outcome), lang.value, case,
-                                                 str(outcome.entry.location())))
-                if book is not None:
-                    out.flush()
-                    book.append(case, _decided(outcome), pack)
-        progress.close()
-        if fmt is Format.table:
-            with deferred_signals():
-                render.table([d for _, d in table_rows], console_for(stream, color),
-                             lang.value, summary=not details_only, details=not summary_only)
-                out.flush()
-                if book is not None:
-                    for case, decision in table_rows:
-                        book.append(case, decision, pack)
-        elif json_stream is not None:
-            json_stream.close([error_record(e) for e in errors])
-        elif fmt is Format.markdown:
-            stream.write(render.memo_errors(errors, lang.value))
-        out.commit()
+            delivery.take(outcome)
+        delivery.finish(color, summary_only, details_only)
     except Interrupted:
-        # Deliver what was decided (every ledger row has its line), as a whole document.
-        if json_stream is not None:
-            json_stream.close([error_record(e) for e in errors])
-        out.commit()
+        delivery.interrupted()
         raise
     except BrokenPipeError:
         out.discard()
@@ -282,7 +215,119 @@ def evaluate(
             pool.close()
         if book is not None:
             book.close()
-    raise typer.Exit(int(tally.exit_code()))
+    raise typer.Exit(int(delivery.tally.exit_code()))
+
+
+def _in_process(pack: RulePack, paths: list[Path], skip: list[Path],
+                override: dt.date | None) -> Iterator[Outcome]:
+    """Cases read lazily (once the output is open, so its temporary file is skipped too)
+    and decided here, without crash protection (``--jobs 0``)."""
+    from chipclear.batch import run as batch
+    from chipclear.decide.evaluate import Evaluator
+    from chipclear.io.caseio import read_all
+
+    evaluator = Evaluator(pack)
+    today = dt.date.today()
+    return (batch.evaluate_entry(evaluator, e, today, override)
+            for e in read_all(paths, skip=skip))
+
+
+def _in_workers(pack: RulePack, paths: list[Path], skip: list[Path], override: dt.date | None,
+                jobs: int | None, timeout: float) -> tuple[Any, Iterator[Outcome]]:
+    """The pool (for the caller to close) and its outcomes in input order: JSON lines and
+    YAML cases go to the workers unparsed, for them to parse; as many workers as asked,
+    or as ``auto_jobs`` gives for the first handful of cases, never more than cases."""
+    from itertools import chain, islice
+
+    from chipclear.batch.isolated import HANDFUL, auto_jobs, case_pool, decide_entries
+    from chipclear.io.caseio import read_raw
+    from chipclear.tui.cli.process import deferred_signals
+
+    tasks = read_raw(paths, skip=skip)
+    head = list(islice(tasks, HANDFUL + 1))
+    workers = jobs or auto_jobs(len(head))
+    if len(head) <= HANDFUL:  # never more workers than cases
+        workers = min(workers, max(1, len(head)))
+    with deferred_signals():  # a signal mid-fork would raise in an at-fork hook
+        pool = case_pool(workers, pack, dt.date.today(), override, timeout)
+    return pool, decide_entries(pool, chain(head, tasks))
+
+
+class _Delivery:
+    """Where decided cases go, in the chosen format: lines and memo parts as they come
+    (each with its ledger row: both or neither), the table at the end; error lines on
+    stderr above the progress bar, and in the JSON document or memo at its end."""
+
+    def __init__(self, fmt: Format, lang: Lang, out: Output, stream: TextIO,
+                 book: Ledger | None, pack: RulePack, progress: Progress) -> None:
+        from chipclear.batch.run import Tally
+
+        self.fmt, self.lang, self.out, self.stream = fmt, lang, out, stream
+        self.book, self.pack, self.progress = book, pack, progress
+        self.tally = Tally()
+        self.errors: list[str] = []
+        self.table_rows: list[tuple[Case, Decision]] = []
+        self.json_stream: JsonStream | None = None
+
+    def start(self) -> None:
+        from chipclear.io import render
+
+        if self.fmt is Format.json:
+            self.json_stream = render.JsonStream(self.stream)
+        elif self.fmt is Format.markdown:
+            self.stream.write(render.memo_head(self.lang.value))
+
+    def take(self, outcome: Outcome) -> None:
+        from chipclear.io import render
+        from chipclear.tui.cli.process import deferred_signals
+
+        self.tally.add(outcome)
+        self.progress.tick()
+        case = outcome.entry.case
+        if outcome.error is not None or outcome.final_verdict() is None or case is None:
+            self.errors.append(outcome.error or f"{outcome.entry.location()}: invalid case")
+            self.progress.say(self.errors[-1])
+            return
+        if self.fmt is Format.table:  # delivered at the end, with its ledger rows
+            self.table_rows.append((case, _decided(outcome)))
+            return
+        with deferred_signals():  # the line, then its ledger row: both or neither
+            if self.fmt is Format.jsonl:  # the worker's line as is: no parsing back
+                self.stream.write(outcome.jsonl())
+            elif self.json_stream is not None:
+                self.json_stream.add(_decided(outcome))
+            else:
+                self.stream.write(render.markdown(_decided(outcome), self.lang.value, case,
+                                                  str(outcome.entry.location())))
+            if self.book is not None:
+                self.out.flush()
+                self.book.append(case, _decided(outcome), self.pack)
+
+    def finish(self, color: Color, summary_only: bool, details_only: bool) -> None:
+        from chipclear.io import render
+        from chipclear.tui.cli.process import deferred_signals
+
+        self.progress.close()
+        if self.fmt is Format.table:
+            with deferred_signals():
+                render.table([d for _, d in self.table_rows],
+                             console_for(self.stream, color), self.lang.value,
+                             summary=not details_only, details=not summary_only)
+                self.out.flush()
+                if self.book is not None:
+                    for case, decision in self.table_rows:
+                        self.book.append(case, decision, self.pack)
+        elif self.json_stream is not None:
+            self.json_stream.close([error_record(e) for e in self.errors])
+        elif self.fmt is Format.markdown:
+            self.stream.write(render.memo_errors(self.errors, self.lang.value))
+        self.out.commit()
+
+    def interrupted(self) -> None:
+        """Deliver what was decided (every ledger row has its line), as a whole document."""
+        if self.json_stream is not None:
+            self.json_stream.close([error_record(e) for e in self.errors])
+        self.out.commit()
 
 
 @app.command()
