@@ -136,7 +136,11 @@ class WorkerPool(Generic[T, R]):
 
     def map(self, tasks: Iterable[T]) -> Iterator[R | Lost]:
         """Each task's result, or ``Lost``, in input order. The workers stay up for the
-        next call; ``close()`` (or the ``with`` block) stops them."""
+        next call; ``close()`` (or the ``with`` block) stops them.
+
+        Long on purpose: one loop holds the whole scheduling state (drawn, held, retried,
+        done, in flight) so that a worker's death, a timeout and the output order are
+        handled in one place; split, that state would travel between functions."""
         pending = iter(enumerate(tasks))
         retry: deque[tuple[int, Any]] = deque()  # held by a worker that died
         done: dict[int, Any] = {}

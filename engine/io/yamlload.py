@@ -261,7 +261,11 @@ class _Builder:
         frame.key = None
 
     def node(self, stack: list[_Open] | None = None) -> _Built:
-        """The next node's value (or, given open collections, the outermost one's)."""
+        """The next node's value (or, given open collections, the outermost one's).
+
+        One loop over libyaml's events with an explicit stack (no recursion, so nesting
+        is bounded by ``_TooDeep``, not by Python's stack): the hot path of every YAML
+        read, kept in one frame on purpose."""
         next_event = self.next_event
         lines = self.lines + 1
         stack = stack if stack is not None else []
@@ -708,6 +712,13 @@ _VALUE_ERRORS = (_DuplicateKey, _TooManyAliases, _TooDeep, yaml.constructor.Cons
 
 def _documents(parser: Any, builder: _Builder, reader: _TextReader, limit: int,
                path: Path, split: bool) -> Iterator[tuple[int | None, Any]]:
+    """The file's values: one whole document (index None), or each item of a leading
+    ``cases:`` list as it is read (built here, or cut as raw text for a worker), then a
+    check that nothing follows the list.
+
+    Long on purpose: a single pass over libyaml's event stream (head, items, tail), whose
+    parser, reader and builder state would otherwise be threaded through three functions
+    that only make sense in this order."""
     parser.get_event()  # StreamStart
     if parser.check_event(yaml.StreamEndEvent):
         yield None, None

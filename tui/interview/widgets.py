@@ -466,6 +466,9 @@ class DecisionPanel(Vertical):
             yield Static(id="alternatives")
 
     def show(self, decision: Decision, lang: str, open_facts: list[str]) -> None:
+        """Fill every part of the panel from one decision (verdict, statuses, lines,
+        findings, open facts, alternatives): a flat sequence of widget updates, long only
+        because the panel has that many parts."""
         self.decision = decision
         self.lang = lang
         self.open_facts = open_facts
