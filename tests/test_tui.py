@@ -53,8 +53,12 @@ def example_answers(name: str) -> tuple[str, dict[str, Any]]:
 
 
 async def settle(pilot: Pilot[Any]) -> None:
+    """Workers done, scrolls finished (a focus change scrolls with an animation, which a
+    loaded machine may not have finished), and the frames after them drawn."""
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
     await pilot.pause()
     await pilot.pause()
 

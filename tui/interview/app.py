@@ -137,7 +137,12 @@ class InterviewApp(App[int]):
         view = self.interview.next_question()
         decisive, total = self.interview.progress()
         if view is None or (decisive == 0 and not self.optional):
-            await left.mount(Ending(self.interview, self.lang, id="done"))
+            ending = Ending(self.interview, self.lang, id="done")
+            await left.mount(ending)
+            # Focus the ending itself, not whatever Textual picks once the question's
+            # input is gone: its actions are reachable by keyboard scrolling (at 80x24
+            # they are below the fold) and the screen is the same however fast it drew.
+            ending.focus()
             return
         self.questions_shown += 1
         note, self.note = self.note, ""
