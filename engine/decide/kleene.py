@@ -122,12 +122,6 @@ def _show(path: str, value: Any) -> str:
     return str(value)
 
 
-_NEGATED = {"eq": "ne", "ne": "eq", "gt": "lte", "gte": "lt", "lt": "gte", "lte": "gt",
-            "in": "not_in", "not_in": "in"}
-_SYMBOL = {"eq": "=", "ne": "≠", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤",
-           "in": "in", "not_in": "not in"}
-
-
 @dataclass(frozen=True)
 class Leaf:
     """A leaf of a fired condition that held: a fact test (``negate``: under an odd number
@@ -206,8 +200,8 @@ def describe(test: C.FactTest, params: Mapping[str, Any], negate: bool = False) 
     vals = test.value if isinstance(test.value, tuple) else (test.value,)
     shown = [_show(test.path, _engine_value(test.path, resolve(v, params))) for v in vals]
     text = "[" + ", ".join(shown) + "]" if isinstance(test.value, tuple) else shown[0]
-    op = _NEGATED[test.op] if negate else test.op
-    return f"{test.path} {_SYMBOL[op]} {text}"
+    op = C.NEGATED_OP[test.op] if negate else test.op
+    return f"{test.path} {C.OP_SYMBOL[op]} {text}"
 
 
 def open_tests(cond: C.Condition, facts: Mapping[str, Any], params: Mapping[str, Any],

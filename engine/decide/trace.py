@@ -50,11 +50,6 @@ def record(pack: RulePack, compiled: CompiledPack, prep: Prepared,
     return Trace(fir, open_rules(pack, compiled, prep, fir), compiled.params)
 
 
-_NEGATED: dict[str, BecauseTest] = {
-    "eq": "ne", "ne": "eq", "gt": "lte", "gte": "lt", "lt": "gte", "lte": "gt",
-    "in": "not_in", "not_in": "in", "nonempty": "empty"}
-
-
 _ITEMS: dict[tuple[int, bool, type, Any, int],
              tuple[C.FactTest | C.DerivedTest, Mapping[str, Any], Because]] = {}
 
@@ -84,7 +79,7 @@ def _because_item(leaf: kleene.Leaf, params: Mapping[str, Any]) -> Because:
         shown = int(value) if isinstance(value, float) and value.is_integer() else value
         return Because.model_construct(fact=test.key, derived=True, value=shown, test="eq",
                                        against=None, parameters=[])
-    op = _NEGATED[test.op] if leaf.negate else cast(BecauseTest, test.op)
+    op = cast(BecauseTest, C.NEGATED_OP[test.op] if leaf.negate else test.op)
     if test.op == "nonempty":
         return Because.model_construct(fact=test.path, derived=False, value=None, test=op,
                                        against=None, parameters=[])

@@ -21,6 +21,7 @@ from chipclear import __version__
 from chipclear.io.labels import label, phrase, value, value_words
 from chipclear.model.case import Case
 from chipclear.model.decision import SCHEMA_ID, AlternativeCheck, Because, Decision, PlainValue
+from chipclear.pack.conditions import OP_SYMBOL
 from chipclear.pack.loader import Text
 from pydantic_core import PydanticSerializationError, SchemaSerializer, core_schema
 
@@ -265,10 +266,6 @@ def _facts(case: Case, decision: Decision, lang: Lang, source: str | None) -> li
     return out
 
 
-_SYMBOL = {"eq": "=", "ne": "≠", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤",
-           "in": "in", "not_in": "not in"}
-
-
 def _shown(item: PlainValue) -> str:
     if isinstance(item, bool):
         return "true" if item else "false"
@@ -296,7 +293,7 @@ def because_text(item: Because) -> str:
     else:
         want = "None" if against is None else _shown(against)
     note = f", parameter {', '.join(item.parameters)}" if item.parameters else ""
-    return f"{item.fact} = {have} ({_SYMBOL[item.test]} {want}{note})"
+    return f"{item.fact} = {have} ({OP_SYMBOL[item.test]} {want}{note})"
 
 
 def markdown(decision: Decision, lang: Lang = "en", case: Case | None = None,

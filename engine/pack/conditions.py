@@ -39,6 +39,12 @@ Scalar = str | float | bool | int
 COMPARE_OPS = ("eq", "ne", "gt", "gte", "lt", "lte")
 LIST_OPS = ("in", "not_in")
 OPS = (*COMPARE_OPS, *LIST_OPS, "nonempty")
+#: The test that holds where a test fails (what a test under ``not`` says).
+NEGATED_OP = {"eq": "ne", "ne": "eq", "gt": "lte", "gte": "lt", "lt": "gte", "lte": "gt",
+              "in": "not_in", "not_in": "in", "nonempty": "empty"}
+#: A comparison's symbol in explanations.
+OP_SYMBOL = {"eq": "=", "ne": "≠", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤",
+             "in": "in", "not_in": "not in"}
 
 
 @dataclass(frozen=True)
